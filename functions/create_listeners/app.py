@@ -1,0 +1,13 @@
+"""Create one load balancer's listeners, forwarding to its target group."""
+
+from typing import Any
+
+from fargate_env import load_balancers
+from fargate_env.observability import step
+
+
+@step("create_listeners")
+def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+    return load_balancers.ensure_listeners(
+        event["spec"], event["load_balancer"], event["created"], event["target_group_arn"]
+    )

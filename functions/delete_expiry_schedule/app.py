@@ -1,0 +1,11 @@
+"""Delete the environment's expiry schedule, if it has one."""
+
+from typing import Any
+
+from fargate_env import schedules
+from fargate_env.observability import step
+
+
+@step("delete_expiry_schedule")
+def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+    return schedules.delete(event["name"])

@@ -1,0 +1,13 @@
+"""Revoke the rules between the groups, then delete the security groups."""
+
+from typing import Any
+
+from fargate_env import security_groups
+from fargate_env.observability import step
+
+
+@step("delete_security_groups")
+def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+    return security_groups.delete_for_environment(
+        event["name"], event["inventory"]["security_groups"]
+    )

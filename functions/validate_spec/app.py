@@ -1,0 +1,11 @@
+"""Validate the environment spec and fill in its defaults, before any AWS write."""
+
+from typing import Any
+
+from fargate_env import validation
+from fargate_env.observability import step
+
+
+@step("validate_spec")
+def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+    return validation.validate(event.get("spec"))

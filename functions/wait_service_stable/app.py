@@ -1,0 +1,13 @@
+"""Check once whether the service is stable (fails when its tasks keep stopping)."""
+
+from typing import Any
+
+from fargate_env import service
+from fargate_env.observability import step
+
+
+@step("wait_service_stable")
+def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+    return service.check_stable(
+        event["cluster_arn"], event["service_name"], event["target_group_arns"]
+    )

@@ -1,0 +1,112 @@
+"""The error contract with the state machines.
+
+A Lambda error reaches Step Functions as the exception's class name, and the ASL's Retry / Catch
+match that name exactly. So the set is small, flat and stable:
+
+retryable  TransientAwsError   throttling or a 5xx that survived boto3's own retries
+not ready  ResourceNotReady    a polled condition is not met yet (retried on exactly this name)
+terminal   everything else     retrying cannot fix it; the execution rolls back
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+
+class FargateEnvError(Exception):
+    """Base class. `retryable` tells humans and tests which side of the contract an error is on."""
+
+    retryable: bool = False
+
+
+class TransientAwsError(FargateEnvError):
+    """An AWS call kept failing with throttling or a server error after boto3's own retries."""
+
+    retryable = True
+
+
+class ResourceNotReady(FargateEnvError):
+    """A polled condition does not hold yet (e.g. a security group still in use by an ENI)."""
+
+    retryable = True
+
+
+class InvalidSpec(FargateEnvError):
+    """The environment spec is invalid; the message names every bad field."""
+
+
+class ResourceConflict(FargateEnvError):
+    """A resource with our name exists but belongs to someone else (no environment tag of ours)."""
+
+
+class ServiceUnstable(FargateEnvError):
+    """The ECS service cannot become stable: its tasks keep stopping (reasons in the message)."""
+
+
+class EndpointCheckFailed(FargateEnvError):
+    """The load balancer's DNS name did not answer with an acceptable HTTP status."""
+
+
+class EnvironmentBusy(FargateEnvError):
+    """Another execution owns this environment name (it is being created, is ready or deleting)."""
+
+
+class AwsRequestFailed(FargateEnvError):
+    """An AWS call failed with an error retrying cannot fix (access denied, quota, bad request)."""
+
+
+#: The names the ASL retries with back-off on every Task (besides the Lambda service errors).
+RETRYABLE_ERROR_NAMES: Final = (TransientAwsError.__name__,)
+#: The name the ASL retries on polling steps that raise when not ready.
+NOT_READY_ERROR_NAME: Final = ResourceNotReady.__name__
+
+_THROTTLING_CODES: Final = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "InternalServiceError",
+        "ServerException",
+    }
+)
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a botocore ClientError ("" for anything else)."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def is_transient(exc: BaseException) -> bool:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return error_code(exc) in _THROTTLING_CODES or int(status or 0) >= 500
+    # botocore's connection-level failures (EndpointConnectionError, timeouts) carry no response.
+    return type(exc).__module__.startswith(("botocore", "urllib3")) and (
+        "Connection" in type(exc).__name__ or "Timeout" in type(exc).__name__
+    )
+
+
+def wrap_sdk_error(exc: BaseException, step: str) -> FargateEnvError:
+    """Turn an SDK error that escaped a step into our contract, once, with context."""
+    operation = getattr(exc, "operation_name", None) or type(exc).__name__
+    code = error_code(exc)
+    detail = str(exc)
+    message = f"{step}: {operation} failed" + (f" ({code})" if code else "") + f": {detail}"
+    if is_transient(exc):
+        return TransientAwsError(message)
+    return AwsRequestFailed(message)

@@ -1,0 +1,81 @@
+"""What an environment has in AWS right now: the recorded ids first, then name and tag lookups,
+so a lost record orphans nothing. Teardown (and rollback) delete from this inventory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fargate_env import (
+    cluster,
+    load_balancers,
+    logs,
+    schedules,
+    security_groups,
+    service,
+    target_groups,
+    task_definition,
+)
+
+
+def recorded_ids(resources: dict[str, Any] | None) -> dict[str, list[str]]:
+    """The ids a provisioning execution recorded (its `resources` output), by kind."""
+    resources = resources or {}
+    groups = resources.get("security_groups") or {}
+    lbs = resources.get("load_balancers") or []
+    return {
+        "load_balancers": [lb["arn"] for lb in lbs if lb.get("arn")],
+        "target_groups": [lb["target_group_arn"] for lb in lbs if lb.get("target_group_arn")],
+        "security_groups": [
+            *sorted((groups.get("load_balancers") or {}).values()),
+            *([groups["tasks"]] if groups.get("tasks") else []),
+        ],
+    }
+
+
+def _union(first: list[str], second: list[str]) -> list[str]:
+    return list(dict.fromkeys([*first, *second]))
+
+
+def find(env: str, resources: dict[str, Any] | None = None) -> dict[str, Any]:
+    recorded = recorded_ids(resources)
+    cluster_arn = cluster.find(env)
+    inventory: dict[str, Any] = {
+        "name": env,
+        "cluster": cluster_arn,
+        "service": service.find(env, cluster_arn),
+        "load_balancers": _union(recorded["load_balancers"], load_balancers.find(env)),
+        "target_groups": _union(recorded["target_groups"], target_groups.find(env)),
+        "task_definitions": task_definition.find(env),
+        "security_groups": _union(
+            recorded["security_groups"], [g["GroupId"] for g in security_groups.find(env)]
+        ),
+        "log_group": logs.find(env),
+        "schedule": schedules.find(env),
+    }
+    inventory["count"] = count(inventory)
+    return inventory
+
+
+def count(inventory: dict[str, Any]) -> int:
+    """How many resources the inventory lists."""
+    total = 0
+    for key in ("cluster", "service", "log_group", "schedule"):
+        total += 1 if inventory.get(key) else 0
+    for key in ("load_balancers", "target_groups", "task_definitions", "security_groups"):
+        total += len(inventory.get(key) or [])
+    return total
+
+
+def empty(env: str) -> dict[str, Any]:
+    return {
+        "name": env,
+        "cluster": None,
+        "service": None,
+        "load_balancers": [],
+        "target_groups": [],
+        "task_definitions": [],
+        "security_groups": [],
+        "log_group": None,
+        "schedule": None,
+        "count": 0,
+    }

@@ -1,0 +1,130 @@
+"""An environment's life as other systems see it: the registry status, the expiry schedule and
+the lifecycle events, moved together at the start and end of each flow."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fargate_env import lifecycle_events, registry, schedules
+
+
+def claim(spec: dict[str, Any], execution: str) -> dict[str, Any]:
+    """Start of provisioning: one execution per environment (EnvironmentBusy otherwise)."""
+    return registry.claim_for_provisioning(spec["name"], spec, execution)
+
+
+def ready(spec: dict[str, Any], execution: str, outcome: dict[str, Any]) -> dict[str, Any]:
+    """End of a successful provisioning: expiry scheduled, READY recorded, event published."""
+    expiry = schedules.ensure(spec)
+    recorded = registry.mark_ready(
+        spec["name"],
+        execution,
+        {
+            "resources": outcome.get("resources") or {},
+            "url": outcome.get("url"),
+            "expires_at": expiry["expires_at"],
+        },
+    )
+    lifecycle_events.publish(
+        lifecycle_events.READY,
+        {
+            "name": spec["name"],
+            "url": outcome.get("url"),
+            "load_balancers": outcome.get("load_balancers", []),
+            "expires_at": expiry["expires_at"],
+            "execution": execution,
+        },
+    )
+    return {"recorded": recorded, **expiry}
+
+
+def error_message(cause: str | None) -> str:
+    """A Lambda error's Cause is JSON carrying errorMessage; other causes are plain text."""
+    if not cause:
+        return ""
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        return cause
+    if isinstance(parsed, dict) and parsed.get("errorMessage"):
+        return str(parsed["errorMessage"])
+    return cause
+
+
+def failure_summary(
+    spec: dict[str, Any], failure: dict[str, Any], rollback: dict[str, Any] | None
+) -> dict[str, Any]:
+    """What the failed execution tells its user: which step, why, and what to do next."""
+    retained = spec.get("on_failure") == "retain"
+    name = spec["name"]
+    summary: dict[str, Any] = {
+        "environment": name,
+        "failed_step": failure.get("step"),
+        "error": failure.get("error"),
+        "message": error_message(failure.get("cause")),
+    }
+    if retained:
+        summary["resources"] = "retained for inspection (on_failure: retain)"
+        summary["next"] = (
+            "Resume: start a new provisioning execution with the same input (every step adopts "
+            f'what exists). Clean up: start the teardown state machine with {{"name": "{name}"}}.'
+        )
+    else:
+        summary["resources"] = "rolled back"
+        summary["rollback"] = rollback or {}
+        summary["next"] = "Fix the cause, then start the provisioning execution again."
+    return summary
+
+
+def failed(
+    spec: dict[str, Any],
+    execution: str,
+    failure: dict[str, Any],
+    resources: dict[str, Any],
+    rollback: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """End of a failed provisioning (after rollback, or with resources retained)."""
+    summary = failure_summary(spec, failure, rollback)
+    retained = spec.get("on_failure") == "retain"
+    recorded = registry.mark_failed(
+        spec["name"],
+        execution,
+        {"failure": summary, "resources": resources if retained else {}, "retained": retained},
+    )
+    lifecycle_events.publish(
+        lifecycle_events.FAILED,
+        {**summary, "resources_retained": retained, "execution": execution},
+    )
+    return {
+        "recorded": recorded,
+        "error": failure.get("error") or "ProvisioningFailed",
+        "cause": json.dumps(summary),
+    }
+
+
+def begin_teardown(name: str, execution: str, reason: str) -> dict[str, Any]:
+    """Start of a teardown. `wait` asks the state machine to come back later (the environment
+    is still being created); `resources` are the recorded ids to delete besides the lookups."""
+    if reason == "rollback":
+        # The provisioning execution that rolls back owns the registry item (CREATING).
+        return {"wait": False, "status": registry.CREATING, "resources": None}
+    claimed = registry.claim_for_teardown(name, execution)
+    return {
+        "wait": claimed["status"] == registry.CREATING,
+        "status": claimed["status"],
+        "resources": claimed["resources"],
+    }
+
+
+def deleted(name: str, execution: str, reason: str, summary: dict[str, Any]) -> dict[str, Any]:
+    """End of a teardown: DELETED recorded and the event published (not for a rollback, whose
+    provisioning execution reports the failure instead)."""
+    if reason == "rollback":
+        return {"recorded": False}
+    recorded = registry.mark_deleted(name, execution, summary)
+    lifecycle_events.publish(
+        lifecycle_events.DELETED,
+        {"name": name, "reason": reason, "deleted": summary, "execution": execution},
+    )
+    return {"recorded": recorded}

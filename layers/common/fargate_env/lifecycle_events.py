@@ -1,0 +1,39 @@
+"""Lifecycle events on EventBridge, so other systems react to environments.
+
+source "fargate-env", detail-types "Environment Ready" (with the URL), "Environment Failed" (the
+failed step and cause) and "Environment Deleted" (what was deleted).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Final
+
+from fargate_env.aws import client
+from fargate_env.errors import TransientAwsError
+
+SOURCE: Final = "fargate-env"
+BUS_ENV: Final = "EVENT_BUS_NAME"
+READY: Final = "Environment Ready"
+FAILED: Final = "Environment Failed"
+DELETED: Final = "Environment Deleted"
+CREATE_REQUESTED: Final = "Environment Create Requested"
+TEARDOWN_REQUESTED: Final = "Environment Teardown Requested"
+
+
+def publish(detail_type: str, detail: dict[str, Any]) -> None:
+    response = client("events").put_events(
+        Entries=[
+            {
+                "Source": SOURCE,
+                "DetailType": detail_type,
+                "Detail": json.dumps(detail),
+                "EventBusName": os.environ.get(BUS_ENV, "default"),
+            }
+        ]
+    )
+    if response.get("FailedEntryCount"):
+        raise TransientAwsError(
+            f"PutEvents rejected the {detail_type!r} event: {response['Entries']}"
+        )

@@ -1,0 +1,221 @@
+"""Load balancers (ALB or NLB) and their listeners.
+
+The listener is created as soon as the load balancer exists, while it is still provisioning:
+AWS allows it, and the ALB's ~150 s to `active` is the floor of the whole create, so nothing
+should wait on it but the final readiness check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fargate_env import elbv2_tags, naming
+from fargate_env.aws import client
+from fargate_env.errors import AwsRequestFailed, ResourceConflict, ResourceNotReady, error_code
+
+_LB_GONE = ("LoadBalancerNotFound",)
+_READY_STATES = ("active", "active_impaired")
+
+
+def _describe_by_name(name: str) -> dict[str, Any] | None:
+    try:
+        found = client("elbv2").describe_load_balancers(Names=[name])["LoadBalancers"]
+    except Exception as exc:
+        if error_code(exc) in _LB_GONE:
+            return None
+        raise
+    return found[0] if found else None
+
+
+def _describe_by_arn(arn: str) -> dict[str, Any] | None:
+    try:
+        found = client("elbv2").describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"]
+    except Exception as exc:
+        if error_code(exc) in _LB_GONE:
+            return None
+        raise
+    return found[0] if found else None
+
+
+def _summary(lb: dict[str, Any], lb_id: str) -> dict[str, Any]:
+    return {
+        "id": lb_id,
+        "arn": lb["LoadBalancerArn"],
+        "name": lb["LoadBalancerName"],
+        "dns_name": lb["DNSName"],
+        "type": lb["Type"],
+    }
+
+
+def _create(
+    spec: dict[str, Any], lb: dict[str, Any], network: dict[str, Any], security_group_id: str
+) -> dict[str, Any] | None:
+    """Create the load balancer; None when a concurrent attempt created it first."""
+    try:
+        created = client("elbv2").create_load_balancer(
+            Name=naming.load_balancer_name(spec["name"], lb["id"]),
+            Subnets=network["load_balancer_subnet_ids"],
+            SecurityGroups=[security_group_id],
+            Scheme=lb["scheme"],
+            Type=lb["type"],
+            IpAddressType="ipv4",
+            Tags=naming.as_key_value_list(naming.environment_tags(spec["name"], spec["tags"])),
+        )
+    except Exception as exc:
+        if error_code(exc) != "DuplicateLoadBalancerName":
+            raise
+        return None
+    return dict(created["LoadBalancers"][0])
+
+
+def ensure(
+    spec: dict[str, Any], lb: dict[str, Any], network: dict[str, Any], security_group_id: str
+) -> dict[str, Any]:
+    """The environment's load balancer `lb["id"]`, created if missing. Never waits for active."""
+    env = spec["name"]
+    name = naming.load_balancer_name(env, lb["id"])
+    existing = _describe_by_name(name)
+    if existing is None:
+        created = _create(spec, lb, network, security_group_id)
+        if created is not None:
+            return _summary(created, lb["id"])
+        existing = _describe_by_name(name)
+        if existing is None:
+            raise ResourceNotReady(
+                f"load balancer {name!r} was reported duplicate but is not found"
+            )
+    tags = elbv2_tags.tags_of([existing["LoadBalancerArn"]]).get(existing["LoadBalancerArn"], {})
+    naming.require_owned("load balancer", name, tags, env)
+    if (existing["Type"], existing["Scheme"]) != (lb["type"], lb["scheme"]):
+        raise ResourceConflict(
+            f"load balancer {name!r} exists as {existing['Scheme']} {existing['Type']}, the spec "
+            f"wants {lb['scheme']} {lb['type']}; tear the environment down first"
+        )
+    return _summary(existing, lb["id"])
+
+
+def _default_action(
+    listener: dict[str, Any], lb: dict[str, Any], target_group_arn: str
+) -> dict[str, Any]:
+    if listener["redirect_to_https"]:
+        https_port = next(item["port"] for item in lb["listeners"] if item["protocol"] == "HTTPS")
+        return {
+            "Type": "redirect",
+            "RedirectConfig": {
+                "Protocol": "HTTPS",
+                "Port": str(https_port),
+                "StatusCode": "HTTP_301",
+            },
+        }
+    return {"Type": "forward", "TargetGroupArn": target_group_arn}
+
+
+def url_of(lb: dict[str, Any], dns_name: str) -> str:
+    """The URL that reaches the service: the first listener that forwards (not redirects)."""
+    listener = next(item for item in lb["listeners"] if not item["redirect_to_https"])
+    scheme = "https" if listener["protocol"] in ("HTTPS", "TLS") else "http"
+    default_port = 443 if scheme == "https" else 80
+    port = "" if listener["port"] == default_port else f":{listener['port']}"
+    return f"{scheme}://{dns_name}{port}/"
+
+
+def ensure_listeners(
+    spec: dict[str, Any], lb: dict[str, Any], load_balancer: dict[str, Any], target_group_arn: str
+) -> dict[str, Any]:
+    """Every listener of `lb`, created if missing; a same-port listener of another protocol is a
+    conflict."""
+    elbv2 = client("elbv2")
+    existing = {
+        item["Port"]: item
+        for item in elbv2.describe_listeners(LoadBalancerArn=load_balancer["arn"])["Listeners"]
+    }
+    tags = naming.as_key_value_list(naming.environment_tags(spec["name"], spec["tags"]))
+    arns = []
+    for listener in lb["listeners"]:
+        current = existing.get(listener["port"])
+        if current is not None:
+            if current["Protocol"] != listener["protocol"]:
+                raise ResourceConflict(
+                    f"load balancer {load_balancer['name']!r} already has a {current['Protocol']} "
+                    f"listener on port {listener['port']}; the spec wants {listener['protocol']}"
+                )
+            arns.append(current["ListenerArn"])
+            continue
+        request: dict[str, Any] = {
+            "LoadBalancerArn": load_balancer["arn"],
+            "Protocol": listener["protocol"],
+            "Port": listener["port"],
+            "DefaultActions": [_default_action(listener, lb, target_group_arn)],
+            "Tags": tags,
+        }
+        if listener["certificate_arn"]:
+            request["Certificates"] = [{"CertificateArn": listener["certificate_arn"]}]
+            request["SslPolicy"] = listener["ssl_policy"]
+        try:
+            created = elbv2.create_listener(**request)
+        except Exception as exc:
+            if error_code(exc) != "DuplicateListener":
+                raise
+            raise ResourceNotReady(
+                f"a listener on port {listener['port']} appeared concurrently; retrying"
+            ) from None
+        arns.append(created["Listeners"][0]["ListenerArn"])
+    return {
+        "id": lb["id"],
+        "listener_arns": arns,
+        "url": url_of(lb, load_balancer["dns_name"]),
+    }
+
+
+def check_active(arns: list[str]) -> dict[str, Any]:
+    """One look at the load balancers: ready when every one is active."""
+    states: dict[str, str] = {}
+    for arn in arns:
+        found = _describe_by_arn(arn)
+        if found is None:
+            raise AwsRequestFailed(f"load balancer {arn} disappeared while provisioning")
+        state = found["State"]
+        states[found["LoadBalancerName"]] = state["Code"]
+        if state["Code"] == "failed":
+            raise AwsRequestFailed(
+                f"load balancer {found['LoadBalancerName']} failed to provision: "
+                f"{state.get('Reason', 'no reason given')}"
+            )
+    return {"ready": all(code in _READY_STATES for code in states.values()), "states": states}
+
+
+def find(env: str) -> list[str]:
+    paginator = client("elbv2").get_paginator("describe_load_balancers")
+    found: list[dict[str, Any]] = []
+    for page in paginator.paginate():
+        found.extend(elbv2_tags.named_for(env, "LoadBalancerName", page["LoadBalancers"]))
+    return [lb["LoadBalancerArn"] for lb in elbv2_tags.owned(found, "LoadBalancerArn", env)]
+
+
+def delete(env: str, arns: list[str]) -> dict[str, Any]:
+    """Delete our load balancers among `arns`, listeners first. Already gone is success."""
+    elbv2 = client("elbv2")
+    existing = [lb for lb in (_describe_by_arn(arn) for arn in arns) if lb is not None]
+    deleted_listeners, deleted = [], []
+    for lb in elbv2_tags.owned(existing, "LoadBalancerArn", env):
+        try:
+            listeners = elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+        except Exception as exc:
+            if error_code(exc) not in _LB_GONE:
+                raise
+            continue
+        for listener in listeners:
+            try:
+                elbv2.delete_listener(ListenerArn=listener["ListenerArn"])
+                deleted_listeners.append(listener["ListenerArn"])
+            except Exception as exc:
+                if error_code(exc) != "ListenerNotFound":
+                    raise
+        elbv2.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
+        deleted.append(lb["LoadBalancerArn"])
+    return {"deleted": deleted, "deleted_listeners": deleted_listeners}
+
+
+def check_deleted(arns: list[str]) -> dict[str, Any]:
+    remaining = [arn for arn in arns if _describe_by_arn(arn) is not None]
+    return {"ready": not remaining, "remaining": remaining}

@@ -1,0 +1,54 @@
+"""The CloudWatch Logs group the tasks write to (awslogs driver)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fargate_env import naming
+from fargate_env.aws import client
+from fargate_env.errors import error_code
+
+
+def _tags(name: str) -> dict[str, str] | None:
+    """The group's tags, or None when it does not exist."""
+    try:
+        return dict(client("logs").list_tags_log_group(logGroupName=name)["tags"])
+    except Exception as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return None
+        raise
+
+
+def ensure(spec: dict[str, Any]) -> dict[str, Any]:
+    env = spec["name"]
+    name = naming.log_group_name(env)
+    logs = client("logs")
+    try:
+        logs.create_log_group(logGroupName=name, tags=naming.environment_tags(env, spec["tags"]))
+    except Exception as exc:
+        if error_code(exc) != "ResourceAlreadyExistsException":
+            raise
+        naming.require_owned("log group", name, _tags(name) or {}, env)
+    logs.put_retention_policy(
+        logGroupName=name, retentionInDays=int(spec["container"]["log_retention_days"])
+    )
+    return {"name": name}
+
+
+def find(env: str) -> str | None:
+    name = naming.log_group_name(env)
+    tags = _tags(name)
+    return name if tags is not None and naming.owned_by(tags, env) else None
+
+
+def delete(env: str) -> dict[str, Any]:
+    name = find(env)
+    if name is None:
+        return {"deleted": []}
+    try:
+        client("logs").delete_log_group(logGroupName=name)
+    except Exception as exc:
+        if error_code(exc) != "ResourceNotFoundException":
+            raise
+        return {"deleted": []}
+    return {"deleted": [name]}

@@ -1,0 +1,171 @@
+"""The environment registry: one DynamoDB item per environment name.
+
+Status changes are conditional writes, so an item is always in one of the five states and moves
+only forward within an environment's life:
+
+    (none | FAILED | DELETED) -> CREATING -> READY | FAILED -> DELETING -> DELETED
+
+The condition also names the execution that owns the transition, which is what makes "one
+execution per environment" hold when two starts race: exactly one claim succeeds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Final
+
+from fargate_env import clock
+from fargate_env.aws import client
+from fargate_env.errors import EnvironmentBusy, error_code
+
+TABLE_ENV: Final = "REGISTRY_TABLE_NAME"
+CREATING, READY, FAILED, DELETING, DELETED = "CREATING", "READY", "FAILED", "DELETING", "DELETED"
+STATUSES: Final = (CREATING, READY, FAILED, DELETING, DELETED)
+
+
+def _table() -> str:
+    return os.environ[TABLE_ENV]
+
+
+def _now() -> str:
+    return datetime.fromtimestamp(clock.now(), tz=UTC).isoformat(timespec="seconds")
+
+
+def _serialize(value: Any) -> dict[str, Any]:
+    from boto3.dynamodb.types import TypeSerializer
+
+    # Large nested documents (spec, resources) are stored as JSON strings: compact and exact.
+    return dict(TypeSerializer().serialize(value))
+
+
+def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    plain = {key: deserializer.deserialize(value) for key, value in item.items()}
+    for key in ("spec", "resources", "failure", "summary"):
+        if isinstance(plain.get(key), str):
+            plain[key] = json.loads(plain[key])
+    return {k: (int(v) if isinstance(v, Decimal) else v) for k, v in plain.items()}
+
+
+def get(name: str) -> dict[str, Any] | None:
+    item = (
+        client("dynamodb")
+        .get_item(TableName=_table(), Key={"name": {"S": name}}, ConsistentRead=True)
+        .get("Item")
+    )
+    return _deserialize(item) if item else None
+
+
+def _update(name: str, assignments: dict[str, Any], condition: str, values: dict[str, Any]) -> bool:
+    """Apply `assignments` when `condition` holds; False when it does not."""
+    names = {"#status": "status"}
+    expression_values = {f":{key}": _serialize(value) for key, value in values.items()}
+    sets = []
+    for index, (attribute, value) in enumerate(assignments.items()):
+        names[f"#a{index}"] = attribute
+        stored = json.dumps(value) if isinstance(value, dict | list) else value
+        expression_values[f":v{index}"] = _serialize(stored)
+        sets.append(f"#a{index} = :v{index}")
+    try:
+        client("dynamodb").update_item(
+            TableName=_table(),
+            Key={"name": {"S": name}},
+            UpdateExpression="SET " + ", ".join(sets),
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=expression_values,
+        )
+    except Exception as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def claim_for_provisioning(name: str, spec: dict[str, Any], execution: str) -> dict[str, Any]:
+    """CREATING, owned by `execution`; EnvironmentBusy when another execution holds the name."""
+    now = _now()
+    claimed = _update(
+        name,
+        {
+            "status": CREATING,
+            "spec": spec,
+            "provision_execution": execution,
+            "updated_at": now,
+            "created_at": now,
+        },
+        "attribute_not_exists(#status) OR #status IN (:failed, :deleted) "
+        "OR (#status = :creating AND provision_execution = :execution)",
+        {"failed": FAILED, "deleted": DELETED, "creating": CREATING, "execution": execution},
+    )
+    if not claimed:
+        current = get(name) or {}
+        status = current.get("status", "unknown")
+        owner = (
+            current.get("provision_execution")
+            if status == CREATING
+            else current.get("teardown_execution")
+        )
+        hint = {
+            CREATING: "it is being created",
+            READY: "it exists; tear it down first or choose another name",
+            DELETING: "it is being torn down; start again when that ends",
+        }.get(status, "")
+        raise EnvironmentBusy(
+            f"environment {name!r} is {status}: {hint}"
+            + (f" (execution {owner})" if owner else "")
+            + ". Nothing was changed."
+        )
+    return {"status": CREATING, "name": name}
+
+
+def mark_ready(name: str, execution: str, outputs: dict[str, Any]) -> bool:
+    return _update(
+        name,
+        {"status": READY, "updated_at": _now(), **outputs},
+        "#status = :creating AND provision_execution = :execution",
+        {"creating": CREATING, "execution": execution},
+    )
+
+
+def mark_failed(name: str, execution: str, outputs: dict[str, Any]) -> bool:
+    return _update(
+        name,
+        {"status": FAILED, "updated_at": _now(), **outputs},
+        "#status = :creating AND provision_execution = :execution",
+        {"creating": CREATING, "execution": execution},
+    )
+
+
+def claim_for_teardown(name: str, execution: str) -> dict[str, Any]:
+    """DELETING, owned by `execution`. A CREATING environment is not touched: the caller waits
+    for its provisioning to end. An unknown name has no item and gets none."""
+    current = get(name)
+    if current is None:
+        return {"status": None, "resources": None}
+    if current["status"] == CREATING:
+        return {"status": CREATING, "resources": current.get("resources")}
+    claimed = _update(
+        name,
+        {"status": DELETING, "teardown_execution": execution, "updated_at": _now()},
+        "#status IN (:ready, :failed, :deleting, :deleted)",
+        {"ready": READY, "failed": FAILED, "deleting": DELETING, "deleted": DELETED},
+    )
+    if not claimed:  # it became CREATING between the read and the write
+        return {"status": CREATING, "resources": current.get("resources")}
+    return {"status": DELETING, "resources": current.get("resources")}
+
+
+def mark_deleted(name: str, execution: str, summary: dict[str, Any]) -> bool:
+    """DELETED, if this teardown still owns the item (a later teardown may have taken over)."""
+    return _update(
+        name,
+        {"status": DELETED, "updated_at": _now(), "deleted_at": _now(), "summary": summary},
+        "#status = :deleting AND teardown_execution = :execution",
+        {"deleting": DELETING, "execution": execution},
+    )

@@ -1,0 +1,81 @@
+"""Expiry: a one-time EventBridge Scheduler schedule that starts the teardown machine when an
+environment's time to live is over. Removed when the environment is torn down earlier."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from fargate_env import clock, naming
+from fargate_env.aws import client
+from fargate_env.errors import error_code
+
+TEARDOWN_STATE_MACHINE_ENV: Final = "TEARDOWN_STATE_MACHINE_ARN"
+SCHEDULER_ROLE_ENV: Final = "SCHEDULER_ROLE_ARN"
+SCHEDULE_GROUP_ENV: Final = "SCHEDULE_GROUP_NAME"
+
+
+def _group() -> str:
+    return os.environ.get(SCHEDULE_GROUP_ENV, "default")
+
+
+def expiry_time(ttl_minutes: int, now: float | None = None) -> datetime:
+    moment = datetime.fromtimestamp(clock.now() if now is None else now, tz=UTC)
+    return (moment + timedelta(minutes=ttl_minutes)).replace(microsecond=0)
+
+
+def ensure(spec: dict[str, Any]) -> dict[str, Any]:
+    """Schedule the teardown for the spec's time to live (none: nothing to do)."""
+    ttl = spec.get("time_to_live_minutes")
+    if not ttl:
+        return {"schedule": None, "expires_at": None}
+    env = spec["name"]
+    name = naming.schedule_name(env)
+    at = expiry_time(int(ttl))
+    request = {
+        "Name": name,
+        "GroupName": _group(),
+        "ScheduleExpression": f"at({at.strftime('%Y-%m-%dT%H:%M:%S')})",
+        "ScheduleExpressionTimezone": "UTC",
+        "FlexibleTimeWindow": {"Mode": "OFF"},
+        "ActionAfterCompletion": "DELETE",
+        "Description": f"fargate-env: tear down {env} when its time to live ends",
+        "Target": {
+            "Arn": os.environ[TEARDOWN_STATE_MACHINE_ENV],
+            "RoleArn": os.environ[SCHEDULER_ROLE_ENV],
+            "Input": json.dumps({"name": env, "reason": "expired"}),
+            "RetryPolicy": {"MaximumRetryAttempts": 10, "MaximumEventAgeInSeconds": 3600},
+        },
+    }
+    scheduler = client("scheduler")
+    try:
+        scheduler.create_schedule(**request)
+    except Exception as exc:
+        if error_code(exc) != "ConflictException":
+            raise
+        scheduler.update_schedule(**request)  # a re-run moves the expiry: last ready wins
+    return {"schedule": name, "expires_at": at.isoformat()}
+
+
+def find(env: str) -> str | None:
+    name = naming.schedule_name(env)
+    try:
+        client("scheduler").get_schedule(Name=name, GroupName=_group())
+    except Exception as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return None
+        raise
+    return name
+
+
+def delete(env: str) -> dict[str, Any]:
+    name = naming.schedule_name(env)
+    try:
+        client("scheduler").delete_schedule(Name=name, GroupName=_group())
+    except Exception as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return {"deleted": []}
+        raise
+    return {"deleted": [name]}

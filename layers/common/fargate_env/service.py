@@ -1,0 +1,232 @@
+"""The ECS service: Fargate tasks in the environment's subnets, registered by ECS in the target
+groups, with the deployment circuit breaker; its stability check and its deletion."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import Any
+
+from fargate_env import naming
+from fargate_env.aws import client
+from fargate_env.errors import AwsRequestFailed, ResourceNotReady, ServiceUnstable, error_code
+
+MAX_REASONS = 5
+
+
+def failed_task_threshold(desired_count: int) -> int:
+    """How many stopped tasks make a deployment hopeless: the ECS circuit breaker's own rule
+    (half the desired count, at least 3, at most 200)."""
+    return min(max(math.ceil(desired_count / 2), 3), 200)
+
+
+def _describe(cluster: str, name: str) -> dict[str, Any] | None:
+    try:
+        described = client("ecs").describe_services(
+            cluster=cluster, services=[name], include=["TAGS"]
+        )
+    except Exception as exc:
+        if error_code(exc) == "ClusterNotFoundException":
+            return None
+        raise
+    services = described["services"]
+    return services[0] if services else None
+
+
+def client_token(seed: str, name: str) -> str:
+    """CreateService's idempotency token (<= 36 ASCII chars): the same execution retrying the
+    step gets the same service."""
+    return hashlib.sha256(f"{seed}:{name}".encode()).hexdigest()[:32]
+
+
+def ensure(
+    spec: dict[str, Any],
+    network: dict[str, Any],
+    cluster_arn: str,
+    task_definition_arn: str,
+    target_groups: list[dict[str, Any]],
+    tasks_security_group_id: str,
+    token_seed: str,
+) -> dict[str, Any]:
+    env = spec["name"]
+    name = naming.service_name(env)
+    service = spec["service"]
+    existing = _describe(cluster_arn, name)
+    if existing is not None and existing["status"] == "DRAINING":
+        raise ResourceNotReady(f"service {name!r} from an earlier environment is still draining")
+    if existing is not None and existing["status"] == "ACTIVE":
+        naming.require_owned("service", name, naming.from_key_value_list(existing.get("tags")), env)
+        if existing.get("taskDefinition") != task_definition_arn:
+            # A resumed or re-run provisioning with a changed spec: converge to it.
+            client("ecs").update_service(
+                cluster=cluster_arn,
+                service=name,
+                taskDefinition=task_definition_arn,
+                desiredCount=int(service["desired_count"]),
+            )
+        return {"arn": existing["serviceArn"], "name": name, "cluster_arn": cluster_arn}
+
+    created = client("ecs").create_service(
+        cluster=cluster_arn,
+        serviceName=name,
+        taskDefinition=task_definition_arn,
+        desiredCount=int(service["desired_count"]),
+        capacityProviderStrategy=[
+            {"capacityProvider": item["provider"], "weight": item["weight"], "base": item["base"]}
+            for item in spec["cluster"]["capacity_providers"]
+        ],
+        platformVersion="LATEST",
+        networkConfiguration={
+            "awsvpcConfiguration": {
+                "subnets": network["subnet_ids"],
+                "securityGroups": [tasks_security_group_id],
+                "assignPublicIp": "ENABLED" if service["assign_public_ip"] else "DISABLED",
+            }
+        },
+        loadBalancers=[
+            {
+                "targetGroupArn": group["arn"],
+                "containerName": spec["container"]["name"],
+                "containerPort": int(spec["container"]["port"]),
+            }
+            for group in target_groups
+        ],
+        healthCheckGracePeriodSeconds=int(service["health_check_grace_period_seconds"]),
+        deploymentConfiguration={
+            "deploymentCircuitBreaker": {
+                "enable": bool(service["circuit_breaker"]),
+                "rollback": bool(service["circuit_breaker"]),
+            },
+            "maximumPercent": 200,
+            "minimumHealthyPercent": 100,
+        },
+        enableExecuteCommand=bool(service["enable_execute_command"]),
+        propagateTags="SERVICE",
+        enableECSManagedTags=True,
+        tags=naming.as_ecs_tags(naming.environment_tags(env, spec["tags"])),
+        clientToken=client_token(token_seed, name),
+    )["service"]
+    return {"arn": created["serviceArn"], "name": name, "cluster_arn": cluster_arn}
+
+
+def _stopped_task_reasons(cluster: str, name: str, deployment_id: str | None) -> list[str]:
+    ecs = client("ecs")
+    arns = ecs.list_tasks(cluster=cluster, serviceName=name, desiredStatus="STOPPED")["taskArns"]
+    reasons: list[str] = []
+    for start in range(0, len(arns), 100):
+        for task in ecs.describe_tasks(cluster=cluster, tasks=arns[start : start + 100])["tasks"]:
+            if deployment_id and task.get("startedBy") not in (None, "", deployment_id):
+                continue
+            containers = [
+                f"{c.get('name')}: {c.get('reason') or 'exit code ' + str(c.get('exitCode'))}"
+                for c in task.get("containers", [])
+                if c.get("reason") or c.get("exitCode") not in (None, 0)
+            ]
+            reason = task.get("stoppedReason") or "stopped"
+            reasons.append(reason + (f" ({'; '.join(containers)})" if containers else ""))
+    return reasons
+
+
+def _healthy_targets(target_group_arns: list[str]) -> dict[str, int]:
+    elbv2 = client("elbv2")
+    healthy = {}
+    for arn in target_group_arns:
+        descriptions = elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+        healthy[arn.split("/")[-2]] = sum(
+            1 for item in descriptions if item["TargetHealth"]["State"] == "healthy"
+        )
+    return healthy
+
+
+def check_stable(
+    cluster_arn: str, service_name: str, target_group_arns: list[str]
+) -> dict[str, Any]:
+    """One look at the service. Ready when its single deployment is COMPLETED, runningCount ==
+    desiredCount and every target group has that many healthy targets. Hopeless (tasks keep
+    stopping, or the circuit breaker failed the deployment) raises ServiceUnstable with the
+    stopped tasks' reasons."""
+    service = _describe(cluster_arn, service_name)
+    if service is None or service["status"] != "ACTIVE":
+        raise AwsRequestFailed(f"service {service_name} is gone while waiting for it to be stable")
+    deployments = service.get("deployments", [])
+    primary = next((d for d in deployments if d.get("status") == "PRIMARY"), {})
+    rollout = primary.get("rolloutState")
+    desired = int(service["desiredCount"])
+    reasons = _stopped_task_reasons(cluster_arn, service_name, primary.get("id"))
+    if rollout == "FAILED" or len(reasons) >= failed_task_threshold(desired):
+        why = primary.get("rolloutStateReason") or "tasks keep stopping"
+        shown = "; ".join(reasons[:MAX_REASONS]) or "no stopped task found"
+        raise ServiceUnstable(
+            f"service {service_name} cannot become stable ({why}): {len(reasons)} task(s) "
+            f"stopped: {shown}"
+        )
+    healthy = _healthy_targets(target_group_arns)
+    running = int(service.get("runningCount", 0))
+    ready = (
+        rollout == "COMPLETED"
+        and len(deployments) == 1
+        and running == desired
+        and all(count >= desired for count in healthy.values())
+    )
+    return {
+        "ready": ready,
+        "rollout_state": rollout,
+        "running": running,
+        "desired": desired,
+        "healthy_targets": healthy,
+        "stopped_tasks": len(reasons),
+    }
+
+
+def find(env: str, cluster_arn: str | None) -> str | None:
+    if cluster_arn is None:
+        return None
+    service = _describe(cluster_arn, naming.service_name(env))
+    if service is None or service["status"] == "INACTIVE":
+        return None
+    tags = naming.from_key_value_list(service.get("tags"))
+    return str(service["serviceArn"]) if naming.owned_by(tags, env) else None
+
+
+def delete(env: str, cluster_arn: str | None) -> dict[str, Any]:
+    """Scale to zero and delete (force). Tasks then drain and stop; see check_deleted."""
+    arn = find(env, cluster_arn)
+    if arn is None or cluster_arn is None:
+        return {"deleted": []}
+    ecs = client("ecs")
+    name = naming.service_name(env)
+    try:
+        ecs.update_service(cluster=cluster_arn, service=name, desiredCount=0)
+        ecs.delete_service(cluster=cluster_arn, service=name, force=True)
+    except Exception as exc:
+        if error_code(exc) in ("ServiceNotFoundException", "ServiceNotActiveException"):
+            return {"deleted": []}
+        raise
+    return {"deleted": [arn]}
+
+
+def check_deleted(env: str, cluster_arn: str | None) -> dict[str, Any]:
+    """Ready when the service is INACTIVE (or gone) and none of its tasks is still stopping."""
+    if cluster_arn is None:
+        return {"ready": True, "tasks_remaining": 0}
+    name = naming.service_name(env)
+    service = _describe(cluster_arn, name)
+    status = service["status"] if service else "MISSING"
+    ecs = client("ecs")
+    try:
+        remaining = ecs.list_tasks(cluster=cluster_arn, desiredStatus="RUNNING")["taskArns"]
+        stopping_arns = ecs.list_tasks(cluster=cluster_arn, desiredStatus="STOPPED")["taskArns"]
+    except Exception as exc:
+        if error_code(exc) == "ClusterNotFoundException":
+            return {"ready": True, "tasks_remaining": 0}
+        raise
+    stopping = 0
+    for start in range(0, len(stopping_arns), 100):
+        tasks = ecs.describe_tasks(cluster=cluster_arn, tasks=stopping_arns[start : start + 100])
+        stopping += sum(1 for task in tasks["tasks"] if task.get("lastStatus") != "STOPPED")
+    left = len(remaining) + stopping
+    return {
+        "ready": status in ("INACTIVE", "MISSING") and left == 0,
+        "tasks_remaining": left,
+        "status": status,
+    }

@@ -1,0 +1,651 @@
+"""The environment spec: what a user writes to get an environment.
+
+Validated once, by the first state of the provisioning machine (and by the CLI before it starts
+anything). Every bad field is reported with its path, before any AWS write. The normalised form
+(`normalise`) is a plain dict with every default filled in; the other steps read that dict and
+never import pydantic, which keeps their cold start small.
+
+Defaults reproduce the runbook's example: the public nginx image on port 80, 0.25 vCPU / 0.5 GB,
+one task behind an internet-facing ALB on HTTP 80, in the default VPC and its default subnets.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from fargate_env import naming
+from fargate_env.errors import InvalidSpec
+
+SCHEMA_ID: Final = "https://github.com/fargate-env/fargate-env/schema/environment-spec.schema.json"
+
+#: Task sizes Fargate accepts: CPU units -> allowed memory (MiB).
+FARGATE_TASK_SIZES: Final[dict[int, tuple[int, ...]]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+
+#: The values CloudWatch Logs accepts for a log group's retention.
+LOG_RETENTION_DAYS: Final = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+)  # fmt: skip
+
+DEFAULT_IMAGE: Final = "nginx:latest"
+DEFAULT_SSL_POLICY: Final = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+_SSM_PARAMETER_ARN = re.compile(
+    r"^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter/[A-Za-z0-9_.\-/]+$"
+)
+_SECRETS_MANAGER_ARN = re.compile(
+    # A secret ARN, optionally followed by ECS's json-key:version-stage:version-id selector.
+    r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@\-]+"
+    r"(?::[^:]*:[^:]*:[^:]*)?$"
+)
+_CERTIFICATE_ARN = re.compile(
+    r"^arn:aws[a-z-]*:(acm|iam):[a-z0-9-]*:\d{12}:(certificate|server-certificate)/.+$"
+)
+_IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/:@]{0,254}$")
+_TAG_CHARS = re.compile(r"^[\w\s.:/=+\-@]*$", re.UNICODE)
+
+EnvName = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=naming.MAX_ENVIRONMENT_NAME),
+    Field(
+        description=(
+            "Environment name: 2-20 lowercase letters, digits and single hyphens, starting "
+            "with a letter. Every resource is named from it (e.g. fenv-<name>-web)."
+        ),
+        examples=["demo", "pr-1234"],
+    ),
+]
+ContainerName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,255}$")]
+Port = Annotated[int, Field(ge=1, le=65535)]
+EnvVarName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")]
+
+
+class Model(BaseModel):
+    """Unknown fields are errors: a typo must not silently fall back to a default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+class ContainerHealthCheck(Model):
+    """A Docker-style health check run inside the container (ECS `healthCheck`)."""
+
+    command: list[str] = Field(
+        min_length=2,
+        description='["CMD-SHELL", "<shell command>"] or ["CMD", "<exe>", "<arg>"...].',
+        examples=[["CMD-SHELL", "curl -f http://localhost/ || exit 1"]],
+    )
+    interval_seconds: int = Field(30, ge=5, le=300)
+    timeout_seconds: int = Field(5, ge=2, le=60)
+    retries: int = Field(3, ge=1, le=10)
+    start_period_seconds: int = Field(0, ge=0, le=300)
+
+    @field_validator("command")
+    @classmethod
+    def _starts_with_cmd(cls, value: list[str]) -> list[str]:
+        if value[0] not in ("CMD", "CMD-SHELL"):
+            raise ValueError('must start with "CMD" or "CMD-SHELL"')
+        return value
+
+
+class EfsVolumeConfig(Model):
+    file_system_id: str = Field(pattern=r"^fs-[0-9a-f]{8,40}$")
+    root_directory: str = Field("/", pattern=r"^/.*$", max_length=255)
+    transit_encryption: bool = True
+    access_point_id: str | None = Field(None, pattern=r"^fsap-[0-9a-f]{8,40}$")
+
+    @model_validator(mode="after")
+    def _access_point_rules(self) -> EfsVolumeConfig:
+        if self.access_point_id and not self.transit_encryption:
+            raise ValueError("access_point_id requires transit_encryption")
+        if self.access_point_id and self.root_directory != "/":
+            raise ValueError("root_directory must be '/' when access_point_id is set")
+        return self
+
+
+class Volume(Model):
+    """A volume mounted into the container: Fargate ephemeral storage (a bind mount), or EFS."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,255}$")
+    container_path: str = Field(pattern=r"^/.*$", max_length=4096)
+    read_only: bool = False
+    efs: EfsVolumeConfig | None = Field(None, description="Omit for an ephemeral bind mount.")
+
+
+class Container(Model):
+    image: str = Field(
+        DEFAULT_IMAGE,
+        description="Container image (Docker Hub name or a full registry path).",
+        examples=[DEFAULT_IMAGE, "public.ecr.aws/nginx/nginx:stable"],
+    )
+    name: ContainerName = "app"
+    port: Port = Field(80, description="The port the container listens on.")
+    cpu: int = Field(256, description="CPU units (1024 = 1 vCPU): 256, 512, 1024, ... 16384.")
+    memory: int = Field(512, description="Memory in MiB; must be a size Fargate allows for cpu.")
+    cpu_architecture: Literal["X86_64", "ARM64"] = "X86_64"
+    environment: dict[EnvVarName, Annotated[str, StringConstraints(max_length=32768)]] = Field(
+        default_factory=dict, description="Plain environment variables (never secrets)."
+    )
+    secrets: dict[EnvVarName, str] = Field(
+        default_factory=dict,
+        description=(
+            "Environment variable name -> ARN of an SSM parameter or a Secrets Manager secret. "
+            "Injected by ECS at start; the value never passes through the state machine."
+        ),
+    )
+    health_check: ContainerHealthCheck | None = None
+    volumes: list[Volume] = Field(default_factory=list, max_length=20)
+    log_retention_days: int = Field(7, description="CloudWatch Logs retention of the task logs.")
+    stop_timeout_seconds: int = Field(
+        10,
+        ge=2,
+        le=120,
+        description="Seconds between SIGTERM and SIGKILL when a task stops (AWS default 30).",
+    )
+
+    @field_validator("image")
+    @classmethod
+    def _image_reference(cls, value: str) -> str:
+        if not _IMAGE.match(value):
+            raise ValueError("is not a valid image reference")
+        return value
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(f"must be one of {', '.join(map(str, LOG_RETENTION_DAYS))}")
+        return value
+
+    @field_validator("cpu")
+    @classmethod
+    def _fargate_cpu(cls, value: int) -> int:
+        if value not in FARGATE_TASK_SIZES:
+            raise ValueError(
+                f"{value} is not a Fargate task size (one of "
+                f"{', '.join(map(str, FARGATE_TASK_SIZES))})"
+            )
+        return value
+
+    @field_validator("memory")
+    @classmethod
+    def _fargate_memory(cls, value: int, info: ValidationInfo) -> int:
+        cpu = info.data.get("cpu")
+        allowed = FARGATE_TASK_SIZES.get(cpu) if isinstance(cpu, int) else None
+        if allowed is not None and value not in allowed:
+            if len(allowed) <= 4:
+                choices = ", ".join(map(str, allowed))
+            else:
+                choices = f"{allowed[0]}-{allowed[-1]} in steps of {allowed[1] - allowed[0]}"
+            raise ValueError(f"{value} MiB is not allowed with cpu {cpu} (allowed: {choices} MiB)")
+        return value
+
+    @field_validator("secrets")
+    @classmethod
+    def _secret_references(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        bad = [
+            name
+            for name, ref in value.items()
+            if not (_SSM_PARAMETER_ARN.match(ref) or _SECRETS_MANAGER_ARN.match(ref))
+        ]
+        if bad:
+            raise ValueError(
+                f"{', '.join(sorted(bad))}: a secret must be the ARN of an SSM parameter or of a "
+                "Secrets Manager secret, never the secret's value"
+            )
+        clash = sorted(set(info.data.get("environment") or {}) & set(value))
+        if clash:
+            raise ValueError(f"{', '.join(clash)} defined both in environment and in secrets")
+        return value
+
+    @field_validator("volumes")
+    @classmethod
+    def _unique_volumes(cls, value: list[Volume]) -> list[Volume]:
+        names = [volume.name for volume in value]
+        if len(names) != len(set(names)):
+            raise ValueError("volume names must be unique")
+        paths = [volume.container_path for volume in value]
+        if len(paths) != len(set(paths)):
+            raise ValueError("container paths must be unique")
+        return value
+
+
+class TargetHealthCheck(Model):
+    """The load balancer's health check of each task (target group health check)."""
+
+    path: str = Field("/", pattern=r"^/.*$", max_length=1024)
+    port: str = Field(
+        "traffic-port",
+        description='"traffic-port" (the container port) or a port number as a string.',
+        pattern=r"^(traffic-port|[1-9][0-9]{0,4})$",
+    )
+    protocol: Literal["HTTP", "HTTPS", "TCP"] = "HTTP"
+    interval_seconds: int = Field(10, ge=5, le=300)
+    timeout_seconds: int = Field(5, ge=2, le=120)
+    healthy_threshold: int = Field(2, ge=2, le=10)
+    unhealthy_threshold: int = Field(2, ge=2, le=10)
+    matcher: str = Field(
+        "200-399",
+        description='HTTP codes counted healthy: "200", "200,302" or "200-399".',
+        pattern=r"^[1-5][0-9]{2}([,-][1-5][0-9]{2})*$",
+    )
+
+    @model_validator(mode="after")
+    def _timeout_below_interval(self) -> TargetHealthCheck:
+        if self.timeout_seconds >= self.interval_seconds:
+            raise ValueError("timeout_seconds must be smaller than interval_seconds")
+        if self.port != "traffic-port" and int(self.port) > 65535:
+            raise ValueError("port must be traffic-port or 1-65535")
+        return self
+
+
+class Stickiness(Model):
+    type: Literal["lb_cookie", "source_ip"] = Field(
+        description="lb_cookie (ALB: the same cookie reaches the same task) or source_ip (NLB)."
+    )
+    duration_seconds: int = Field(86400, ge=1, le=604800, description="lb_cookie only.")
+
+
+class TargetGroup(Model):
+    protocol: Literal["HTTP", "HTTPS", "TCP", "TLS"] | None = Field(
+        None, description="Default: HTTP behind an ALB, TCP behind an NLB."
+    )
+    deregistration_delay_seconds: int = Field(
+        5,
+        ge=0,
+        le=3600,
+        description="Draining time of a stopping task (AWS default 300 s; short-lived "
+        "environments want seconds).",
+    )
+    health_check: TargetHealthCheck = Field(default_factory=TargetHealthCheck)
+    stickiness: Stickiness | None = None
+
+
+class Listener(Model):
+    port: Port
+    protocol: Literal["HTTP", "HTTPS", "TCP", "TLS"]
+    certificate_arn: str | None = Field(None, description="ACM certificate; HTTPS/TLS only.")
+    ssl_policy: str | None = Field(
+        None, description=f"HTTPS/TLS only; default {DEFAULT_SSL_POLICY}."
+    )
+    redirect_to_https: bool = Field(
+        False, description="ALB HTTP listener only: answer with a redirect to the HTTPS listener."
+    )
+
+    @model_validator(mode="after")
+    def _tls_fields(self) -> Listener:
+        secure = self.protocol in ("HTTPS", "TLS")
+        if secure and not self.certificate_arn:
+            raise ValueError(f"certificate_arn is required for a {self.protocol} listener")
+        if not secure and self.certificate_arn:
+            raise ValueError(f"certificate_arn is not allowed on a {self.protocol} listener")
+        if not secure and self.ssl_policy:
+            raise ValueError(f"ssl_policy is not allowed on a {self.protocol} listener")
+        if self.certificate_arn and not _CERTIFICATE_ARN.match(self.certificate_arn):
+            raise ValueError("certificate_arn is not an ACM or IAM certificate ARN")
+        if self.redirect_to_https and self.protocol != "HTTP":
+            raise ValueError("redirect_to_https is only for an HTTP listener")
+        return self
+
+
+def _listener_protocols(lb_type: str) -> tuple[str, ...]:
+    return ("HTTP", "HTTPS") if lb_type == "application" else ("TCP", "TLS")
+
+
+class LoadBalancer(Model):
+    id: str = Field(
+        "web",
+        min_length=1,
+        max_length=naming.MAX_LOAD_BALANCER_ID,
+        pattern=r"^[a-z][a-z0-9]*$",
+        description="Short id (1-6 lowercase letters/digits), part of the resource names.",
+    )
+    type: Literal["application", "network"] = "application"
+    scheme: Literal["internet-facing", "internal"] = "internet-facing"
+    listeners: list[Listener] | None = Field(
+        None,
+        min_length=1,
+        max_length=10,
+        description="Default: HTTP 80 for an ALB, TCP 80 for an NLB.",
+    )
+    ingress_cidrs: list[str] = Field(
+        default_factory=lambda: ["0.0.0.0/0"],
+        min_length=1,
+        max_length=50,
+        description="Who may reach the listeners (IPv4 or IPv6 CIDRs).",
+    )
+    target_group: TargetGroup = Field(default_factory=TargetGroup)
+
+    @field_validator("ingress_cidrs")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        bad = []
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=True)
+            except ValueError:
+                bad.append(cidr)
+            else:
+                if "/" not in cidr:
+                    bad.append(cidr)
+        if bad:
+            raise ValueError(f"not CIDR blocks: {', '.join(bad)}")
+        return value
+
+    @field_validator("listeners")
+    @classmethod
+    def _listeners_match_type(
+        cls, value: list[Listener] | None, info: ValidationInfo
+    ) -> list[Listener] | None:
+        if not value:
+            return value
+        lb_type = info.data.get("type", "application")
+        allowed = _listener_protocols(lb_type)
+        wrong = sorted({listener.protocol for listener in value} - set(allowed))
+        if wrong:
+            raise ValueError(
+                f"a {lb_type} load balancer takes {' or '.join(allowed)} listeners, "
+                f"not {', '.join(wrong)}"
+            )
+        ports = [listener.port for listener in value]
+        if len(ports) != len(set(ports)):
+            raise ValueError("ports must be unique")
+        if any(listener.redirect_to_https for listener in value) and not any(
+            listener.protocol == "HTTPS" for listener in value
+        ):
+            raise ValueError("redirect_to_https needs an HTTPS listener to redirect to")
+        if all(listener.redirect_to_https for listener in value):
+            raise ValueError("at least one listener must forward to the service")
+        return value
+
+    @field_validator("target_group")
+    @classmethod
+    def _target_group_matches_type(cls, value: TargetGroup, info: ValidationInfo) -> TargetGroup:
+        lb_type = info.data.get("type", "application")
+        allowed = _listener_protocols(lb_type)
+        if value.protocol is not None and value.protocol not in allowed:
+            raise ValueError(
+                f"protocol: {value.protocol} is not valid behind a {lb_type} load balancer"
+            )
+        if value.stickiness is not None:
+            wanted = "lb_cookie" if lb_type == "application" else "source_ip"
+            if value.stickiness.type != wanted:
+                raise ValueError(
+                    f"stickiness.type: {value.stickiness.type} is not available on a {lb_type} "
+                    f"load balancer (use {wanted})"
+                )
+        if (
+            lb_type == "network"
+            and value.health_check.protocol == "HTTPS"
+            and value.protocol != "TLS"
+        ):
+            raise ValueError("health_check.protocol: HTTPS needs a TLS target group")
+        return value
+
+    def effective_listeners(self) -> list[Listener]:
+        if self.listeners:
+            return list(self.listeners)
+        return [Listener(port=80, protocol="HTTP" if self.type == "application" else "TCP")]
+
+
+class CapacityProvider(Model):
+    provider: Literal["FARGATE", "FARGATE_SPOT"]
+    weight: int = Field(1, ge=0, le=1000)
+    base: int = Field(0, ge=0, le=100000)
+
+
+class Cluster(Model):
+    container_insights: bool = Field(True, description="CloudWatch Container Insights.")
+    capacity_providers: list[CapacityProvider] = Field(
+        default_factory=lambda: [CapacityProvider(provider="FARGATE")],
+        min_length=1,
+        max_length=2,
+    )
+
+    @model_validator(mode="after")
+    def _strategy(self) -> Cluster:
+        names = [item.provider for item in self.capacity_providers]
+        if len(names) != len(set(names)):
+            raise ValueError("capacity_providers: each provider may appear once")
+        if not any(item.weight > 0 for item in self.capacity_providers):
+            raise ValueError("capacity_providers: at least one weight must be above 0")
+        if sum(1 for item in self.capacity_providers if item.base > 0) > 1:
+            raise ValueError("capacity_providers: only one provider may have a base")
+        return self
+
+
+class Service(Model):
+    desired_count: int = Field(1, ge=1, le=100)
+    health_check_grace_period_seconds: int = Field(30, ge=0, le=7200)
+    circuit_breaker: bool = Field(True, description="Deployment circuit breaker with rollback.")
+    enable_execute_command: bool = Field(False, description="ECS Exec into running tasks.")
+    assign_public_ip: bool = Field(
+        True, description="Needed in public subnets without a NAT gateway to pull the image."
+    )
+
+
+class Network(Model):
+    vpc_id: str | None = Field(
+        None, pattern=r"^vpc-[0-9a-f]{8,17}$", description="Default: the default VPC."
+    )
+    subnet_ids: list[Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]{8,17}$")]] = Field(
+        default_factory=list,
+        max_length=16,
+        description="Subnets of the tasks (and the load balancers). Default: the VPC's "
+        "default subnets.",
+    )
+    load_balancer_subnet_ids: list[
+        Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]{8,17}$")]
+    ] = Field(
+        default_factory=list,
+        max_length=16,
+        description="Subnets of the load balancers, when they differ from the tasks' "
+        "(public load balancers in front of tasks in private subnets).",
+    )
+
+    @model_validator(mode="after")
+    def _unique(self) -> Network:
+        for field in ("subnet_ids", "load_balancer_subnet_ids"):
+            values = getattr(self, field)
+            if len(values) != len(set(values)):
+                raise ValueError(f"{field}: duplicate subnet ids")
+        if self.load_balancer_subnet_ids and not self.subnet_ids:
+            raise ValueError("load_balancer_subnet_ids needs subnet_ids for the tasks")
+        return self
+
+
+class Polling(Model):
+    interval_seconds: int = Field(10, ge=1, le=300, description="Seconds between status checks.")
+    deadline_seconds: int = Field(
+        1200,
+        ge=60,
+        le=7200,
+        description="How long the load balancers and the service may take to become ready.",
+    )
+
+    @model_validator(mode="after")
+    def _deadline_after_interval(self) -> Polling:
+        if self.deadline_seconds < self.interval_seconds:
+            raise ValueError("deadline_seconds must be at least interval_seconds")
+        return self
+
+
+class EnvironmentSpec(Model):
+    """An environment: one container image answering on one or more load balancers."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"$id": SCHEMA_ID, "title": "fargate-env environment spec"},
+    )
+
+    name: EnvName
+    container: Container = Field(default_factory=Container)
+    load_balancers: list[LoadBalancer] = Field(
+        default_factory=lambda: [LoadBalancer()], min_length=1, max_length=5
+    )
+    cluster: Cluster = Field(default_factory=Cluster)
+    service: Service = Field(default_factory=Service)
+    network: Network = Field(default_factory=Network)
+    tags: dict[str, str] = Field(
+        default_factory=dict,
+        description=f"Added to every resource (at most {naming.MAX_USER_TAGS}; the "
+        f"'{naming.RESERVED_TAG_PREFIX}' and 'aws:' prefixes are reserved).",
+    )
+    on_failure: Literal["rollback", "retain"] = Field(
+        "rollback",
+        description="rollback: a failed provisioning removes what it created. retain: keep it "
+        "for inspection (then resume or tear down).",
+    )
+    time_to_live_minutes: int | None = Field(
+        None,
+        ge=15,
+        le=525600,
+        description="Tear the environment down automatically this long after it is ready.",
+    )
+    polling: Polling = Field(default_factory=Polling)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not naming.ENVIRONMENT_NAME_PATTERN.match(value):
+            raise ValueError(
+                "must be lowercase letters, digits and single hyphens, start with a letter and "
+                "end with a letter or digit"
+            )
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > naming.MAX_USER_TAGS:
+            raise ValueError(
+                f"at most {naming.MAX_USER_TAGS} tags (AWS allows 50 per resource and "
+                f"fargate-env adds {naming.SYSTEM_TAG_COUNT})"
+            )
+        problems = []
+        for key, tag_value in value.items():
+            if not 1 <= len(key) <= 128:
+                problems.append(f"key {key!r} must be 1-128 characters")
+            elif key.lower().startswith("aws:") or key.startswith(naming.RESERVED_TAG_PREFIX):
+                problems.append(f"key {key!r} uses a reserved prefix")
+            elif not _TAG_CHARS.match(key):
+                problems.append(f"key {key!r} has characters AWS tags do not allow")
+            if len(tag_value) > 256:
+                problems.append(f"value of {key!r} is longer than 256 characters")
+            elif not _TAG_CHARS.match(tag_value):
+                problems.append(f"value of {key!r} has characters AWS tags do not allow")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+    @field_validator("load_balancers")
+    @classmethod
+    def _load_balancer_names(
+        cls, value: list[LoadBalancer], info: ValidationInfo
+    ) -> list[LoadBalancer]:
+        ids = [lb.id for lb in value]
+        if len(ids) != len(set(ids)):
+            raise ValueError("ids must be unique")
+        env = info.data.get("name")
+        if isinstance(env, str):
+            for lb in value:
+                name = naming.load_balancer_name(env, lb.id)
+                if len(name) > naming.MAX_ELBV2_NAME:
+                    raise ValueError(
+                        f"with environment {env!r} and load balancer id {lb.id!r} the load "
+                        f"balancer name {name!r} is {len(name)} characters; ELBv2 allows "
+                        f"{naming.MAX_ELBV2_NAME}: shorten the name or the id"
+                    )
+        return value
+
+
+def _format_location(location: tuple[str | int, ...]) -> str:
+    parts: list[str] = []
+    for item in location:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif parts:
+            parts.append(f".{item}")
+        else:
+            parts.append(str(item))
+    return "".join(parts) or "(spec)"
+
+
+# A cross-field check names its field first ("memory: ..."); it is joined to the model's path.
+_FIELD_PREFIX = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*): (.*)$", re.S)
+
+
+def describe_errors(exc: ValidationError) -> list[str]:
+    """One line per problem, each starting with the path of the bad field."""
+    lines = []
+    for error in exc.errors(include_url=False):
+        location: tuple[str | int, ...] = tuple(
+            item for item in error["loc"] if not str(item).startswith("function-")
+        )
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown field"
+        prefixed = _FIELD_PREFIX.match(message)
+        if prefixed:
+            location = (*location, *prefixed.group(1).split("."))
+            message = prefixed.group(2)
+        lines.append(f"{_format_location(location)}: {message}")
+    return lines
+
+
+def parse(raw: Any) -> EnvironmentSpec:
+    """Validate a spec; InvalidSpec names every bad field."""
+    if not isinstance(raw, dict):
+        raise InvalidSpec("spec: must be a JSON object")
+    try:
+        return EnvironmentSpec.model_validate(raw)
+    except ValidationError as exc:
+        problems = describe_errors(exc)
+        raise InvalidSpec(
+            f"invalid environment spec ({len(problems)} problem"
+            f"{'s' if len(problems) != 1 else ''}): " + "; ".join(problems)
+        ) from None
+
+
+def normalise(spec: EnvironmentSpec) -> dict[str, Any]:
+    """The plain-dict form every later step reads: all defaults filled in, derived values added."""
+    data = spec.model_dump(mode="json")
+    for raw_lb, lb in zip(data["load_balancers"], spec.load_balancers, strict=True):
+        raw_lb["listeners"] = [
+            listener.model_dump(mode="json") for listener in lb.effective_listeners()
+        ]
+        for listener in raw_lb["listeners"]:
+            if listener["protocol"] in ("HTTPS", "TLS") and not listener["ssl_policy"]:
+                listener["ssl_policy"] = DEFAULT_SSL_POLICY
+        tg = raw_lb["target_group"]
+        if tg["protocol"] is None:
+            tg["protocol"] = "HTTP" if lb.type == "application" else "TCP"
+    return data
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the spec (committed as schema/environment-spec.schema.json)."""
+    schema = EnvironmentSpec.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema

@@ -1,0 +1,140 @@
+"""Target groups: IP targets (the ECS service registers each task's IP itself), the load
+balancer's health check, deregistration delay and stickiness."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fargate_env import elbv2_tags, naming
+from fargate_env.aws import client
+from fargate_env.errors import ResourceConflict, ResourceNotReady, error_code
+
+
+def _describe_by_name(name: str) -> dict[str, Any] | None:
+    try:
+        groups = client("elbv2").describe_target_groups(Names=[name])["TargetGroups"]
+    except Exception as exc:
+        if error_code(exc) == "TargetGroupNotFound":
+            return None
+        raise
+    return groups[0] if groups else None
+
+
+def _health_check(lb: dict[str, Any]) -> dict[str, Any]:
+    check = lb["target_group"]["health_check"]
+    settings: dict[str, Any] = {
+        "HealthCheckEnabled": True,
+        "HealthCheckProtocol": check["protocol"],
+        "HealthCheckPort": check["port"],
+        "HealthCheckIntervalSeconds": int(check["interval_seconds"]),
+        "HealthCheckTimeoutSeconds": int(check["timeout_seconds"]),
+        "HealthyThresholdCount": int(check["healthy_threshold"]),
+        "UnhealthyThresholdCount": int(check["unhealthy_threshold"]),
+    }
+    if check["protocol"] in ("HTTP", "HTTPS"):
+        settings["HealthCheckPath"] = check["path"]
+        settings["Matcher"] = {"HttpCode": check["matcher"]}
+    return settings
+
+
+def _attributes(lb: dict[str, Any]) -> list[dict[str, str]]:
+    target_group = lb["target_group"]
+    attributes = [
+        {
+            "Key": "deregistration_delay.timeout_seconds",
+            "Value": str(target_group["deregistration_delay_seconds"]),
+        }
+    ]
+    stickiness = target_group.get("stickiness")
+    attributes.append({"Key": "stickiness.enabled", "Value": "true" if stickiness else "false"})
+    if stickiness:
+        attributes.append({"Key": "stickiness.type", "Value": stickiness["type"]})
+        if stickiness["type"] == "lb_cookie":
+            attributes.append(
+                {
+                    "Key": "stickiness.lb_cookie.duration_seconds",
+                    "Value": str(stickiness["duration_seconds"]),
+                }
+            )
+    return attributes
+
+
+def _create(
+    spec: dict[str, Any], lb: dict[str, Any], network: dict[str, Any], name: str
+) -> str | None:
+    """Create the group; None when a concurrent attempt created it first."""
+    try:
+        created = client("elbv2").create_target_group(
+            Name=name,
+            Protocol=lb["target_group"]["protocol"],
+            Port=int(spec["container"]["port"]),
+            VpcId=network["vpc_id"],
+            TargetType="ip",
+            Tags=naming.as_key_value_list(naming.environment_tags(spec["name"], spec["tags"])),
+            **_health_check(lb),
+        )
+    except Exception as exc:
+        if error_code(exc) != "DuplicateTargetGroupName":
+            raise
+        return None
+    return str(created["TargetGroups"][0]["TargetGroupArn"])
+
+
+def ensure(spec: dict[str, Any], lb: dict[str, Any], network: dict[str, Any]) -> dict[str, Any]:
+    env = spec["name"]
+    name = naming.target_group_name(env, lb["id"])
+    port = int(spec["container"]["port"])
+    protocol = lb["target_group"]["protocol"]
+    existing = _describe_by_name(name)
+    arn = _create(spec, lb, network, name) if existing is None else None
+    if arn is None:
+        existing = existing or _describe_by_name(name)
+        if existing is None:
+            raise ResourceNotReady(f"target group {name!r} was reported duplicate but is not found")
+        tags = elbv2_tags.tags_of([existing["TargetGroupArn"]]).get(existing["TargetGroupArn"], {})
+        naming.require_owned("target group", name, tags, env)
+        actual = (existing.get("Protocol"), existing.get("Port"), existing.get("VpcId"))
+        if actual != (protocol, port, network["vpc_id"]):
+            raise ResourceConflict(
+                f"target group {name!r} exists with protocol/port/VPC {actual}, the spec wants "
+                f"{(protocol, port, network['vpc_id'])}; tear the environment down first"
+            )
+        arn = existing["TargetGroupArn"]
+    client("elbv2").modify_target_group_attributes(TargetGroupArn=arn, Attributes=_attributes(lb))
+    return {"id": lb["id"], "arn": arn, "name": name}
+
+
+def find(env: str) -> list[str]:
+    paginator = client("elbv2").get_paginator("describe_target_groups")
+    groups: list[dict[str, Any]] = []
+    for page in paginator.paginate():
+        groups.extend(elbv2_tags.named_for(env, "TargetGroupName", page["TargetGroups"]))
+    return [group["TargetGroupArn"] for group in elbv2_tags.owned(groups, "TargetGroupArn", env)]
+
+
+def delete(env: str, arns: list[str]) -> dict[str, Any]:
+    """Delete our target groups among `arns`. A group a listener still uses is not ready yet."""
+    existing = []
+    for arn in arns:
+        try:
+            existing.extend(
+                client("elbv2").describe_target_groups(TargetGroupArns=[arn])["TargetGroups"]
+            )
+        except Exception as exc:
+            if error_code(exc) != "TargetGroupNotFound":
+                raise
+    deleted = []
+    for group in elbv2_tags.owned(existing, "TargetGroupArn", env):
+        try:
+            client("elbv2").delete_target_group(TargetGroupArn=group["TargetGroupArn"])
+        except Exception as exc:
+            code = error_code(exc)
+            if code == "TargetGroupNotFound":
+                continue
+            if code == "ResourceInUse":
+                raise ResourceNotReady(
+                    f"target group {group['TargetGroupName']} is still used by a listener"
+                ) from None
+            raise
+        deleted.append(group["TargetGroupArn"])
+    return {"deleted": deleted}

@@ -1,0 +1,194 @@
+"""The task definition: the application's blueprint (Fargate, awsvpc, logs to CloudWatch).
+
+RegisterTaskDefinition is never idempotent (each call is a new revision), so the request's
+fingerprint is stored as a tag: a retry with the same spec reuses the latest revision instead of
+stacking identical ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from typing import Any, Final
+
+from fargate_env import naming
+from fargate_env.aws import client, region
+from fargate_env.errors import error_code
+
+FINGERPRINT_TAG: Final = "fargate-env:fingerprint"
+EXECUTION_ROLE_ENV: Final = "TASK_EXECUTION_ROLE_ARN"
+TASK_ROLE_ENV: Final = "TASK_ROLE_ARN"
+
+
+def _container_definition(spec: dict[str, Any], log_group: str) -> dict[str, Any]:
+    container = spec["container"]
+    definition: dict[str, Any] = {
+        "name": container["name"],
+        "image": container["image"],
+        "essential": True,
+        "portMappings": [
+            {"containerPort": int(container["port"]), "protocol": "tcp", "name": "app"}
+        ],
+        "environment": [
+            {"name": name, "value": value}
+            for name, value in sorted(container["environment"].items())
+        ],
+        # ECS resolves these at task start with the execution role: the values never pass
+        # through the state machine or the task definition.
+        "secrets": [
+            {"name": name, "valueFrom": ref} for name, ref in sorted(container["secrets"].items())
+        ],
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {
+                "awslogs-group": log_group,
+                "awslogs-region": region(),
+                "awslogs-stream-prefix": spec["name"],
+            },
+        },
+        "mountPoints": [
+            {
+                "sourceVolume": volume["name"],
+                "containerPath": volume["container_path"],
+                "readOnly": bool(volume["read_only"]),
+            }
+            for volume in container["volumes"]
+        ],
+        "stopTimeout": int(container["stop_timeout_seconds"]),
+    }
+    health = container.get("health_check")
+    if health:
+        definition["healthCheck"] = {
+            "command": list(health["command"]),
+            "interval": int(health["interval_seconds"]),
+            "timeout": int(health["timeout_seconds"]),
+            "retries": int(health["retries"]),
+            "startPeriod": int(health["start_period_seconds"]),
+        }
+    if spec["service"]["enable_execute_command"]:
+        # ECS Exec needs an init process to reap the SSM agent's children.
+        definition["linuxParameters"] = {"initProcessEnabled": True}
+    return definition
+
+
+def _volume(volume: dict[str, Any]) -> dict[str, Any]:
+    efs = volume.get("efs")
+    if not efs:
+        return {"name": volume["name"]}  # Fargate ephemeral storage, bind-mounted
+    config: dict[str, Any] = {
+        "fileSystemId": efs["file_system_id"],
+        "rootDirectory": efs["root_directory"],
+        "transitEncryption": "ENABLED" if efs["transit_encryption"] else "DISABLED",
+    }
+    if efs.get("access_point_id"):
+        config["authorizationConfig"] = {"accessPointId": efs["access_point_id"], "iam": "DISABLED"}
+    return {"name": volume["name"], "efsVolumeConfiguration": config}
+
+
+def build_request(spec: dict[str, Any], log_group: str) -> dict[str, Any]:
+    """The RegisterTaskDefinition request for `spec` (without tags)."""
+    container = spec["container"]
+    request: dict[str, Any] = {
+        "family": naming.task_family(spec["name"]),
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        "cpu": str(container["cpu"]),
+        "memory": str(container["memory"]),
+        "runtimePlatform": {
+            "cpuArchitecture": container["cpu_architecture"],
+            "operatingSystemFamily": "LINUX",
+        },
+        "executionRoleArn": os.environ[EXECUTION_ROLE_ENV],
+        "containerDefinitions": [_container_definition(spec, log_group)],
+        "volumes": [_volume(volume) for volume in container["volumes"]],
+    }
+    task_role = os.environ.get(TASK_ROLE_ENV)
+    if spec["service"]["enable_execute_command"] and task_role:
+        request["taskRoleArn"] = task_role
+    return request
+
+
+def fingerprint(request: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _latest(family: str) -> dict[str, Any] | None:
+    try:
+        return dict(client("ecs").describe_task_definition(taskDefinition=family, include=["TAGS"]))
+    except Exception as exc:
+        if error_code(exc) in ("ClientException", "InvalidParameterException"):
+            return None  # the family has no ACTIVE revision
+        raise
+
+
+def register(spec: dict[str, Any], log_group: str) -> dict[str, Any]:
+    env = spec["name"]
+    request = build_request(spec, log_group)
+    wanted = fingerprint(request)
+    latest = _latest(request["family"])
+    if latest is not None:
+        tags = naming.from_key_value_list(latest.get("tags"))
+        naming.require_owned("task definition family", request["family"], tags, env)
+        if tags.get(FINGERPRINT_TAG) == wanted:
+            definition = latest["taskDefinition"]
+            return {"arn": definition["taskDefinitionArn"], "revision": definition["revision"]}
+    tags = naming.environment_tags(env, spec["tags"]) | {FINGERPRINT_TAG: wanted}
+    created = client("ecs").register_task_definition(**request, tags=naming.as_ecs_tags(tags))
+    definition = created["taskDefinition"]
+    return {"arn": definition["taskDefinitionArn"], "revision": definition["revision"]}
+
+
+def _revisions(family: str, status: str) -> list[str]:
+    paginator = client("ecs").get_paginator("list_task_definitions")
+    arns: list[str] = []
+    for page in paginator.paginate(familyPrefix=family, status=status):
+        # familyPrefix is a prefix: keep only this exact family.
+        arns.extend(
+            arn
+            for arn in page["taskDefinitionArns"]
+            if arn.split("/")[-1].rsplit(":", 1)[0] == family
+        )
+    return arns
+
+
+def _owned(arn: str, env: str) -> bool:
+    try:
+        described = client("ecs").describe_task_definition(taskDefinition=arn, include=["TAGS"])
+    except Exception as exc:
+        if error_code(exc) in ("ClientException", "InvalidParameterException"):
+            return False
+        raise
+    return naming.owned_by(naming.from_key_value_list(described.get("tags")), env)
+
+
+def find(env: str) -> list[str]:
+    """Every revision (ACTIVE or INACTIVE) of the environment's family that is ours."""
+    family = naming.task_family(env)
+    revisions = _revisions(family, "ACTIVE") + _revisions(family, "INACTIVE")
+    return [arn for arn in revisions if _owned(arn, env)]
+
+
+def delete_all(env: str) -> dict[str, Any]:
+    """Deregister every ACTIVE revision, then delete every INACTIVE one (ECS keeps INACTIVE
+    revisions forever otherwise)."""
+    family = naming.task_family(env)
+    ecs = client("ecs")
+    deregistered = []
+    for arn in _revisions(family, "ACTIVE"):
+        if not _owned(arn, env):
+            continue
+        ecs.deregister_task_definition(taskDefinition=arn)
+        deregistered.append(arn)
+    inactive = [arn for arn in _revisions(family, "INACTIVE") if _owned(arn, env)]
+    deleted: list[str] = []
+    for start in range(0, len(inactive), 10):  # DeleteTaskDefinitions takes at most 10
+        batch = inactive[start : start + 10]
+        response = ecs.delete_task_definitions(taskDefinitions=batch)
+        deleted.extend(item["taskDefinitionArn"] for item in response.get("taskDefinitions", []))
+        failures = [f for f in response.get("failures", []) if f.get("reason") != "MISSING"]
+        if failures:
+            from fargate_env.errors import AwsRequestFailed
+
+            raise AwsRequestFailed(f"DeleteTaskDefinitions failed for: {failures}")
+    return {"deregistered": deregistered, "deleted": deleted}
