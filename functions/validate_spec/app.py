@@ -8,4 +8,4 @@ from fargate_env.observability import step
 
 @step("validate_spec")
 def lambda_handler(event: dict[str, Any], context: Any) -> Any:
-    return validation.validate(event.get("spec"))
+    return validation.validate(event.get("input"))

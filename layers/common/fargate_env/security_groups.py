@@ -202,4 +202,5 @@ def delete_for_environment(env: str, recorded_ids: list[str]) -> dict[str, Any]:
             f"security groups still in use by network interfaces or rules: {', '.join(in_use)} "
             f"(deleted so far: {', '.join(deleted) or 'none'})"
         )
-    return {"deleted": deleted}
+    # A retry sees only what earlier attempts left: the recorded groups not found are gone too.
+    return {"deleted": sorted({*deleted, *(i for i in recorded_ids if i not in groups)})}

@@ -37,9 +37,11 @@ def check_secrets_allowed(secrets: dict[str, str], prefixes: list[str]) -> None:
         )
 
 
-def validate(raw_spec: Any) -> dict[str, Any]:
-    if raw_spec is None:
+def validate(execution_input: Any) -> dict[str, Any]:
+    """The execution input is {"spec": {...}}; returns {"spec": <normalised spec>}."""
+    if not isinstance(execution_input, dict) or execution_input.get("spec") is None:
         raise InvalidSpec('spec: missing; the execution input is {"spec": {...}}')
+    raw_spec = execution_input["spec"]
     parsed = spec_model.parse(raw_spec)
     check_secrets_allowed(dict(parsed.container.secrets), allowed_secret_prefixes())
     return {"spec": spec_model.normalise(parsed)}

@@ -1,0 +1,157 @@
+"""Simulated time for the embedded AWS.
+
+Two clocks share one interface:
+
+- LogicalClock: every thread carries its own simulated time. Sleeping advances it without
+  waiting; a thread starts at its creator's time; when a thread reads the clock after threads it
+  started have finished (a Parallel branch, a Map iteration, a nested execution) it continues from
+  the latest of them. Wall time never enters, so a run is deterministic and takes only the CPU
+  time of the code it runs, whatever the simulated latencies.
+- ScaledClock: simulated time is wall time multiplied by `scale` (1 = real time). Used where other
+  processes drive the emulator (server mode) and so share its time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+#: The simulated epoch: 2026-01-01T00:00:00Z, a fixed start so runs agree to the second.
+DEFAULT_EPOCH = 1767225600.0
+
+
+class Clock:
+    epoch: float = DEFAULT_EPOCH
+
+    def now(self) -> float:
+        """Simulated seconds since the simulation started."""
+        raise NotImplementedError
+
+    def sleep(self, seconds: float) -> None:
+        raise NotImplementedError
+
+    def advance(self, seconds: float) -> None:
+        """Charge `seconds` of simulated work to the calling thread (latency of a call)."""
+        raise NotImplementedError
+
+    def wall(self) -> float:
+        """Simulated time as a Unix timestamp."""
+        return self.epoch + self.now()
+
+    def install(self) -> None:
+        """Start tracking threads (if the clock needs to)."""
+
+    def uninstall(self) -> None:
+        """Stop tracking threads."""
+
+
+class ScaledClock(Clock):
+    def __init__(self, scale: float = 1.0, epoch: float | None = None) -> None:
+        self.scale = scale
+        self._started = time.monotonic()
+        self.epoch = time.time() if epoch is None else epoch
+
+    def now(self) -> float:
+        return (time.monotonic() - self._started) * self.scale
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds / self.scale)
+
+    def advance(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
+class LogicalClock(Clock):
+    def __init__(self, epoch: float = DEFAULT_EPOCH) -> None:
+        self.epoch = epoch
+        self._lock = threading.Lock()
+        self._times: dict[threading.Thread, float] = {}  # live thread -> simulated time
+        self._children: dict[threading.Thread, list[threading.Thread]] = {}
+        self._original_start: Callable[..., Any] | None = None
+
+    # -- thread tracking --------------------------------------------------------------------
+    def install(self) -> None:
+        if self._original_start is not None:
+            return
+        clock = self
+        original_start = threading.Thread.start
+        self._original_start = original_start
+
+        def start(thread: threading.Thread) -> None:
+            clock._adopt(thread)
+            original_start(thread)
+
+        threading.Thread.start = start  # type: ignore[method-assign]
+
+    def uninstall(self) -> None:
+        if self._original_start is not None:
+            threading.Thread.start = self._original_start  # type: ignore[method-assign]
+            self._original_start = None
+
+    def _adopt(self, thread: threading.Thread) -> None:
+        """A thread starts at its creator's time and reports its final time when it ends."""
+        parent = threading.current_thread()
+        begin = self.now()
+        with self._lock:
+            self._children.setdefault(parent, []).append(thread)
+        run = thread.run
+
+        def timed_run() -> None:
+            with self._lock:
+                self._times[thread] = begin
+            try:
+                run()
+            finally:
+                with self._lock:
+                    final = self._fold_finished_children(thread)
+                    self._times.pop(thread, None)
+                    thread._simulated_end = final  # type: ignore[attr-defined]
+                    # Children still running outlive this thread: its creator inherits them.
+                    orphans = self._children.pop(thread, [])
+                    if orphans:
+                        self._children.setdefault(parent, []).extend(orphans)
+
+        thread.run = timed_run  # type: ignore[method-assign]
+
+    def _fold_finished_children(self, me: threading.Thread) -> float:
+        """Caller holds the lock. A thread that waited for its children continues from their
+        time."""
+        current = self._times.get(me, 0.0)
+        children = self._children.get(me)
+        if children:
+            still_running = []
+            for child in children:
+                end = getattr(child, "_simulated_end", None)
+                if end is None:
+                    still_running.append(child)
+                else:
+                    current = max(current, end)
+            self._children[me] = still_running
+            self._times[me] = current
+        return current
+
+    # -- the clock ----------------------------------------------------------------------------
+    def now(self) -> float:
+        with self._lock:
+            return self._fold_finished_children(threading.current_thread())
+
+    def advance(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        me = threading.current_thread()
+        with self._lock:
+            self._times[me] = self._fold_finished_children(me) + seconds
+
+    def sleep(self, seconds: float) -> None:
+        self.advance(seconds)
+        # Let other threads run, as a real sleep would (no wall time is simulated by this).
+        time.sleep(0)
+
+    def set_thread_time(self, seconds: float) -> None:
+        """Move the calling thread to `seconds` (never backwards)."""
+        me = threading.current_thread()
+        with self._lock:
+            self._times[me] = max(self._fold_finished_children(me), seconds)

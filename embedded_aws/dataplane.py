@@ -1,0 +1,760 @@
+"""The data plane moto does not play: what happens in AWS between the API calls.
+
+moto keeps the control plane's records; nothing runs. Here, on the emulator's clock and after
+the latency model: ECS starts each service's tasks (PROVISIONING -> PENDING -> RUNNING) and
+registers their IPs in the target groups; targets turn healthy once the load balancer is active
+and a health check passes; load balancers stay `provisioning` for their time to active; stopping
+tasks drain for the deregistration delay, stop and release their network interfaces late, and
+security groups cannot be deleted while an interface or another group's rule still uses them.
+
+Every answer is a function of (what was called when, the latency model, the faults) and of the
+caller's simulated time, so a run is deterministic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from embedded_aws.clock import Clock
+from embedded_aws.faults import Faults
+from embedded_aws.latency import LatencyModel
+
+_installed: list[tuple[Any, str, Any]] = []
+
+
+def _patch(owner: Any, name: str, value: Any) -> None:
+    _installed.append((owner, name, getattr(owner, name)))
+    setattr(owner, name, value)
+
+
+def uninstall() -> None:
+    while _installed:
+        owner, name, original = _installed.pop()
+        setattr(owner, name, original)
+
+
+def failed_task_threshold(desired: int) -> int:
+    """ECS deployment circuit breaker: half the desired count, at least 3, at most 200."""
+    return min(max(math.ceil(desired / 2), 3), 200)
+
+
+@dataclass
+class SimLoadBalancer:
+    arn: str
+    name: str
+    dns_name: str
+    type: str
+    security_groups: list[str]
+    created_at: float
+    active_after: float
+    eni_release: float
+    deleted_at: float | None = None
+
+    @property
+    def active_at(self) -> float:
+        return self.created_at + self.active_after
+
+    def state(self, now: float) -> str:
+        return "active" if now >= self.active_at else "provisioning"
+
+    def holds_interfaces(self, now: float) -> bool:
+        return self.deleted_at is None or now < self.deleted_at + self.eni_release
+
+
+@dataclass
+class SimTask:
+    """One task's life, as times. None: that moment has not come (or never will)."""
+
+    task_id: str
+    created_at: float
+    running_at: float | None  # None: the task fails before it runs
+    failed_at: float | None  # its essential container exited on its own
+    stop_requested_at: float | None = None
+    moto_task: Any = None
+
+    def stopping_from(self) -> float | None:
+        times = [t for t in (self.failed_at, self.stop_requested_at) if t is not None]
+        return min(times) if times else None
+
+
+@dataclass
+class SimService:
+    arn: str
+    name: str
+    cluster_name: str
+    created_at: float
+    desired: list[tuple[float, int]]
+    target_groups: list[dict[str, Any]]  # {"arn", "port", "lb_arn"?}
+    security_groups: list[str]
+    subnets: list[str]
+    circuit_breaker: bool
+    stop_timeout: float
+    image: str
+    deployment_id: str
+    task_definition_arn: str
+    network_configuration: dict[str, Any]
+    failure_reason: str | None
+    deleted_at: float | None = None
+    tasks: list[SimTask] = field(default_factory=list)
+    failed_at: float | None = None  # the circuit breaker failed the deployment
+    cursor: float = 0.0  # the scheduler has made its decisions up to this moment
+
+    def desired_at(self, now: float) -> int:
+        count = 0
+        for moment, value in self.desired:
+            if moment <= now:
+                count = value
+        return count
+
+
+class DataPlane:
+    def __init__(
+        self, clock: Clock, model: LatencyModel, faults: Faults, account_id: str, region: str
+    ) -> None:
+        self.clock = clock
+        self.model = model
+        self.faults = faults
+        self.account_id = account_id
+        self.region = region
+        self.lock = threading.RLock()
+        self.services: dict[str, SimService] = {}
+        self.load_balancers: dict[str, SimLoadBalancer] = {}
+        self.request_times: dict[str, float] = {}
+        self._pending_deployment_configuration: dict[int, dict[str, Any]] = {}
+        #: Simulated moments worth reporting (bench): name -> time.
+        self.milestones: dict[str, float] = {}
+
+    # ------------------------------------------------------------------ backends
+    def _ecs(self) -> Any:
+        from moto.ecs.models import ecs_backends
+
+        return ecs_backends[self.account_id][self.region]
+
+    def _elbv2(self) -> Any:
+        from moto.elbv2.models import elbv2_backends
+
+        return elbv2_backends[self.account_id][self.region]
+
+    def _ec2(self) -> Any:
+        from moto.ec2.models import ec2_backends
+
+        return ec2_backends[self.account_id][self.region]
+
+    # ------------------------------------------------------------------ load balancers
+    def load_balancer_created(self, lb: Any) -> None:
+        with self.lock:
+            self.load_balancers[lb.arn] = SimLoadBalancer(
+                arn=lb.arn,
+                name=lb.name,
+                dns_name=lb.dns_name,
+                type=lb.type,
+                security_groups=list(lb.security_groups or []),
+                created_at=self.clock.now(),
+                active_after=self.model.load_balancer_active_after(lb.type),
+                eni_release=self.model.lb_eni_release_after_delete,
+            )
+
+    def load_balancer_deleted(self, arn: str) -> None:
+        with self.lock:
+            sim = self.load_balancers.get(arn)
+            if sim is not None and sim.deleted_at is None:
+                sim.deleted_at = self.clock.now()
+
+    def load_balancer_state(self, arn: str, now: float) -> str:
+        sim = self.load_balancers.get(arn)
+        return sim.state(now) if sim else "active"
+
+    def _target_group_lb(self, tg_arn: str) -> SimLoadBalancer | None:
+        """The load balancer whose listener forwards to this target group."""
+        for lb in self._elbv2().load_balancers.values():
+            for listener in lb.listeners.values():
+                for action in listener.default_actions:
+                    data = getattr(action, "data", {}) or {}
+                    if data.get("TargetGroupArn") == tg_arn or tg_arn in str(data):
+                        return self.load_balancers.get(lb.arn)
+        return None
+
+    # ------------------------------------------------------------------ services and tasks
+    def service_created(self, service: Any, task_definition: Any) -> None:
+        now = self.clock.now()
+        network = (service.network_configuration or {}).get("awsvpcConfiguration", {})
+        container = (task_definition.container_definitions or [{}])[0]
+        elbv2 = self._elbv2()
+        groups = []
+        for item in service.load_balancers or []:
+            tg = elbv2.target_groups.get(item.get("targetGroupArn"))
+            groups.append(
+                {
+                    "arn": item.get("targetGroupArn"),
+                    "port": item.get("containerPort"),
+                    "target_group": tg,
+                }
+            )
+        breaker = (getattr(service, "_deployment_configuration", None) or {}).get(
+            "deploymentCircuitBreaker", {}
+        )
+        with self.lock:
+            self.services[service.arn] = SimService(
+                arn=service.arn,
+                name=service.name,
+                cluster_name=service.cluster_name,
+                created_at=now,
+                desired=[(now, int(service.desired_count or 0))],
+                target_groups=groups,
+                security_groups=list(network.get("securityGroups", [])),
+                subnets=list(network.get("subnets", [])),
+                circuit_breaker=bool(breaker.get("enable")),
+                stop_timeout=float(container.get("stopTimeout") or 30),
+                image=str(container.get("image", "")),
+                deployment_id=service.deployments[0]["id"] if service.deployments else "ecs-svc/0",
+                task_definition_arn=service.task_definition,
+                network_configuration=service.network_configuration or {},
+                failure_reason=self.faults.tasks_stop_reason,
+                cursor=now,
+            )
+
+    def service_scaled(self, arn: str, desired: int) -> None:
+        with self.lock:
+            sim = self.services.get(arn)
+            if sim is not None:
+                sim.desired.append((self.clock.now(), desired))
+
+    def service_deleted(self, arn: str) -> None:
+        with self.lock:
+            sim = self.services.get(arn)
+            if sim is not None and sim.deleted_at is None:
+                now = self.clock.now()
+                sim.deleted_at = now
+                sim.desired.append((now, 0))
+
+    def _task_id(self, sim: SimService, index: int) -> str:
+        digest = hashlib.sha256(f"{sim.arn}:{sim.created_at}:{index}".encode()).hexdigest()
+        return f"{digest[:8]}{digest[8:12]}{digest[12:32]}"
+
+    def _launch(self, sim: SimService, at: float) -> SimTask:
+        failing = sim.failure_reason is not None
+        started = at + self.model.task_start
+        task = SimTask(
+            task_id=self._task_id(sim, len(sim.tasks)),
+            created_at=at,
+            running_at=None if failing else started,
+            failed_at=started if failing else None,
+        )
+        sim.tasks.append(task)
+        return task
+
+    def _deregistration_delay(self, sim: SimService) -> float:
+        delays = [0.0]
+        for group in sim.target_groups:
+            tg = group.get("target_group")
+            if tg is not None:
+                delays.append(float(tg.attributes.get("deregistration_delay.timeout_seconds", 300)))
+        return max(delays)
+
+    def stopped_at(self, sim: SimService, task: SimTask) -> float | None:
+        start = task.stopping_from()
+        if start is None:
+            return None
+        if task.running_at is None or start < task.running_at:
+            return start + self.model.task_deprovisioning
+        exit_after = min(sim.stop_timeout, self.model.task_exit_after_sigterm)
+        return start + self._deregistration_delay(sim) + exit_after + self.model.task_deprovisioning
+
+    def task_status(self, sim: SimService, task: SimTask, now: float) -> str:
+        stopped = self.stopped_at(sim, task)
+        if stopped is not None and now >= stopped:
+            return "STOPPED"
+        stopping = task.stopping_from()
+        if stopping is not None and now >= stopping:
+            if task.running_at is None or stopping < task.running_at:
+                return "DEPROVISIONING"  # never ran (or failed to start): only the ENI to detach
+            drained = stopping + self._deregistration_delay(sim)
+            if now < drained:
+                return "DEACTIVATING"
+            exit_after = min(sim.stop_timeout, self.model.task_exit_after_sigterm)
+            return "STOPPING" if now < drained + exit_after else "DEPROVISIONING"
+        if task.running_at is not None and now >= task.running_at:
+            return "RUNNING"
+        return "PROVISIONING" if now < task.created_at + self.model.task_provisioning else "PENDING"
+
+    def _decide(self, sim: SimService, moment: float) -> None:
+        """The ECS service scheduler at `moment` (idempotent): launch up to the desired count,
+        replacing failed tasks a scheduling pass later; stop tasks beyond it; trip the circuit
+        breaker after too many failures."""
+        desired = sim.desired_at(moment)
+        failed = [t for t in sim.tasks if t.failed_at is not None and t.failed_at <= moment]
+        threshold = failed_task_threshold(max(desired, 1))
+        if sim.circuit_breaker and sim.failed_at is None and len(failed) >= threshold:
+            sim.failed_at = moment
+        live = [t for t in sim.tasks if t.stopping_from() is None or t.stopping_from() > moment]
+        delay = self.model.task_replacement_after_failure
+        awaiting_replacement = [t for t in failed if moment < t.failed_at + delay]
+        if len(live) > desired:
+            for task in sorted(live, key=lambda t: t.created_at, reverse=True)[
+                : len(live) - desired
+            ]:
+                task.stop_requested_at = moment
+        elif sim.failed_at is None and sim.deleted_at is None:
+            for _ in range(desired - len(live) - len(awaiting_replacement)):
+                self._launch(sim, moment)
+
+    def _advance_service(self, sim: SimService, now: float) -> None:
+        """Run the scheduler over every decision point up to `now`."""
+        while True:
+            self._decide(sim, sim.cursor)
+            delay = self.model.task_replacement_after_failure
+            upcoming = [m for m, _ in sim.desired if m > sim.cursor]
+            upcoming += [t.failed_at for t in sim.tasks if t.failed_at and t.failed_at > sim.cursor]
+            upcoming += [
+                t.failed_at + delay
+                for t in sim.tasks
+                if t.failed_at and t.failed_at + delay > sim.cursor
+            ]
+            following = min(upcoming, default=None)
+            if following is None or following > now:
+                return
+            sim.cursor = following
+
+    # ------------------------------------------------------------------ views at a time
+    def _moto_task(self, sim: SimService, task: SimTask) -> Any:
+        if task.moto_task is not None:
+            return task.moto_task
+        from moto.ecs.models import Task
+
+        ecs = self._ecs()
+        cluster = ecs.clusters[sim.cluster_name]
+        definition = ecs.describe_task_definition(sim.task_definition_arn)
+        moto_task = Task(
+            cluster=cluster,
+            task_definition=definition,
+            container_instance_arn=None,
+            resource_requirements=None,
+            backend=ecs,
+            group=f"service:{sim.name}",
+            launch_type="FARGATE",
+            started_by=sim.deployment_id,
+            networking_configuration=sim.network_configuration,
+        )
+        moto_task.id = task.task_id
+        ecs.tasks.setdefault(sim.cluster_name, {})[moto_task.task_arn] = moto_task
+        task.moto_task = moto_task
+        return moto_task
+
+    def _task_ip(self, task: SimTask) -> str:
+        for attachment in getattr(task.moto_task, "attachments", []):
+            for detail in attachment.get("details", []):
+                if detail.get("name") == "privateIPv4Address":
+                    return str(detail["value"])
+        return "10.0.0.1"
+
+    def sync_tasks(self, now: float) -> None:
+        """Make moto's task records show the world at `now`."""
+        with self.lock:
+            for sim in self.services.values():
+                self._advance_service(sim, now)
+                for task in sim.tasks:
+                    if task.created_at > now:
+                        continue
+                    moto_task = self._moto_task(sim, task)
+                    status = self.task_status(sim, task, now)
+                    moto_task.status = status
+                    stopping = task.stopping_from()
+                    stopping_now = stopping is not None and now >= stopping
+                    moto_task.desired_status = "STOPPED" if stopping_now else "RUNNING"
+                    for container in moto_task.containers:
+                        container.last_status = (
+                            status if status in ("RUNNING", "STOPPED") else "PENDING"
+                        )
+                    if task.failed_at is not None and now >= task.failed_at:
+                        moto_task.stopped_reason = "Essential container in task exited"
+                        for container in moto_task.containers:
+                            container.exitCode = 1
+                            container.exit_code = 1
+                            container.reason = sim.failure_reason
+                    elif stopping_now:
+                        moto_task.stopped_reason = (
+                            "Scaling activity initiated by (deployment " + sim.deployment_id + ")"
+                        )
+
+    def target_states(self, tg_arn: str, now: float) -> list[dict[str, Any]]:
+        """What DescribeTargetHealth answers for a target group at `now`."""
+        with self.lock:
+            states = []
+            lb = self._target_group_lb(tg_arn)
+            for sim in self.services.values():
+                group = next((g for g in sim.target_groups if g["arn"] == tg_arn), None)
+                if group is None:
+                    continue
+                self._advance_service(sim, now)
+                tg = group.get("target_group")
+                interval = float(getattr(tg, "health_check_interval_seconds", 30) or 30)
+                for task in sim.tasks:
+                    if task.running_at is None or task.running_at > now or task.moto_task is None:
+                        continue
+                    stopping = task.stopping_from()
+                    target = {"Id": self._task_ip(task), "Port": int(group["port"] or 80)}
+                    if stopping is not None and now >= stopping:
+                        if now < stopping + self._deregistration_delay(sim):
+                            states.append(
+                                {
+                                    **target,
+                                    "State": "draining",
+                                    "Reason": "Target.DeregistrationInProgress",
+                                }
+                            )
+                        continue
+                    registered = task.running_at
+                    if lb is not None and lb.type == "network":
+                        registered += self.model.nlb_target_registration
+                    checks_from = max(registered, lb.active_at) if lb is not None else math.inf
+                    healthy_at = checks_from + interval * self.model.health_checks_until_healthy
+                    if now >= healthy_at:
+                        states.append({**target, "State": "healthy"})
+                    elif lb is None:
+                        states.append({**target, "State": "unused", "Reason": "Target.NotInUse"})
+                    else:
+                        states.append(
+                            {**target, "State": "initial", "Reason": "Elb.RegistrationInProgress"}
+                        )
+            return states
+
+    def healthy_targets(self, tg_arn: str, now: float) -> int:
+        return sum(1 for target in self.target_states(tg_arn, now) if target["State"] == "healthy")
+
+    def sync_service(self, service: Any, now: float) -> None:
+        """Make moto's service record show the world at `now`."""
+        with self.lock:
+            sim = self.services.get(service.arn)
+            if sim is None:
+                return
+            self._advance_service(sim, now)
+            self.sync_tasks(now)
+            statuses = [
+                self.task_status(sim, task, now) for task in sim.tasks if task.created_at <= now
+            ]
+            running = statuses.count("RUNNING")
+            pending = sum(1 for s in statuses if s in ("PROVISIONING", "PENDING"))
+            desired = sim.desired_at(now)
+            failed = sum(1 for t in sim.tasks if t.failed_at is not None and t.failed_at <= now)
+            if sim.deleted_at is not None and now >= sim.deleted_at:
+                service.status = "INACTIVE" if all(s == "STOPPED" for s in statuses) else "DRAINING"
+            else:
+                service.status = "ACTIVE"
+            healthy = all(
+                self.healthy_targets(group["arn"], now) >= desired for group in sim.target_groups
+            )
+            if sim.failed_at is not None and now >= sim.failed_at:
+                rollout, reason = (
+                    "FAILED",
+                    (f"ECS deployment circuit breaker: tasks failed to start ({failed} failed)."),
+                )
+            elif running == desired and healthy:
+                rollout, reason = "COMPLETED", f"ECS deployment {sim.deployment_id} completed."
+                self.milestones.setdefault(f"service-stable:{sim.name}", now)
+            else:
+                rollout, reason = "IN_PROGRESS", f"ECS deployment {sim.deployment_id} in progress."
+            service.desired_count = desired
+            service.running_count = running
+            service.pending_count = pending
+            if service.deployments:
+                deployment = service.deployments[0]
+                deployment.update(
+                    {
+                        "desiredCount": desired,
+                        "runningCount": running,
+                        "pendingCount": pending,
+                        "failedTasks": failed,
+                        "rolloutState": rollout,
+                        "rolloutStateReason": reason,
+                    }
+                )
+
+    # ------------------------------------------------------------------ security groups
+    def security_group_in_use(self, group_id: str, now: float) -> str | None:
+        """Why `group_id` cannot be deleted at `now` (None: it can)."""
+        with self.lock:
+            for lb in self.load_balancers.values():
+                if group_id in lb.security_groups and lb.holds_interfaces(now):
+                    return f"network interfaces of load balancer {lb.name}"
+            for sim in self.services.values():
+                if group_id not in sim.security_groups:
+                    continue
+                self._advance_service(sim, now)
+                for task in sim.tasks:
+                    if task.created_at > now:
+                        continue
+                    stopped = self.stopped_at(sim, task)
+                    if stopped is None or now < stopped + self.model.task_eni_release_after_stop:
+                        return f"the network interface of task {task.task_id}"
+        for groups in self._ec2().groups.values():
+            for other in groups.values():
+                if other.id == group_id:
+                    continue
+                for rule in other.ingress_rules:
+                    if (rule.source_group or {}).get("GroupId") == group_id:
+                        return f"a rule of security group {other.id}"
+        if self.faults.refuse_security_group_deletion():
+            return "an injected dependency"
+        return None
+
+    # ------------------------------------------------------------------ what is left
+    def billing_stopped(self, now: float) -> bool:
+        """No task and no load balancer exists any more at `now`."""
+        with self.lock:
+            for lb in self.load_balancers.values():
+                if lb.deleted_at is None or lb.deleted_at > now:
+                    return False
+            for sim in self.services.values():
+                for task in sim.tasks:
+                    stopped = self.stopped_at(sim, task)
+                    if task.created_at <= now and (stopped is None or stopped > now):
+                        return False
+        return True
+
+    def last_billing_moment(self) -> float:
+        """When the last task stopped or the last load balancer went (bench)."""
+        moments = [0.0]
+        with self.lock:
+            for lb in self.load_balancers.values():
+                if lb.deleted_at is not None:
+                    moments.append(lb.deleted_at)
+            for sim in self.services.values():
+                for task in sim.tasks:
+                    stopped = self.stopped_at(sim, task)
+                    if stopped is not None:
+                        moments.append(stopped)
+        return max(moments)
+
+    # ------------------------------------------------------------------ install on moto
+    def install(self, on_api_call: Callable[[Any, str], Any]) -> None:
+        from moto.core.responses import BaseResponse
+        from moto.ec2.exceptions import DependencyViolationError
+        from moto.ec2.models import EC2Backend
+        from moto.ecs.exceptions import InvalidParameterException
+        from moto.ecs.models import EC2ContainerServiceBackend
+        from moto.elbv2.models import ELBv2Backend, FakeLoadBalancer
+
+        plane = self
+        ecs_cls, elb_cls = EC2ContainerServiceBackend, ELBv2Backend
+
+        original_call_action = BaseResponse.call_action
+
+        def call_action(response: Any) -> Any:
+            action = response._get_action()
+            refused = on_api_call(response, action)
+            if refused is not None:
+                return refused
+            if action == "CreateService":
+                # moto drops deploymentConfiguration: keep it for the circuit breaker.
+                plane._pending_deployment_configuration[threading.get_ident()] = (
+                    response._get_param("deploymentConfiguration") or {}
+                )
+            return original_call_action(response)
+
+        _patch(BaseResponse, "call_action", call_action)
+
+        original_create_service = ecs_cls.create_service
+
+        def create_service(
+            backend: Any, cluster_str: str, service_name: str, *args: Any, **kwargs: Any
+        ) -> Any:
+            now = plane.clock.now()
+            cluster = backend._get_cluster(cluster_str)
+            existing = backend.services.get(f"{cluster.name}:{service_name}")
+            if existing is not None:
+                plane.sync_service(existing, now)
+                if existing.status == "DRAINING":
+                    raise InvalidParameterException(
+                        "Unable to Start a service that is still Draining."
+                    )
+                if existing.status == "ACTIVE":
+                    raise InvalidParameterException("Creation of service was not idempotent.")
+            service = original_create_service(backend, cluster_str, service_name, *args, **kwargs)
+            definition = backend.describe_task_definition(service.task_definition)
+            service._deployment_configuration = plane._pending_deployment_configuration.pop(
+                threading.get_ident(), {}
+            )
+            plane.service_created(service, definition)
+            plane.sync_service(service, now)
+            return service
+
+        _patch(ecs_cls, "create_service", create_service)
+
+        original_update_service = ecs_cls.update_service
+
+        def update_service(backend: Any, properties: dict[str, Any]) -> Any:
+            desired = properties.get("desired_count")
+            service = original_update_service(backend, properties)
+            if desired is not None:
+                plane.service_scaled(service.arn, int(desired))
+            plane.sync_service(service, plane.clock.now())
+            return service
+
+        _patch(ecs_cls, "update_service", update_service)
+
+        original_delete_service = ecs_cls.delete_service
+
+        def delete_service(backend: Any, cluster_name: str, service_name: str, force: bool) -> Any:
+            service = original_delete_service(backend, cluster_name, service_name, force)
+            plane.service_deleted(service.arn)
+            plane.sync_service(service, plane.clock.now())
+            return service
+
+        _patch(ecs_cls, "delete_service", delete_service)
+
+        original_describe_services = ecs_cls.describe_services
+
+        def describe_services(backend: Any, cluster_str: str, names: list[str]) -> Any:
+            services, failures = original_describe_services(backend, cluster_str, names)
+            now = plane.clock.now()
+            for service in services:
+                plane.sync_service(service, now)
+            return services, failures
+
+        _patch(ecs_cls, "describe_services", describe_services)
+
+        original_list_tasks = ecs_cls.list_tasks
+
+        def list_tasks(
+            backend: Any,
+            cluster_str: Any = None,
+            container_instance: Any = None,
+            family: Any = None,
+            started_by: Any = None,
+            service_name: Any = None,
+            desiredStatus: Any = None,
+        ) -> Any:
+            now = plane.clock.now()
+            plane.sync_tasks(now)
+            tasks = original_list_tasks(
+                backend, cluster_str, container_instance, family, started_by, None, desiredStatus
+            )
+            created = {
+                t.moto_task.task_arn
+                for s in plane.services.values()
+                for t in s.tasks
+                if t.moto_task is not None and t.created_at <= now
+            }
+            known = {
+                t.moto_task.task_arn
+                for s in plane.services.values()
+                for t in s.tasks
+                if t.moto_task is not None
+            }
+            tasks = [t for t in tasks if t.task_arn in created or t.task_arn not in known]
+            if service_name:
+                name = service_name.split("/")[-1]
+                tasks = [t for t in tasks if t.group == f"service:{name}"]
+            return tasks
+
+        _patch(ecs_cls, "list_tasks", list_tasks)
+
+        original_describe_tasks = ecs_cls.describe_tasks
+
+        def describe_tasks(backend: Any, cluster_str: str, tasks: list[str]) -> Any:
+            plane.sync_tasks(plane.clock.now())
+            return original_describe_tasks(backend, cluster_str, tasks)
+
+        _patch(ecs_cls, "describe_tasks", describe_tasks)
+
+        original_delete_cluster = ecs_cls.delete_cluster
+
+        def delete_cluster(backend: Any, cluster_str: str) -> Any:
+            from moto.core.exceptions import JsonRESTError
+
+            now = plane.clock.now()
+            cluster = backend._get_cluster(cluster_str)
+            for service in backend.services.values():
+                if service.cluster_name == cluster.name:
+                    plane.sync_service(service, now)
+                    if service.status in ("ACTIVE", "DRAINING"):
+                        raise JsonRESTError(
+                            "ClusterContainsServicesException",
+                            "The Cluster cannot be deleted while Services are active.",
+                        )
+            plane.sync_tasks(now)
+            for task in backend.tasks.get(cluster.name, {}).values():
+                if task.status != "STOPPED":
+                    raise JsonRESTError(
+                        "ClusterContainsTasksException",
+                        "The Cluster cannot be deleted while Tasks are active.",
+                    )
+            return original_delete_cluster(backend, cluster_str)
+
+        _patch(ecs_cls, "delete_cluster", delete_cluster)
+
+        # ELBv2
+        original_create_lb = elb_cls.create_load_balancer
+
+        def create_load_balancer(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            name = kwargs.get("name", args[0] if args else None)
+            for lb in backend.load_balancers.values():
+                if lb.name == name:
+                    from moto.elbv2.exceptions import DuplicateLoadBalancerName
+
+                    raise DuplicateLoadBalancerName()
+            lb = original_create_lb(backend, *args, **kwargs)
+            plane.load_balancer_created(lb)
+            return lb
+
+        _patch(elb_cls, "create_load_balancer", create_load_balancer)
+
+        original_delete_lb = elb_cls.delete_load_balancer
+
+        def delete_load_balancer(backend: Any, arn: str) -> None:
+            plane.load_balancer_deleted(arn)
+            original_delete_lb(backend, arn)
+
+        _patch(elb_cls, "delete_load_balancer", delete_load_balancer)
+        _patch(FakeLoadBalancer, "activate", lambda lb: None)
+
+        original_describe_lbs = elb_cls.describe_load_balancers
+
+        def describe_load_balancers(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            found = original_describe_lbs(backend, *args, **kwargs)
+            now = plane.clock.now()
+            for lb in found:
+                lb.state = plane.load_balancer_state(lb.arn, now)
+            return found
+
+        _patch(elb_cls, "describe_load_balancers", describe_load_balancers)
+
+        def describe_target_health(backend: Any, target_group_arn: str, targets: Any) -> Any:
+            from moto.elbv2.exceptions import TargetGroupNotFoundError
+            from moto.elbv2.models import FakeHealthStatus
+
+            target_group = backend.target_groups.get(target_group_arn)
+            if target_group is None:
+                raise TargetGroupNotFoundError()
+            return [
+                FakeHealthStatus(
+                    state["Id"],
+                    state["Port"],
+                    target_group.health_check_port,
+                    state["State"],
+                    state.get("Reason"),
+                    None,
+                )
+                for state in plane.target_states(target_group_arn, plane.clock.now())
+            ]
+
+        _patch(elb_cls, "describe_target_health", describe_target_health)
+
+        # EC2
+        original_delete_sg = EC2Backend.delete_security_group
+
+        def delete_security_group(backend: Any, name: Any = None, group_id: Any = None) -> None:
+            if group_id:
+                reason = plane.security_group_in_use(group_id, plane.clock.now())
+                if reason is not None:
+                    raise DependencyViolationError(
+                        f"resource {group_id} has a dependent object ({reason})"
+                    )
+            original_delete_sg(backend, name=name, group_id=group_id)
+
+        _patch(EC2Backend, "delete_security_group", delete_security_group)

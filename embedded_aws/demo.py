@@ -1,0 +1,162 @@
+"""`make demo`: the main job on the embedded AWS. Provision a sample environment, show that it
+answers, list what was created, tear it down, and prove nothing is left."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from embedded_aws.emulator import EmbeddedAWS
+from embedded_aws.faults import Faults, StepFault
+from embedded_aws.progress import follow
+from embedded_aws.template import REPO_ROOT
+
+SAMPLES = {
+    "nginx": "provision-nginx.json",
+    "nlb": "provision-nlb.json",
+    "https": "provision-https.json",
+    "secrets-volumes": "provision-secrets-volumes.json",
+}
+INPUTS = REPO_ROOT / "events" / "inputs"
+
+
+def load_sample(name: str) -> dict[str, Any]:
+    return dict(json.loads((INPUTS / SAMPLES[name]).read_text())["spec"])
+
+
+def _say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def resource_rows(resources: dict[str, Any]) -> list[tuple[str, str]]:
+    """(kind, id) rows of a provisioning's recorded resources."""
+    rows: list[tuple[str, str]] = []
+    network = resources.get("network") or {}
+    if network:
+        rows.append(
+            ("network (used)", f"{network['vpc_id']}, {len(network['subnet_ids'])} subnets")
+        )
+    groups = resources.get("security_groups") or {}
+    for lb_id, group in (groups.get("load_balancers") or {}).items():
+        rows.append(("security group", f"{group} (load balancer {lb_id})"))
+    if groups.get("tasks"):
+        rows.append(("security group", f"{groups['tasks']} (tasks)"))
+    if resources.get("log_group"):
+        rows.append(("log group", resources["log_group"]))
+    if resources.get("task_definition"):
+        rows.append(("task definition", resources["task_definition"]["arn"].split("/")[-1]))
+    for lb in resources.get("load_balancers") or []:
+        rows.append(("target group", lb.get("target_group_name", lb.get("target_group_arn", ""))))
+        rows.append((f"load balancer ({lb['type']})", f"{lb['name']}  {lb['dns_name']}"))
+        for arn in lb.get("listener_arns", []):
+            rows.append(("listener", arn.split("/")[-1]))
+    if resources.get("cluster"):
+        rows.append(("ECS cluster", resources["cluster"]["name"]))
+    if resources.get("service"):
+        rows.append(("ECS service", resources["service"]["name"]))
+    return rows
+
+
+def run(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m embedded_aws demo", description=__doc__)
+    parser.add_argument("--sample", choices=sorted(SAMPLES), default="nginx")
+    parser.add_argument(
+        "--fail-at", metavar="STEP", help="inject a fault at this step (e.g. create_service)"
+    )
+    parser.add_argument(
+        "--fail-when",
+        choices=["before", "after"],
+        default="after",
+        help="fail before the step's work, or after it (the resource exists)",
+    )
+    parser.add_argument("--keep", action="store_true", help="do not tear down at the end")
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore")
+
+    faults = Faults()
+    if args.fail_at:
+        faults.steps.append(StepFault(step=args.fail_at, when=args.fail_when))
+    spec = load_sample(args.sample)
+    env = spec["name"]
+    wall = time.monotonic()
+    _say(
+        f"fargate-env demo: sample '{args.sample}' ({INPUTS.relative_to(REPO_ROOT) / SAMPLES[args.sample]})"
+    )
+    with EmbeddedAWS(faults=faults) as aws:
+        functions = len(aws.catalog)
+        _say(
+            f"embedded AWS up: template.yaml deployed ({functions} functions, 2 state machines), "
+            f"{time.monotonic() - wall:.1f} s; times below are simulated AWS seconds"
+        )
+        _say()
+        _say(
+            f"== Provisioning environment '{env}'"
+            + (f"  (fault injected {args.fail_when} {args.fail_at})" if args.fail_at else "")
+        )
+        arn = aws.start_execution(aws.provision_arn, {"spec": spec}, f"provision-{env}")
+        follow(aws, arn, _say)
+        provision = aws.wait(arn)
+        _say(f"== Provisioning {provision.status} in {provision.duration:.1f} s (simulated)")
+        ok = provision.status == "SUCCEEDED"
+        if ok:
+            output = provision.output
+            _say(f"URL: {output['url']}")
+            for check in output["verification"]:
+                _say(
+                    f"verify_endpoint: HTTP {check['status']} from {check['url']} (attempt {check['attempts']})"
+                )
+            page = next((status for status, _ in aws.standins.answers if status == 200), None)
+            _say(f"the stand-in container answered HTTP {page}" if page else "no page was served")
+            _say()
+            _say("Resources created:")
+            rows = resource_rows(output["resources"])
+            width = max(len(kind) for kind, _ in rows)
+            for kind, ident in rows:
+                _say(f"  {kind:<{width}}  {ident}")
+        else:
+            cause = provision.cause_json()
+            _say(f"failed step: {cause.get('failed_step')}  error: {provision.error}")
+            _say(f"message: {cause.get('message')}")
+            _say(
+                f"resources: {cause.get('resources')}; rollback: {json.dumps(cause.get('rollback'))}"
+            )
+        if ok and not args.keep:
+            _say()
+            _say(f"== Tearing down environment '{env}'")
+            arn = aws.start_execution(aws.teardown_arn, {"name": env}, f"teardown-{env}")
+            follow(aws, arn, _say)
+            teardown = aws.wait(arn)
+            _say(f"== Teardown {teardown.status} in {teardown.duration:.1f} s (simulated)")
+            if teardown.status == "SUCCEEDED":
+                deleted = teardown.output["deleted"]
+                _say(f"Deleted {teardown.output['deleted_count']} resources:")
+                for kind, items in deleted.items():
+                    for item in items:
+                        _say(f"  {kind:<16} {item.split(':')[-1] if kind != 'log_group' else item}")
+            ok = teardown.status == "SUCCEEDED"
+        _say()
+        left = aws.remaining(env)
+        _say(
+            f"Listing what remains of '{env}' in ECS, ELBv2, EC2, CloudWatch Logs and Scheduler..."
+        )
+        for item in left:
+            _say(f"  still there: {item}")
+        if not args.keep:
+            _say(f"{len(left)} resources left")
+        _say(
+            f"state transitions: {aws.counters.transitions}, Lambda invocations: "
+            f"{sum(aws.runner.invocations.values())}, AWS API calls by steps: "
+            f"{sum(aws.counters.api_calls.values())}; wall time {time.monotonic() - wall:.1f} s"
+        )
+        if left and not args.keep:
+            return 2
+        return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(run())

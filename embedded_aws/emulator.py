@@ -1,0 +1,432 @@
+"""EmbeddedAWS: the deployed application, offline. The one way to run fargate-env without an
+AWS account - for the demo, the local endpoint, the benchmark and every flow test."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import threading
+import time
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from embedded_aws import dataplane as dataplane_module
+from embedded_aws import plugs
+from embedded_aws import template as template_module
+from embedded_aws.clock import Clock, LogicalClock
+from embedded_aws.dataplane import DataPlane
+from embedded_aws.faults import Faults
+from embedded_aws.lambdas import LambdaRunner
+from embedded_aws.latency import LatencyModel
+from embedded_aws.standin import StandIns
+
+ACCOUNT_ID = "123456789012"
+DEFAULT_REGION = "us-east-1"
+DEFAULT_STACK = "fargate-env"
+TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+class DeployError(RuntimeError):
+    """The template could not be deployed: names the resource and the reason."""
+
+
+@dataclass
+class Execution:
+    arn: str
+    status: str
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    started: float = 0.0  # simulated seconds
+    stopped: float = 0.0
+
+    @property
+    def duration(self) -> float:
+        return self.stopped - self.started
+
+    def cause_json(self) -> dict[str, Any]:
+        try:
+            parsed = json.loads(self.cause or "{}")
+        except ValueError:
+            return {"raw": self.cause}
+        return parsed if isinstance(parsed, dict) else {"raw": parsed}
+
+
+@dataclass
+class Counters:
+    """What a run cost: state transitions, Lambda invocations, AWS API calls made by steps."""
+
+    transitions: int = 0
+    api_calls: Counter[str] = field(default_factory=Counter)
+    throttled: int = 0
+
+
+def _throttle_response(service: str) -> tuple[int, dict[str, str], str]:
+    """A throttling error, in the protocol of `service`."""
+    if service == "ec2":
+        body = (
+            "<Response><Errors><Error><Code>RequestLimitExceeded</Code>"
+            "<Message>Request limit exceeded.</Message></Error></Errors>"
+            "<RequestID>throttled</RequestID></Response>"
+        )
+        return 503, {"Content-Type": "text/xml"}, body
+    if service in ("elbv2", "elasticloadbalancing", "elb", "iam", "sqs"):
+        body = (
+            "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
+            "<Message>Rate exceeded</Message></Error>"
+            "<RequestId>throttled</RequestId></ErrorResponse>"
+        )
+        return 400, {"Content-Type": "text/xml"}, body
+    if service == "scheduler":
+        return (
+            429,
+            {"x-amzn-ErrorType": "ThrottlingException"},
+            json.dumps({"Message": "Rate exceeded"}),
+        )
+    body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"})
+    return 400, {"Content-Type": "application/x-amz-json-1.1"}, body
+
+
+class EmbeddedAWS:
+    def __init__(
+        self,
+        *,
+        model: LatencyModel | None = None,
+        faults: Faults | None = None,
+        clock: Clock | None = None,
+        region: str = DEFAULT_REGION,
+        stack_name: str = DEFAULT_STACK,
+        template_path: Path = template_module.TEMPLATE_PATH,
+        quiet: bool = True,
+    ) -> None:
+        self.model = model or LatencyModel.load()
+        self.faults = faults or Faults()
+        self.clock = clock or LogicalClock()
+        self.region = region
+        self.stack_name = stack_name
+        self.template_path = template_path
+        self.quiet = quiet
+        self.counters = Counters()
+        self.outputs: dict[str, str] = {}
+        self.physical: dict[str, str] = {}  # logical id -> physical id
+        self._mock: Any = None
+        self._saved_env: dict[str, str] | None = None
+        self._patched: list[tuple[Any, str, Any]] = []
+        self._clients: dict[str, Any] = {}
+        sam = template_module.load_sam_template(template_path)
+        self.sam_template = sam
+        self.catalog = template_module.functions(sam, template_path.parent)
+        self.plane = DataPlane(self.clock, self.model, self.faults, ACCOUNT_ID, region)
+        self.standins = StandIns(self.plane)
+        self.runner = LambdaRunner(
+            self.catalog,
+            template_module.layer_dirs(sam, template_path.parent),
+            self.clock,
+            self.model,
+            self.faults,
+        )
+
+    # ------------------------------------------------------------------ life cycle
+    def __enter__(self) -> EmbeddedAWS:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _environment(self) -> dict[str, str]:
+        return {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "CRITICAL" if self.quiet else "INFO",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+
+    def _patch(self, owner: Any, name: str, value: Any) -> None:
+        self._patched.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, value)
+
+    def start(self) -> None:
+        from moto import mock_aws
+
+        self._saved_env = dict(os.environ)
+        os.environ.update(self._environment())
+        self.clock.install()
+        self._mock = mock_aws(
+            config={
+                "stepfunctions": {"execute_state_machine": True},
+                "lambda": {"use_docker": False},
+            }
+        )
+        self._mock.start()
+        from fargate_env import aws as fargate_aws
+        from fargate_env import clock as library_clock
+
+        fargate_aws.reset_clients()
+        # The library's time and the SDK's retry pauses follow the simulated clock.
+        self._patch(library_clock, "now", self.clock.wall)
+        self._patch(library_clock, "monotonic", self.clock.now)
+        self._patch(library_clock, "sleep", self.clock.sleep)
+        import botocore.endpoint
+
+        self._patch(botocore.endpoint, "time", plugs._sleeping_module(self.clock.sleep))
+        plugs.install(self.clock, self.runner.invoke, self._state_entered, self.faults.seed)
+        self.plane.install(self._api_call)
+        self.standins.install()
+        self.deploy()
+
+    def stop(self) -> None:
+        self.standins.uninstall()
+        dataplane_module.uninstall()
+        plugs.uninstall()
+        while self._patched:
+            owner, name, original = self._patched.pop()
+            setattr(owner, name, original)
+        self._clients.clear()
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        self.clock.uninstall()
+        from fargate_env import aws as fargate_aws
+
+        fargate_aws.reset_clients()
+        if self._saved_env is not None:
+            os.environ.clear()
+            os.environ.update(self._saved_env)
+            self._saved_env = None
+
+    # ------------------------------------------------------------------ hooks
+    def _state_entered(self) -> None:
+        self.counters.transitions += 1
+        self.clock.advance(self.model.state_transition)
+
+    def _api_call(self, response: Any, action: str) -> Any:
+        step = self.runner.in_handler()
+        if step is None:
+            return None  # the caller (a test, the CLI, the interpreter) pays nothing
+        service = str(getattr(response, "service_name", "") or "")
+        self.counters.api_calls[f"{service}:{action}"] += 1
+        self.clock.advance(self.model.api_call)
+        if self.faults.throttle():
+            self.counters.throttled += 1
+            return _throttle_response(service)
+        return None
+
+    # ------------------------------------------------------------------ deploy
+    def client(self, service: str) -> Any:
+        """A boto3 client of the embedded AWS (cached: clients are thread-safe)."""
+        found = self._clients.get(service)
+        if found is None:
+            import boto3
+
+            found = self._clients[service] = boto3.client(service, region_name=self.region)
+        return found
+
+    def translated_template(self) -> dict[str, Any]:
+        translated = template_module.translate(
+            self.sam_template, self.region, self.template_path.parent
+        )
+        definitions = template_module.state_machine_definitions(
+            self.sam_template, self.template_path.parent
+        )
+        return template_module.for_moto(translated, definitions)
+
+    def _upload_code(self, template: dict[str, Any]) -> None:
+        """CloudFormation wants each function's code in S3: an empty zip stands for it (the
+        emulator runs the code from the working tree)."""
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket=template_module.CODE_BUCKET)
+        empty = io.BytesIO()
+        with zipfile.ZipFile(empty, "w") as archive:
+            archive.writestr("README", "code runs from the working tree in the embedded AWS\n")
+        for logical_id, resource in template["Resources"].items():
+            if resource["Type"] in ("AWS::Lambda::Function", "AWS::Lambda::LayerVersion"):
+                s3.put_object(
+                    Bucket=template_module.CODE_BUCKET,
+                    Key=f"{logical_id}.zip",
+                    Body=empty.getvalue(),
+                )
+
+    def deploy(self) -> None:
+        import moto.stepfunctions.models as sfn_models
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        template = self.translated_template()
+        self._upload_code(template)
+        cloudformation = self.client("cloudformation")
+        original_backends = sfn_models.stepfunctions_backends
+        # State machines a stack creates must land where moto executes them.
+        sfn_models.stepfunctions_backends = stepfunctions_parser_backends
+        try:
+            cloudformation.create_stack(
+                StackName=self.stack_name,
+                TemplateBody=json.dumps(template),
+                Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+            )
+        except Exception as exc:
+            raise DeployError(f"CloudFormation rejected the template: {exc}") from exc
+        finally:
+            sfn_models.stepfunctions_backends = original_backends
+        stack = cloudformation.describe_stacks(StackName=self.stack_name)["Stacks"][0]
+        if stack["StackStatus"] != "CREATE_COMPLETE":
+            failures = [
+                f"{event['LogicalResourceId']} ({event['ResourceType']}): "
+                f"{event.get('ResourceStatusReason', 'no reason given')}"
+                for event in cloudformation.describe_stack_events(StackName=self.stack_name)[
+                    "StackEvents"
+                ]
+                if event["ResourceStatus"].endswith("FAILED")
+            ]
+            raise DeployError(
+                f"stack {self.stack_name} is {stack['StackStatus']}: " + "; ".join(failures)
+            )
+        self.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        paginator = cloudformation.get_paginator("list_stack_resources")
+        for page in paginator.paginate(StackName=self.stack_name):
+            for resource in page["StackResourceSummaries"]:
+                self.physical[resource["LogicalResourceId"]] = resource["PhysicalResourceId"]
+        missing = [lid for lid in self.catalog if lid not in self.physical]
+        if missing:
+            raise DeployError(f"functions missing after deploy: {', '.join(missing)}")
+        for logical_id in self.catalog:
+            physical = self.physical[logical_id]
+            self.runner.physical_names[physical.split(":")[-1]] = logical_id
+
+    # ------------------------------------------------------------------ executions
+    @property
+    def provision_arn(self) -> str:
+        return self.outputs["ProvisionStateMachineArn"]
+
+    @property
+    def teardown_arn(self) -> str:
+        return self.outputs["TeardownStateMachineArn"]
+
+    def start_execution(self, state_machine_arn: str, payload: dict[str, Any], name: str) -> str:
+        response = self.client("stepfunctions").start_execution(
+            stateMachineArn=state_machine_arn, name=name, input=json.dumps(payload)
+        )
+        return str(response["executionArn"])
+
+    def wait(self, execution_arn: str, timeout: float = 300.0) -> Execution:
+        """Block (wall time) until the execution ends."""
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        while True:
+            described = sfn.describe_execution(executionArn=execution_arn)
+            if described["status"] in TERMINAL:
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{execution_arn} still {described['status']} after {timeout} s")
+            time.sleep(0.005)
+        output = described.get("output")
+        return Execution(
+            arn=execution_arn,
+            status=described["status"],
+            output=json.loads(output) if output else None,
+            error=described.get("error"),
+            cause=described.get("cause"),
+            started=described["startDate"].timestamp() - self.clock.epoch,
+            stopped=described["stopDate"].timestamp() - self.clock.epoch
+            if described.get("stopDate")
+            else 0.0,
+        )
+
+    def provision(self, spec: dict[str, Any], name: str | None = None) -> Execution:
+        execution = name or f"provision-{spec['name']}-{_unique()}"
+        return self.wait(self.start_execution(self.provision_arn, {"spec": spec}, execution))
+
+    def teardown(
+        self, env: str, resources: dict[str, Any] | None = None, name: str | None = None
+    ) -> Execution:
+        payload: dict[str, Any] = {"name": env}
+        if resources is not None:
+            payload["resources"] = resources
+        execution = name or f"teardown-{env}-{_unique()}"
+        return self.wait(self.start_execution(self.teardown_arn, payload, execution))
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        sfn = self.client("stepfunctions")
+        events: list[dict[str, Any]] = []
+        token = None
+        while True:
+            kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+            if token:
+                kwargs["nextToken"] = token
+            page = sfn.get_execution_history(**kwargs)
+            events.extend(page["events"])
+            token = page.get("nextToken")
+            if not token:
+                return events
+
+    # ------------------------------------------------------------------ what exists
+    def remaining(self, env: str) -> list[str]:
+        """Every resource of `env` that still exists, listed straight from the (emulated) APIs."""
+        from fargate_env import naming
+
+        tag_filter = {naming.ENVIRONMENT_TAG: env}
+        left: list[str] = []
+        ecs = self.client("ecs")
+        for cluster in ecs.describe_clusters(clusters=[naming.cluster_name(env)], include=["TAGS"])[
+            "clusters"
+        ]:
+            if cluster["status"] != "INACTIVE":
+                left.append(f"ecs cluster {cluster['clusterName']}")
+                for service in ecs.describe_services(
+                    cluster=cluster["clusterArn"], services=[naming.service_name(env)]
+                )["services"]:
+                    if service["status"] != "INACTIVE":
+                        left.append(f"ecs service {service['serviceName']} ({service['status']})")
+        for status in ("ACTIVE", "INACTIVE"):
+            for arn in ecs.list_task_definitions(
+                familyPrefix=naming.task_family(env), status=status
+            )["taskDefinitionArns"]:
+                if arn.split("/")[-1].rsplit(":", 1)[0] == naming.task_family(env):
+                    left.append(f"ecs task definition {arn.split('/')[-1]} ({status})")
+        elbv2 = self.client("elbv2")
+        for lb in elbv2.describe_load_balancers()["LoadBalancers"]:
+            if _has_tags(elbv2, lb["LoadBalancerArn"], tag_filter):
+                left.append(f"load balancer {lb['LoadBalancerName']}")
+        for tg in elbv2.describe_target_groups()["TargetGroups"]:
+            if _has_tags(elbv2, tg["TargetGroupArn"], tag_filter):
+                left.append(f"target group {tg['TargetGroupName']}")
+        ec2 = self.client("ec2")
+        for group in ec2.describe_security_groups(
+            Filters=[{"Name": f"tag:{naming.ENVIRONMENT_TAG}", "Values": [env]}]
+        )["SecurityGroups"]:
+            left.append(f"security group {group['GroupName']} ({group['GroupId']})")
+        logs = self.client("logs")
+        for group in logs.describe_log_groups(logGroupNamePrefix=naming.log_group_name(env))[
+            "logGroups"
+        ]:
+            if group["logGroupName"] == naming.log_group_name(env):
+                left.append(f"log group {group['logGroupName']}")
+        scheduler = self.client("scheduler")
+        for schedule in scheduler.list_schedules(NamePrefix=naming.schedule_name(env))["Schedules"]:
+            left.append(f"schedule {schedule['Name']}")
+        return left
+
+
+def _has_tags(elbv2: Any, arn: str, wanted: dict[str, str]) -> bool:
+    described = elbv2.describe_tags(ResourceArns=[arn])["TagDescriptions"]
+    tags = {t["Key"]: t["Value"] for d in described for t in d.get("Tags", [])}
+    return all(tags.get(key) == value for key, value in wanted.items())
+
+
+_counter = iter(range(1, 1_000_000))
+_counter_lock = threading.Lock()
+
+
+def _unique() -> str:
+    with _counter_lock:
+        return f"{next(_counter):04d}"
+
+
+__all__ = ["DeployError", "EmbeddedAWS", "Execution"]

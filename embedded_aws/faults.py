@@ -1,0 +1,89 @@
+"""Fault injection: for tests, and for anyone curious how the flows fail and recover."""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+ANY_STEP: Final = "*"
+INJECTED_ERROR: Final = "InjectedFault"
+
+
+class InjectedFault(Exception):
+    """A step made to fail on purpose (terminal: the flows roll back)."""
+
+
+class TransientAwsError(Exception):
+    """Shaped like the library's retryable error: the ASL retries it by this class name."""
+
+
+@dataclass
+class StepFault:
+    """Make `step` (a function directory name, or "*" for every step) fail.
+
+    when: "before" its work, or "after" it did its work (the resource exists, the step fails).
+    times: how many invocations fail per step (None: every one).
+    """
+
+    step: str
+    when: Literal["before", "after"] = "before"
+    error: str = INJECTED_ERROR
+    times: int | None = None
+    _seen: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def applies(self, step: str, when: str) -> bool:
+        if self.when != when or self.step not in (ANY_STEP, step):
+            return False
+        count = self._seen.get(step, 0)
+        if self.times is not None and count >= self.times:
+            return False
+        self._seen[step] = count + 1
+        return True
+
+    def exception(self, step: str) -> Exception:
+        message = f"{step}: fault injected {self.when} its work"
+        return (
+            TransientAwsError(message)
+            if self.error == "TransientAwsError"
+            else InjectedFault(message)
+        )
+
+
+@dataclass
+class Faults:
+    steps: list[StepFault] = field(default_factory=list)
+    #: Probability that an AWS call made by a step is throttled (boto3 retries it first).
+    throttle_probability: float = 0.0
+    #: When set, every task of a service stops right after starting, with this reason.
+    tasks_stop_reason: str | None = None
+    #: Refuse this many security group deletions with DependencyViolation (-1: always).
+    dependency_violations: int = 0
+    seed: int = 7
+    _random: random.Random = field(init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+
+    def step_fault(self, step: str, when: str) -> Exception | None:
+        with self._lock:
+            for fault in self.steps:
+                if fault.applies(step, when):
+                    return fault.exception(step)
+        return None
+
+    def throttle(self) -> bool:
+        if self.throttle_probability <= 0:
+            return False
+        with self._lock:
+            return self._random.random() < self.throttle_probability
+
+    def refuse_security_group_deletion(self) -> bool:
+        with self._lock:
+            if self.dependency_violations == 0:
+                return False
+            if self.dependency_violations > 0:
+                self.dependency_violations -= 1
+            return True

@@ -1,0 +1,135 @@
+"""Lambda invocations, served by the real handler modules in-process.
+
+Each function's handler is loaded from its CodeUri with the shared layer on the path, runs with
+that function's environment variables, and answers the way the Lambda service does: the JSON
+result, or (x-amz-function-error: Unhandled) {"errorType": <exception class name>, ...}, which
+is what Retry and Catch match on.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import threading
+import traceback
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from embedded_aws.clock import Clock
+from embedded_aws.faults import Faults
+from embedded_aws.latency import LatencyModel
+from embedded_aws.template import FunctionInfo
+
+
+@dataclass
+class FakeContext:
+    """The parts of Lambda's context object handlers and Powertools read."""
+
+    function_name: str
+    memory_limit_in_mb: int = 512
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = ""
+    aws_request_id: str = ""
+    log_group_name: str = ""
+    log_stream_name: str = ""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+class LambdaRunner:
+    """Runs handlers for moto's Lambda backend."""
+
+    def __init__(
+        self,
+        catalog: dict[str, FunctionInfo],
+        layer_dirs: list[Path],
+        clock: Clock,
+        model: LatencyModel,
+        faults: Faults,
+    ) -> None:
+        self.catalog = catalog  # logical id -> function
+        self.clock = clock
+        self.model = model
+        self.faults = faults
+        self.physical_names: dict[str, str] = {}  # deployed function name -> logical id
+        self.invocations: Counter[str] = Counter()
+        self.api_calls: Counter[str] = Counter()
+        self._modules: dict[str, ModuleType] = {}
+        # Handlers share one process environment: one invocation at a time keeps each
+        # function's variables its own (simulated time still overlaps: it is per thread).
+        self._lock = threading.RLock()
+        self._local = threading.local()
+        for layer in layer_dirs:
+            if str(layer) not in sys.path:
+                sys.path.insert(0, str(layer))
+
+    def in_handler(self) -> str | None:
+        """The step whose handler the calling thread is running (None outside handlers)."""
+        return getattr(self._local, "step", None)
+
+    def step_of(self, logical_id: str) -> str:
+        return self.catalog[logical_id].code_dir.name
+
+    def _handler(self, info: FunctionInfo) -> Callable[[Any, Any], Any]:
+        module = self._modules.get(info.logical_id)
+        if module is None:
+            name = f"fargate_env_functions.{info.code_dir.name}"
+            spec = importlib.util.spec_from_file_location(name, info.module_file)
+            if spec is None or spec.loader is None:
+                raise RuntimeError(f"cannot load {info.module_file}")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            self._modules[info.logical_id] = module
+        return getattr(module, info.handler_name)  # type: ignore[no-any-return]
+
+    def invoke(self, function: Any, body: Any, response_headers: dict[str, Any]) -> bytes:
+        logical_id = self.physical_names.get(function.function_name)
+        if logical_id is None:
+            raise RuntimeError(f"no handler known for function {function.function_name}")
+        info = self.catalog[logical_id]
+        step = self.step_of(logical_id)
+        event = json.loads(body) if body else {}
+        with self._lock:
+            cold = step not in self.invocations
+            self.invocations[step] += 1
+            self.clock.advance(
+                self.model.lambda_invoke + (self.model.lambda_cold_start if cold else 0)
+            )
+            saved = dict(os.environ)
+            os.environ.update({k: str(v) for k, v in (function.environment_vars or {}).items()})
+            self._local.step = step
+            try:
+                injected = self.faults.step_fault(step, "before")
+                if injected is not None:
+                    raise injected
+                context = FakeContext(
+                    function_name=function.function_name,
+                    invoked_function_arn=function.function_arn,
+                    aws_request_id=str(uuid.uuid4()),
+                )
+                result = self._handler(info)(event, context)
+                injected = self.faults.step_fault(step, "after")
+                if injected is not None:
+                    raise injected
+                return json.dumps(result).encode()
+            except Exception as exc:  # the Lambda runtime reports every uncaught exception
+                response_headers["x-amz-function-error"] = "Unhandled"
+                payload = {
+                    "errorType": type(exc).__name__,
+                    "errorMessage": str(exc),
+                    "requestId": "",
+                    "stackTrace": traceback.format_exception(exc)[-3:],
+                }
+                return json.dumps(payload).encode()
+            finally:
+                self._local.step = None
+                os.environ.clear()
+                os.environ.update(saved)

@@ -1,0 +1,268 @@
+"""The plugs that make moto's Step Functions interpreter run our real ASL (see
+shared/design/offline-aws.md). Each is a patch of a moto internal, which is why moto and
+jsonata-python are pinned exactly.
+
+- JSONata: moto leaves its evaluator hook empty; jsonata-python fills it.
+- Variables: moto writes string variables into JSONata source unescaped; a quote or newline in
+  a value (an error's cause) breaks the expression. They are written as JSON strings instead.
+- Time: Wait states, Retry back-off and history timestamps follow the emulator's clock.
+- Lambda: invocations run the real handler in-process (lambdas.py).
+"""
+
+from __future__ import annotations
+
+import datetime as _datetime
+import copy
+import json
+import random
+import sys
+import threading
+import time
+import types
+from collections.abc import Callable
+from typing import Any
+
+from embedded_aws.clock import Clock
+
+_installed: list[tuple[Any, str, Any]] = []
+
+
+def _patch(owner: Any, name: str, value: Any) -> None:
+    _installed.append((owner, name, getattr(owner, name)))
+    setattr(owner, name, value)
+
+
+def uninstall() -> None:
+    while _installed:
+        owner, name, original = _installed.pop()
+        setattr(owner, name, original)
+
+
+def _jsonata_evaluator() -> Callable[[str], Any]:
+    import jsonata
+
+    cache: dict[str, Any] = {}
+
+    def evaluate(expression: str) -> Any:
+        compiled = cache.get(expression)
+        if compiled is None:
+            compiled = jsonata.Jsonata(expression)
+            if len(cache) < 4096:
+                cache[expression] = compiled
+        return compiled.evaluate(None)
+
+    return evaluate
+
+
+_INTRINSIC_FUNCTIONS = frozenset(
+    {"$partition", "$range", "$hash", "$randomSeeded", "$uuid", "$parse"}
+)
+
+
+def _fast_jsonata_eval_body(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    """Evaluate a state's JSONata expression with its variables passed as bindings.
+
+    moto writes every variable of the scope into the expression's source text and parses it all
+    for each evaluation (plus once more to type-check a string result); passing the referenced
+    variables as bindings gives the same result at a fraction of the cost. Expressions that use
+    Step Functions' own functions ($partition, $parse, ...) keep moto's path.
+    """
+    import jsonata
+    from jsonata import utils
+    from moto.stepfunctions.parser.asl.jsonata.jsonata import (
+        extract_jsonata_variable_references,
+    )
+    from moto.stepfunctions.parser.asl.jsonata.validations import (
+        validate_jsonata_expression_output,
+    )
+
+    local = threading.local()
+
+    def to_jsonata(value: Any) -> Any:
+        if value is None:
+            return utils.Utils.NULL_VALUE
+        if isinstance(value, dict):
+            return {key: to_jsonata(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [to_jsonata(item) for item in value]
+        return value
+
+    def compiled(expression: str) -> Any:
+        cache = getattr(local, "cache", None)
+        if cache is None:
+            cache = local.cache = {}
+        found = cache.get(expression)
+        if found is None:
+            found = jsonata.Jsonata(expression)
+            found.set_output_convert_nulls(False)
+            cache[expression] = found
+        return found
+
+    def eval_body(self: Any, env: Any) -> None:
+        references = extract_jsonata_variable_references(self.expression)
+        if references & _INTRINSIC_FUNCTIONS:
+            original(self, env)
+            return
+        bindings: dict[str, Any] = {}
+        for reference in references:
+            root = reference[1:].split(".", 1)[0]
+            if root in bindings:
+                continue
+            if root == "states":
+                bindings[root] = to_jsonata(dict(env.states._states_data))
+                continue
+            try:
+                bindings[root] = to_jsonata(env.variable_store.get(root))
+            except Exception:
+                continue  # unknown variable: undefined, as in moto's text form
+        result = compiled(self.expression).evaluate(None, bindings)
+        if result is None:  # undefined: moto's own check reports it (QueryEvaluationError)
+            validate_jsonata_expression_output(env, self.expression, "undefined", None)
+        env.stack.append(copy.deepcopy(utils.Utils.convert_nulls(result)))
+
+    return eval_body
+
+
+def _cached_client_factory(original: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's interpreter builds a new boto3 client for every Task (tens of ms each); clients are
+    thread-safe, so one per region and service serves every state."""
+    lock = threading.Lock()
+    clients: dict[tuple[Any, ...], Any] = {}
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        from moto.core.models import botocore_stubber
+        from moto.settings import moto_server_port
+
+        key = (region, service, botocore_stubber.enabled, moto_server_port())
+        with lock:
+            client = clients.get(key)
+            if client is None:
+                client = clients[key] = original(region, service, state_credentials)
+        return client
+
+    return boto_client_for
+
+
+def _encode_variable_declarations(bindings: dict[str, Any]) -> str:
+    from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+
+    parts = []
+    for reference, value in bindings.items():
+        literal = (
+            json.dumps(value)
+            if isinstance(value, str)
+            else to_json_str(value, separators=(",", ":"))
+        )
+        parts.append(f"{reference}:={literal};")
+    return "".join(parts)
+
+
+def _clock_datetime_module(clock: Clock) -> types.ModuleType:
+    """A stand-in for the `datetime` module whose datetime.now() reads the simulated clock."""
+
+    class SimulatedDatetime(_datetime.datetime):
+        @classmethod
+        def now(cls, tz: _datetime.tzinfo | None = None) -> SimulatedDatetime:  # type: ignore[override]
+            moment = _datetime.datetime.fromtimestamp(clock.wall(), tz=tz or _datetime.UTC)
+            return moment if tz else moment.replace(tzinfo=None)  # type: ignore[return-value]
+
+    module = types.ModuleType("datetime")
+    module.__dict__.update(_datetime.__dict__)
+    module.datetime = SimulatedDatetime  # type: ignore[attr-defined]
+    return module
+
+
+def _sleeping_module(sleep: Callable[[float], None]) -> types.ModuleType:
+    module = types.ModuleType("time")
+    module.__dict__.update(time.__dict__)
+    module.sleep = sleep  # type: ignore[attr-defined]
+    return module
+
+
+def install(
+    clock: Clock,
+    invoke: Callable[..., bytes],
+    on_state_entered: Callable[[], None],
+    jitter_seed: int = 7,
+) -> None:
+    """Plug moto's interpreter into our clock and handlers."""
+    import moto.awslambda.models as lambda_models
+    import moto.awslambda_simple.models as lambda_simple_models
+    import moto.stepfunctions.parser.asl.jsonata.jsonata as jsonata_hook
+    from moto.stepfunctions.parser import models as parser_models
+    from moto.stepfunctions.parser.asl.component.common.retry import (
+        jitter_strategy_decl,
+        retrier_decl,
+    )
+    from moto.stepfunctions.parser.asl.component.state import state as state_module
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (  # noqa: E501
+        map_run_record,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_callback as callback,
+    )
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+    from moto.stepfunctions.parser.asl.eval.event import event_manager
+    from moto.stepfunctions.parser.backend import execution as execution_module
+
+    _patch(jsonata_hook, "_eval_jsonata", _jsonata_evaluator())
+    from moto.stepfunctions.parser.asl.component.common.string import string_expression
+
+    _patch(
+        string_expression.StringJSONata,
+        "_eval_body",
+        _fast_jsonata_eval_body(string_expression.StringJSONata._eval_body),
+    )
+    _patch(jsonata_hook, "encode_jsonata_variable_declarations", _encode_variable_declarations)
+    from moto.stepfunctions.parser.asl.eval import states as states_module
+    from moto.stepfunctions.parser.asl.eval import variable_store
+
+    for module in (states_module, variable_store):
+        if hasattr(module, "encode_jsonata_variable_declarations"):
+            _patch(module, "encode_jsonata_variable_declarations", _encode_variable_declarations)
+
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    cached = _cached_client_factory(boto_client.boto_client_for)
+    for name, module in list(sys.modules.items()):
+        if name.startswith("moto.stepfunctions.parser") and hasattr(module, "boto_client_for"):
+            _patch(module, "boto_client_for", cached)
+
+    # Time: back-off and Wait states on the simulated clock; history and context timestamps too.
+    _patch(retrier_decl, "time", _sleeping_module(clock.sleep))
+    # Retry jitter from a seeded generator: the same run, the same pauses.
+    _patch(jitter_strategy_decl, "random", random.Random(jitter_seed))
+
+    def wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
+        clock.sleep(wait_seconds)
+
+    _patch(wait_function.WaitFunction, "_wait_interval", wait_interval)
+    # The .sync integration polls the child execution: a short real pause, no simulated time.
+    _patch(callback, "time", _sleeping_module(lambda _seconds: time.sleep(0.002)))
+    simulated_datetime = _clock_datetime_module(clock)
+    for module in (event_manager, state_module, parser_models, execution_module, map_run_record):
+        _patch(module, "datetime", simulated_datetime)
+
+    original_add_event = event_manager.EventManager.add_event
+
+    def add_event(self: Any, context: Any, event_type: Any, *args: Any, **kwargs: Any) -> int:
+        if str(getattr(event_type, "value", event_type)).endswith("StateEntered"):
+            on_state_entered()
+        return original_add_event(self, context, event_type, *args, **kwargs)
+
+    _patch(event_manager.EventManager, "add_event", add_event)
+
+    # Lambda: the real handler, in-process.
+    def backend_invoke(
+        self: Any,
+        function_name: str,
+        qualifier: Any,
+        body: Any,
+        headers: Any,
+        response_headers: Any,
+    ) -> bytes:
+        function = self.get_function(function_name, qualifier)
+        return invoke(function, body, response_headers)
+
+    _patch(lambda_models.LambdaBackend, "invoke", backend_invoke)
+    _patch(lambda_simple_models.LambdaSimpleBackend, "invoke", backend_invoke)

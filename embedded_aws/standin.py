@@ -1,0 +1,220 @@
+"""The load balancers' data plane: their DNS names resolve to loopback servers that answer as
+the load balancer would (503 while no target is healthy, the redirect of a redirecting listener)
+and, once a target is healthy, as the container behind it (nginx's welcome page for nginx).
+
+Routing happens on the emulator's side: socket.getaddrinfo answers the `*.elb.amazonaws.com`
+names it knows, so verify_endpoint's real HTTP request needs no test-only branch.
+"""
+
+from __future__ import annotations
+
+import datetime
+import http.server
+import socket
+import ssl
+import tempfile
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from embedded_aws.dataplane import DataPlane
+
+ELB_DNS_SUFFIXES = (".elb.amazonaws.com", ".elb.amazonaws.com.cn")
+
+NGINX_WELCOME = """<!DOCTYPE html>
+<html>
+<head>
+<title>Welcome to nginx!</title>
+</head>
+<body>
+<h1>Welcome to nginx!</h1>
+<p>If you see this page, the nginx web server is successfully installed and
+working. Further configuration is required.</p>
+<p><em>Thank you for using nginx.</em></p>
+</body>
+</html>
+"""
+
+
+def _container_page(image: str) -> str:
+    if "nginx" in image:
+        return NGINX_WELCOME
+    return (
+        "<!DOCTYPE html><html><head><title>fargate-env stand-in</title></head><body>"
+        f"<h1>{image}</h1><p>The embedded AWS answers for this container.</p></body></html>\n"
+    )
+
+
+def _self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fargate-env.example")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+class StandIns:
+    """One loopback server per (load balancer, listener port), started when first resolved."""
+
+    def __init__(self, plane: DataPlane) -> None:
+        self.plane = plane
+        self._servers: dict[tuple[str, int], http.server.ThreadingHTTPServer] = {}
+        self._lock = threading.Lock()
+        self._original_getaddrinfo: Any = None
+        self._tls: ssl.SSLContext | None = None
+        self._tmp = tempfile.TemporaryDirectory(prefix="fargate-env-standin-")
+        #: (status, dns name) of every answer given, for tests and the demo.
+        self.answers: list[tuple[int, str]] = []
+
+    # ------------------------------------------------------------------ DNS
+    def install(self) -> None:
+        self._original_getaddrinfo = socket.getaddrinfo
+        original = self._original_getaddrinfo
+
+        def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+            if isinstance(host, str) and host.lower().endswith(ELB_DNS_SUFFIXES):
+                address = self.resolve(host.lower(), int(port or 80))
+                return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", address)]
+            return original(host, port, *args, **kwargs)
+
+        socket.getaddrinfo = getaddrinfo
+
+    def uninstall(self) -> None:
+        if self._original_getaddrinfo is not None:
+            socket.getaddrinfo = self._original_getaddrinfo
+            self._original_getaddrinfo = None
+        with self._lock:
+            servers, self._servers = list(self._servers.values()), {}
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+        self._tmp.cleanup()
+
+    def resolve(self, host: str, port: int) -> tuple[str, int]:
+        """The loopback address answering for `host`:`port`, as of the caller's time."""
+        now = self.plane.clock.now()
+        lb = next(
+            (
+                lb
+                for lb in self.plane._elbv2().load_balancers.values()
+                if lb.dns_name.lower() == host
+            ),
+            None,
+        )
+        # A load balancer's name resolves once it is active (aws-facts.md: 503 until then at best).
+        if lb is None or self.plane.load_balancer_state(lb.arn, now) != "active":
+            raise socket.gaierror(socket.EAI_NONAME, f"Name or service not known: {host}")
+        self.plane.request_times[lb.arn] = now
+        return ("127.0.0.1", self._server_for(lb.arn, port).server_address[1])
+
+    # ------------------------------------------------------------------ servers
+    def _tls_context(self) -> ssl.SSLContext:
+        if self._tls is None:
+            cert, key = _self_signed_certificate(Path(self._tmp.name))
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(cert, key)
+            self._tls = context
+        return self._tls
+
+    def _listener(self, lb_arn: str, port: int) -> Any:
+        lb = self.plane._elbv2().load_balancers.get(lb_arn)
+        if lb is None:
+            return None
+        return next((item for item in lb.listeners.values() if int(item.port) == port), None)
+
+    def _server_for(self, lb_arn: str, port: int) -> http.server.ThreadingHTTPServer:
+        with self._lock:
+            server = self._servers.get((lb_arn, port))
+            if server is not None:
+                return server
+            listener = self._listener(lb_arn, port)
+            handler = self._handler(lb_arn, port)
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+            server.daemon_threads = True
+            if listener is not None and listener.protocol in ("HTTPS", "TLS"):
+                server.socket = self._tls_context().wrap_socket(server.socket, server_side=True)
+            thread = threading.Thread(
+                target=server.serve_forever, name=f"standin-{port}", daemon=True
+            )
+            thread.start()
+            self._servers[(lb_arn, port)] = server
+            return server
+
+    def answer(self, lb_arn: str, port: int) -> tuple[int, dict[str, str], str]:
+        """What the load balancer answers on `port` at the time its name was last resolved."""
+        now = self.plane.request_times.get(lb_arn, self.plane.clock.now())
+        lb = self.plane._elbv2().load_balancers.get(lb_arn)
+        listener = self._listener(lb_arn, port)
+        if lb is None or listener is None:
+            return 503, {}, "no listener on this port\n"
+        action = listener.default_actions[0].data if listener.default_actions else {}
+        if action.get("Type") == "redirect":
+            redirect = action.get("RedirectConfig", {})
+            location = f"https://{lb.dns_name}:{redirect.get('Port', '443')}/"
+            return 301, {"Location": location}, ""
+        target_group = action.get("TargetGroupArn")
+        if not target_group and action.get("ForwardConfig"):
+            target_group = action["ForwardConfig"]["TargetGroups"][0]["TargetGroupArn"]
+        if not target_group or self.plane.healthy_targets(target_group, now) == 0:
+            body = "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>\n"
+            return 503, {}, body
+        image = next(
+            (
+                sim.image
+                for sim in self.plane.services.values()
+                if any(group["arn"] == target_group for group in sim.target_groups)
+            ),
+            "",
+        )
+        return (
+            200,
+            {"Server": "nginx" if "nginx" in image else "fargate-env"},
+            _container_page(image),
+        )
+
+    def _handler(self, lb_arn: str, port: int) -> type[http.server.BaseHTTPRequestHandler]:
+        stand_in = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                status, headers, body = stand_in.answer(lb_arn, port)
+                stand_in.answers.append((status, self.headers.get("Host", "")))
+                payload = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(payload)))
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return  # quiet: the emulator reports what matters
+
+        return Handler

@@ -1,0 +1,120 @@
+"""The SAM template as CloudFormation would receive it, and what the emulator needs from it."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_PATH = REPO_ROOT / "template.yaml"
+CODE_BUCKET = "fargate-env-code"
+
+
+def load_sam_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    """template.yaml parsed with SAM's own YAML loader (it understands !Ref, !Sub, ...)."""
+    from samtranslator.yaml_helper import yaml_parse
+
+    return dict(yaml_parse(path.read_text()))
+
+
+@dataclass(frozen=True)
+class FunctionInfo:
+    """A Lambda function of the template: where its code is and how it is configured."""
+
+    logical_id: str
+    code_dir: Path
+    handler: str
+    timeout: int
+    environment: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def module_file(self) -> Path:
+        return self.code_dir / (self.handler.rsplit(".", 1)[0].replace(".", "/") + ".py")
+
+    @property
+    def handler_name(self) -> str:
+        return self.handler.rsplit(".", 1)[1]
+
+
+def functions(template: dict[str, Any], root: Path = REPO_ROOT) -> dict[str, FunctionInfo]:
+    """Every AWS::Serverless::Function, with Globals applied."""
+    defaults = template.get("Globals", {}).get("Function", {})
+    found = {}
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        props = resource.get("Properties", {})
+        environment = dict(defaults.get("Environment", {}).get("Variables", {}))
+        environment.update(props.get("Environment", {}).get("Variables", {}))
+        found[logical_id] = FunctionInfo(
+            logical_id=logical_id,
+            code_dir=(root / props["CodeUri"]).resolve(),
+            handler=props.get("Handler", defaults.get("Handler", "app.lambda_handler")),
+            timeout=int(props.get("Timeout", defaults.get("Timeout", 3))),
+            environment=environment,
+        )
+    return found
+
+
+def layer_dirs(template: dict[str, Any], root: Path = REPO_ROOT) -> list[Path]:
+    return [
+        (root / resource["Properties"]["ContentUri"]).resolve()
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Serverless::LayerVersion"
+    ]
+
+
+def state_machine_definitions(template: dict[str, Any], root: Path = REPO_ROOT) -> dict[str, Any]:
+    """Logical id -> the parsed ASL file of each state machine."""
+    return {
+        logical_id: json.loads((root / resource["Properties"]["DefinitionUri"]).read_text())
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::StateMachine"
+    }
+
+
+def translate(template: dict[str, Any], region: str, root: Path = REPO_ROOT) -> dict[str, Any]:
+    """SAM -> CloudFormation with aws-sam-translator, offline.
+
+    The translator rejects local paths, so code URIs become s3:// placeholders (the emulator
+    runs the code from the working tree) and each state machine's definition is inlined.
+    """
+    import boto3
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.translator import Translator
+
+    sam = copy.deepcopy(template)
+    definitions = state_machine_definitions(template, root)
+    for logical_id, resource in sam["Resources"].items():
+        props = resource.setdefault("Properties", {})
+        if resource["Type"] == "AWS::Serverless::Function":
+            props["CodeUri"] = f"s3://{CODE_BUCKET}/{logical_id}.zip"
+        elif resource["Type"] == "AWS::Serverless::LayerVersion":
+            props["ContentUri"] = f"s3://{CODE_BUCKET}/{logical_id}.zip"
+        elif resource["Type"] == "AWS::Serverless::StateMachine":
+            props.pop("DefinitionUri")
+            props["Definition"] = definitions[logical_id]
+    translator = Translator(None, Parser(), [], boto_session=boto3.Session(region_name=region))
+    return dict(translator.translate(sam, {}, get_managed_policy_map=lambda: {}))
+
+
+def for_moto(cloudformation: dict[str, Any], definitions: dict[str, Any]) -> dict[str, Any]:
+    """Adjust translated CloudFormation to what moto's CloudFormation implements.
+
+    moto ignores DefinitionSubstitutions, so each definition becomes
+    {"Fn::Sub": [definition text, substitutions]} - the same substitution CloudFormation does.
+    """
+    prepared = copy.deepcopy(cloudformation)
+    for logical_id, resource in prepared["Resources"].items():
+        if resource["Type"] != "AWS::StepFunctions::StateMachine":
+            continue
+        props = resource["Properties"]
+        substitutions = props.pop("DefinitionSubstitutions", {})
+        props.pop("Definition", None)
+        props["DefinitionString"] = {
+            "Fn::Sub": [json.dumps(definitions[logical_id], indent=1), substitutions]
+        }
+    return prepared
