@@ -1,0 +1,79 @@
+"""Shared fixtures. Tests never reach a real AWS endpoint: fake credentials are set before
+anything imports boto3, and every AWS call goes to moto (unit tests) or to the embedded AWS."""
+
+from __future__ import annotations
+
+import os
+
+# Before any import of boto3 / Powertools: no real credentials, no metrics output, quiet logs.
+for _key in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+    os.environ.pop(_key, None)
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "CRITICAL",
+        "SAM_CLI_TELEMETRY": "0",
+    }
+)
+
+from collections.abc import Iterator  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+
+from tests.support import (  # noqa: E402
+    ACCOUNT_ID,
+    REGION,
+    FakeContext,
+    deployment_environment,
+)
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """A fresh moto account for one test; the library's cached clients are dropped around it."""
+    from moto import mock_aws
+
+    from fargate_env import aws as fargate_aws
+
+    with mock_aws():
+        fargate_aws.reset_clients()
+        yield
+    fargate_aws.reset_clients()
+
+
+@pytest.fixture
+def deployment(aws: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """What the template gives every function: roles, registry table, bus, teardown machine."""
+    values = deployment_environment()
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+@pytest.fixture
+def lambda_context() -> FakeContext:
+    return FakeContext()
+
+
+@pytest.fixture
+def region() -> str:
+    return REGION
+
+
+@pytest.fixture
+def account_id() -> str:
+    return ACCOUNT_ID
+
+
+@pytest.fixture
+def spec() -> dict[str, Any]:
+    """The runbook's example, normalised, for environment "unit"."""
+    from fargate_env import spec as spec_model
+
+    return spec_model.normalise(spec_model.parse({"name": "unit"}))

@@ -1,0 +1,96 @@
+"""Helpers the tests share (importable as tests.support; pytest puts the repo root on the path)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS = REPO_ROOT / "functions"
+EVENTS = REPO_ROOT / "events"
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+
+
+@dataclass
+class FakeContext:
+    function_name: str = "fargate-env-test"
+    memory_limit_in_mb: int = 512
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:fargate-env-test"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def step_names() -> list[str]:
+    return sorted(p.name for p in FUNCTIONS.iterdir() if (p / "app.py").exists())
+
+
+_loaded: dict[str, ModuleType] = {}
+
+
+def load_handler(step: str) -> Any:
+    """functions/<step>/app.py's lambda_handler, loaded the way Lambda loads it."""
+    module = _loaded.get(step)
+    if module is None:
+        path = FUNCTIONS / step / "app.py"
+        spec = importlib.util.spec_from_file_location(f"fargate_env_functions.{step}", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _loaded[step] = module
+    return module.lambda_handler
+
+
+def load_event(relative: str) -> Any:
+    return json.loads((EVENTS / relative).read_text())
+
+
+def deployment_environment() -> dict[str, str]:
+    """Create (in the active moto account) what the template would, and return the function
+    environment variables that point at it."""
+    import boto3
+
+    iam = boto3.client("iam", region_name=REGION)
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+    execution_role = iam.create_role(RoleName="task-execution", AssumeRolePolicyDocument=trust)
+    task_role = iam.create_role(RoleName="task", AssumeRolePolicyDocument=trust)
+    scheduler_role = iam.create_role(RoleName="scheduler", AssumeRolePolicyDocument=trust)
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.create_table(
+        TableName="fargate-env-registry",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "name", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "name", "KeyType": "HASH"}],
+    )
+    return {
+        "TASK_EXECUTION_ROLE_ARN": execution_role["Role"]["Arn"],
+        "TASK_ROLE_ARN": task_role["Role"]["Arn"],
+        "SCHEDULER_ROLE_ARN": scheduler_role["Role"]["Arn"],
+        "REGISTRY_TABLE_NAME": "fargate-env-registry",
+        "EVENT_BUS_NAME": "default",
+        "TEARDOWN_STATE_MACHINE_ARN": (
+            f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:fargate-env-teardown"
+        ),
+        "ALLOWED_SECRET_ARN_PREFIXES": (
+            f"arn:aws:ssm:{REGION}:{ACCOUNT_ID}:parameter/fargate-env/,"
+            f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:fargate-env/"
+        ),
+    }
