@@ -8,7 +8,6 @@ import json
 import sys
 import time
 import warnings
-from pathlib import Path
 from typing import Any
 
 from embedded_aws.emulator import EmbeddedAWS
@@ -84,9 +83,8 @@ def run(argv: list[str] | None = None) -> int:
     spec = load_sample(args.sample)
     env = spec["name"]
     wall = time.monotonic()
-    _say(
-        f"fargate-env demo: sample '{args.sample}' ({INPUTS.relative_to(REPO_ROOT) / SAMPLES[args.sample]})"
-    )
+    sample_path = INPUTS.relative_to(REPO_ROOT) / SAMPLES[args.sample]
+    _say(f"fargate-env demo: sample '{args.sample}' ({sample_path})")
     with EmbeddedAWS(faults=faults) as aws:
         functions = len(aws.catalog)
         _say(
@@ -108,7 +106,8 @@ def run(argv: list[str] | None = None) -> int:
             _say(f"URL: {output['url']}")
             for check in output["verification"]:
                 _say(
-                    f"verify_endpoint: HTTP {check['status']} from {check['url']} (attempt {check['attempts']})"
+                    f"verify_endpoint: HTTP {check['status']} from {check['url']} "
+                    f"(attempt {check['attempts']})"
                 )
             page = next((status for status, _ in aws.standins.answers if status == 200), None)
             _say(f"the stand-in container answered HTTP {page}" if page else "no page was served")
@@ -122,9 +121,16 @@ def run(argv: list[str] | None = None) -> int:
             cause = provision.cause_json()
             _say(f"failed step: {cause.get('failed_step')}  error: {provision.error}")
             _say(f"message: {cause.get('message')}")
-            _say(
-                f"resources: {cause.get('resources')}; rollback: {json.dumps(cause.get('rollback'))}"
-            )
+            rollback = cause.get("rollback") or {}
+            if rollback.get("status") == "SUCCEEDED":
+                kinds = ", ".join(kind for kind, items in rollback["deleted"].items() if items)
+                _say(f"rolled back: {rollback['deleted_count']} resources deleted ({kinds})")
+            elif rollback:
+                _say(f"rollback {rollback.get('status')}: {rollback.get('error')}")
+            else:
+                _say(f"resources: {cause.get('resources')}")
+            if cause.get("next"):
+                _say(f"next: {cause['next']}")
         if ok and not args.keep:
             _say()
             _say(f"== Tearing down environment '{env}'")

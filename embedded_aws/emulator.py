@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import threading
 import time
@@ -117,6 +118,7 @@ class EmbeddedAWS:
         self._saved_env: dict[str, str] | None = None
         self._patched: list[tuple[Any, str, Any]] = []
         self._clients: dict[str, Any] = {}
+        self._moto_log_level = logging.NOTSET
         sam = template_module.load_sam_template(template_path)
         self.sam_template = sam
         self.catalog = template_module.functions(sam, template_path.parent)
@@ -157,6 +159,11 @@ class EmbeddedAWS:
     def start(self) -> None:
         from moto import mock_aws
 
+        if self.quiet:
+            # moto logs every caught state failure and every resource type it skips; the
+            # execution history and the deploy result say what matters.
+            self._moto_log_level = logging.getLogger("moto").level
+            logging.getLogger("moto").setLevel(logging.CRITICAL)
         self._saved_env = dict(os.environ)
         os.environ.update(self._environment())
         self.clock.install()
@@ -198,10 +205,19 @@ class EmbeddedAWS:
         from fargate_env import aws as fargate_aws
 
         fargate_aws.reset_clients()
+        if self.quiet:
+            logging.getLogger("moto").setLevel(self._moto_log_level)
         if self._saved_env is not None:
             os.environ.clear()
             os.environ.update(self._saved_env)
             self._saved_env = None
+
+    def reconfigure(self, model: LatencyModel | None = None, faults: Faults | None = None) -> None:
+        """Swap the latency model and the faults of a running emulator (between executions)."""
+        if model is not None:
+            self.model = self.plane.model = self.runner.model = model
+        if faults is not None:
+            self.faults = self.plane.faults = self.runner.faults = faults
 
     # ------------------------------------------------------------------ hooks
     def _state_entered(self) -> None:

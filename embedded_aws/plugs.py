@@ -11,8 +11,8 @@ jsonata-python are pinned exactly.
 
 from __future__ import annotations
 
-import datetime as _datetime
 import copy
+import datetime as _datetime
 import json
 import random
 import sys
@@ -143,6 +143,92 @@ def _cached_client_factory(original: Callable[..., Any]) -> Callable[..., Any]:
     return boto_client_for
 
 
+_service_models: dict[str, Any] = {}
+
+
+def _operation_model(service: str, action: str) -> Any:
+    import botocore.session
+    from botocore import xform_name
+
+    model = _service_models.get(service)
+    if model is None:
+        model = _service_models[service] = botocore.session.get_session().get_service_model(service)
+    for name in model.operation_names:
+        if xform_name(name) == action:
+            return model.operation_model(name)
+    return None
+
+
+def _to_request_casing(value: Any, shape: Any) -> Any:
+    """ASL writes SDK parameters in the state language's PascalCase (StateMachineArn); botocore
+    wants the API's own member names (stateMachineArn): match them case-insensitively."""
+    if shape is None:
+        return value
+    if shape.type_name == "structure" and isinstance(value, dict):
+        members = {name.lower(): name for name in shape.members}
+        result = {}
+        for key, item in value.items():
+            member = members.get(key.lower(), key)
+            result[member] = _to_request_casing(item, shape.members.get(member))
+        return result
+    if shape.type_name == "list" and isinstance(value, list):
+        return [_to_request_casing(item, shape.member) for item in value]
+    return value
+
+
+def _to_response_casing(value: Any, shape: Any) -> Any:
+    """The state language sees SDK responses in PascalCase, dates as epoch milliseconds."""
+    if isinstance(value, _datetime.datetime):
+        return int(value.timestamp() * 1000)
+    if shape is None:
+        return value
+    if shape.type_name == "structure" and isinstance(value, dict):
+        return {
+            key[:1].upper() + key[1:]: _to_response_casing(item, shape.members.get(key))
+            for key, item in value.items()
+            if key != "ResponseMetadata"
+        }
+    if shape.type_name == "list" and isinstance(value, list):
+        return [_to_response_casing(item, shape.member) for item in value]
+    return value
+
+
+def _sdk_casing(service_class: Any) -> tuple[Callable[..., None], Callable[..., None]]:
+    original_parameters = service_class._normalise_parameters
+
+    def normalise_parameters(
+        self: Any,
+        parameters: dict[str, Any],
+        boto_service_name: Any = None,
+        service_action_name: Any = None,
+    ) -> None:
+        original_parameters(self, parameters, boto_service_name, service_action_name)
+        operation = _operation_model(
+            self._get_boto_service_name(boto_service_name),
+            self._get_boto_service_action(service_action_name),
+        )
+        if operation is not None:
+            renamed = _to_request_casing(parameters, operation.input_shape)
+            parameters.clear()
+            parameters.update(renamed)
+
+    def normalise_response(
+        self: Any, response: Any, boto_service_name: Any = None, service_action_name: Any = None
+    ) -> None:
+        if not isinstance(response, dict):
+            return
+        operation = _operation_model(
+            self._get_boto_service_name(boto_service_name),
+            self._get_boto_service_action(service_action_name),
+        )
+        if operation is not None:
+            renamed = _to_response_casing(response, operation.output_shape)
+            response.clear()
+            response.update(renamed)
+
+    return normalise_parameters, normalise_response
+
+
 def _encode_variable_declarations(bindings: dict[str, Any]) -> str:
     from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
@@ -227,6 +313,16 @@ def install(
     for name, module in list(sys.modules.items()):
         if name.startswith("moto.stepfunctions.parser") and hasattr(module, "boto_client_for"):
             _patch(module, "boto_client_for", cached)
+
+    # Nested executions (arn:aws:states:::states:startExecution.sync:2): SDK casing both ways.
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_sfn,
+    )
+
+    sfn_service = state_task_service_sfn.StateTaskServiceSfn
+    parameters_hook, response_hook = _sdk_casing(sfn_service)
+    _patch(sfn_service, "_normalise_parameters", parameters_hook)
+    _patch(sfn_service, "_normalise_response", response_hook)
 
     # Time: back-off and Wait states on the simulated clock; history and context timestamps too.
     _patch(retrier_decl, "time", _sleeping_module(clock.sleep))

@@ -1,4 +1,6 @@
-"""Following an execution as it runs: one line per state, as the console's graph would show it."""
+"""Following an execution as it runs: one line per state, as the console's graph would show it
+(state, outcome, duration in simulated seconds). A polling loop's repeated states are folded
+into one line saying how many more times they ran."""
 
 from __future__ import annotations
 
@@ -9,29 +11,19 @@ from typing import Any
 
 from embedded_aws.emulator import TERMINAL, EmbeddedAWS
 
-_ENTERED = "StateEntered"
-_EXITED = "StateExited"
-
-
-@dataclass
-class StateLine:
-    name: str
-    entered: float
-    exited: float | None = None
-    outcome: str = "running"
-    retries: int = 0
+_REPEATABLE = ("Task", "Wait", "Choice")
 
 
 @dataclass
 class Progress:
-    """Turns history events into per-state lines; repeated polling states become one summary."""
-
     start: float
     write: Callable[[str], None]
-    seen: set[str] = field(default_factory=set)
-    open_states: dict[str, StateLine] = field(default_factory=dict)
+    printed: set[str] = field(default_factory=set)
+    entered: dict[str, float] = field(default_factory=dict)  # state -> entered at
+    failures: dict[str, int] = field(default_factory=dict)  # state -> failed attempts
+    last_failed: set[str] = field(default_factory=set)  # states whose last attempt failed
+    state_of_event: dict[int, str] = field(default_factory=dict)
     repeats: dict[str, int] = field(default_factory=dict)
-    last_id: int = 0
 
     def _flush_repeats(self) -> None:
         for name, count in self.repeats.items():
@@ -41,39 +33,36 @@ class Progress:
     def feed(self, event: dict[str, Any]) -> None:
         kind = event["type"]
         moment = event["timestamp"].timestamp() - self.start
-        if kind.endswith(_ENTERED):
-            name = event["stateEnteredEventDetails"]["name"]
-            self.open_states[name] = StateLine(name, moment)
-        elif kind.endswith(_EXITED):
-            name = event["stateExitedEventDetails"]["name"]
-            line = self.open_states.pop(name, StateLine(name, moment))
-            line.exited = moment
-            if line.outcome == "running":
-                line.outcome = "ok"
-            if name in self.seen and kind.split("State")[0] in ("Task", "Wait", "Choice"):
-                self.repeats[name] = self.repeats.get(name, 0) + 1
-                return
-            self._flush_repeats()
-            self.seen.add(name)
-            retried = (
-                f", {line.retries} retr{'y' if line.retries == 1 else 'ies'}"
-                if line.retries
-                else ""
-            )
-            self.write(
-                f"[{moment:7.1f}s] {name:<48} {line.outcome:<7} {moment - line.entered:6.1f}s{retried}"
-            )
-        elif kind == "TaskFailed":
-            details = event["taskFailedEventDetails"]
-            for line in self.open_states.values():
-                if line.outcome in ("running", "retried"):
-                    line.retries += 1
-                    line.outcome = "failed"
-            self.last_error = details.get("error")
-        elif kind == "TaskSucceeded":
-            for line in self.open_states.values():
-                if line.outcome == "failed":
-                    line.outcome = "ok"
+        # Every event descends from the StateEntered event of its state (previousEventId chain).
+        state = self.state_of_event.get(event.get("previousEventId", 0))
+        if kind.endswith("StateEntered"):
+            state = event["stateEnteredEventDetails"]["name"]
+            self.entered[state] = moment
+            self.failures.pop(state, None)
+        if state is not None:
+            self.state_of_event[event["id"]] = state
+        if kind == "TaskFailed" and state is not None:
+            self.failures[state] = self.failures.get(state, 0) + 1
+            self.last_failed.add(state)
+        elif kind == "TaskSucceeded" and state is not None:
+            self.last_failed.discard(state)
+        if not kind.endswith("StateExited"):
+            return
+        name = event["stateExitedEventDetails"]["name"]
+        if name in self.printed and kind.removesuffix("StateExited") in _REPEATABLE:
+            self.repeats[name] = self.repeats.get(name, 0) + 1
+            return
+        self._flush_repeats()
+        self.printed.add(name)
+        failed = self.failures.get(name, 0)
+        if name in self.last_failed:
+            outcome = "FAILED"
+            failed -= 1
+        else:
+            outcome = "ok"
+        note = f"  ({failed} retried failure{'s' if failed > 1 else ''})" if failed > 0 else ""
+        took = moment - self.entered.get(name, moment)
+        self.write(f"[{moment:7.1f}s] {name:<46} {outcome:<6} {took:6.1f}s{note}")
 
     def finish(self) -> None:
         self._flush_repeats()
@@ -93,5 +82,5 @@ def follow(aws: EmbeddedAWS, execution_arn: str, write: Callable[[str], None]) -
         done = len(events)
         if status in TERMINAL:
             break
-        time.sleep(0.02)
+        time.sleep(0.05)
     progress.finish()

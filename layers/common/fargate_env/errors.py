@@ -55,6 +55,15 @@ class AwsRequestFailed(FargateEnvError):
     """An AWS call failed with an error retrying cannot fix (access denied, quota, bad request)."""
 
 
+def invalid_spec(problems: list[str]) -> InvalidSpec:
+    """One InvalidSpec listing every problem, each starting with its field's path."""
+    count = len(problems)
+    return InvalidSpec(
+        f"invalid environment spec ({count} problem{'s' if count != 1 else ''}): "
+        + "; ".join(problems)
+    )
+
+
 #: The names the ASL retries with back-off on every Task (besides the Lambda service errors).
 RETRYABLE_ERROR_NAMES: Final = (TransientAwsError.__name__,)
 #: The name the ASL retries on polling steps that raise when not ready.

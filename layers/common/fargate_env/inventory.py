@@ -37,17 +37,24 @@ def _union(first: list[str], second: list[str]) -> list[str]:
 
 
 def find(env: str, resources: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What exists now: the recorded ids that still exist (and are ours), plus what the name and
+    tag lookups find."""
     recorded = recorded_ids(resources)
     cluster_arn = cluster.find(env)
     inventory: dict[str, Any] = {
         "name": env,
         "cluster": cluster_arn,
         "service": service.find(env, cluster_arn),
-        "load_balancers": _union(recorded["load_balancers"], load_balancers.find(env)),
-        "target_groups": _union(recorded["target_groups"], target_groups.find(env)),
+        "load_balancers": _union(
+            load_balancers.existing(env, recorded["load_balancers"]), load_balancers.find(env)
+        ),
+        "target_groups": _union(
+            target_groups.existing(env, recorded["target_groups"]), target_groups.find(env)
+        ),
         "task_definitions": task_definition.find(env),
         "security_groups": _union(
-            recorded["security_groups"], [g["GroupId"] for g in security_groups.find(env)]
+            security_groups.existing(env, recorded["security_groups"]),
+            [g["GroupId"] for g in security_groups.find(env)],
         ),
         "log_group": logs.find(env),
         "schedule": schedules.find(env),

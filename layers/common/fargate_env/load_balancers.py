@@ -192,12 +192,21 @@ def find(env: str) -> list[str]:
     return [lb["LoadBalancerArn"] for lb in elbv2_tags.owned(found, "LoadBalancerArn", env)]
 
 
+def _existing_owned(env: str, arns: list[str]) -> list[dict[str, Any]]:
+    found = [lb for lb in (_describe_by_arn(arn) for arn in arns) if lb is not None]
+    return elbv2_tags.owned(found, "LoadBalancerArn", env)
+
+
+def existing(env: str, arns: list[str]) -> list[str]:
+    """The load balancers among `arns` that still exist and are ours."""
+    return [lb["LoadBalancerArn"] for lb in _existing_owned(env, arns)]
+
+
 def delete(env: str, arns: list[str]) -> dict[str, Any]:
     """Delete our load balancers among `arns`, listeners first. Already gone is success."""
     elbv2 = client("elbv2")
-    existing = [lb for lb in (_describe_by_arn(arn) for arn in arns) if lb is not None]
     deleted_listeners, deleted = [], []
-    for lb in elbv2_tags.owned(existing, "LoadBalancerArn", env):
+    for lb in _existing_owned(env, arns):
         try:
             listeners = elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
         except Exception as exc:

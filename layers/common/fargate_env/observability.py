@@ -102,6 +102,8 @@ def step(name: str) -> Callable[[Handler], Handler]:
                 )
                 metrics.add_metric(name=outcome, unit=MetricUnit.Count, value=1)
                 metrics.flush_metrics()
+                # One invocation's record each time (a disabled flush keeps them otherwise).
+                metrics.clear_metrics()
                 logger.remove_keys(["step", "function_name"])
 
         return wrapper  # type: ignore[return-value]

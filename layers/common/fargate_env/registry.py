@@ -87,22 +87,55 @@ def _update(name: str, assignments: dict[str, Any], condition: str, values: dict
     return True
 
 
+def execution_running(execution_arn: str | None) -> bool:
+    """Whether a Step Functions execution still runs (an unknown one does not)."""
+    if not execution_arn:
+        return False
+    try:
+        status = client("stepfunctions").describe_execution(executionArn=execution_arn)["status"]
+    except Exception as exc:
+        if error_code(exc) in ("ExecutionDoesNotExist", "InvalidArn"):
+            return False
+        raise
+    return bool(status == "RUNNING")
+
+
+def _stale_creator(name: str) -> str | None:
+    """The owner of a CREATING item whose execution has ended without recording it (stopped,
+    timed out, or its last steps failed): such a claim may be taken over."""
+    current = get(name)
+    if current is None or current.get("status") != CREATING:
+        return None
+    owner = current.get("provision_execution")
+    return None if execution_running(owner) else str(owner or "")
+
+
 def claim_for_provisioning(name: str, spec: dict[str, Any], execution: str) -> dict[str, Any]:
     """CREATING, owned by `execution`; EnvironmentBusy when another execution holds the name."""
     now = _now()
+    assignments = {
+        "status": CREATING,
+        "spec": spec,
+        "provision_execution": execution,
+        "updated_at": now,
+        "created_at": now,
+    }
     claimed = _update(
         name,
-        {
-            "status": CREATING,
-            "spec": spec,
-            "provision_execution": execution,
-            "updated_at": now,
-            "created_at": now,
-        },
+        assignments,
         "attribute_not_exists(#status) OR #status IN (:failed, :deleted) "
         "OR (#status = :creating AND provision_execution = :execution)",
         {"failed": FAILED, "deleted": DELETED, "creating": CREATING, "execution": execution},
     )
+    if not claimed:
+        stale = _stale_creator(name)
+        if stale is not None:
+            claimed = _update(
+                name,
+                assignments,
+                "#status = :creating AND provision_execution = :stale",
+                {"creating": CREATING, "stale": stale},
+            )
     if not claimed:
         current = get(name) or {}
         status = current.get("status", "unknown")
@@ -134,27 +167,41 @@ def mark_ready(name: str, execution: str, outputs: dict[str, Any]) -> bool:
 
 
 def mark_failed(name: str, execution: str, outputs: dict[str, Any]) -> bool:
+    """FAILED, when `execution` owns the item: CREATING, or READY when it failed right after
+    recording READY (its own record, corrected)."""
     return _update(
         name,
         {"status": FAILED, "updated_at": _now(), **outputs},
-        "#status = :creating AND provision_execution = :execution",
-        {"creating": CREATING, "execution": execution},
+        "#status IN (:creating, :ready) AND provision_execution = :execution",
+        {"creating": CREATING, "ready": READY, "execution": execution},
     )
 
 
 def claim_for_teardown(name: str, execution: str) -> dict[str, Any]:
-    """DELETING, owned by `execution`. A CREATING environment is not touched: the caller waits
-    for its provisioning to end. An unknown name has no item and gets none."""
+    """DELETING, owned by `execution`. An environment still being created is not touched: the
+    caller waits for its provisioning to end (a creation whose execution has ended is taken
+    over). An unknown name has no item and gets none."""
     current = get(name)
     if current is None:
         return {"status": None, "resources": None}
+    stale_owner = ""
     if current["status"] == CREATING:
-        return {"status": CREATING, "resources": current.get("resources")}
+        if execution_running(current.get("provision_execution")):
+            return {"status": CREATING, "resources": current.get("resources")}
+        stale_owner = str(current.get("provision_execution") or "")
     claimed = _update(
         name,
         {"status": DELETING, "teardown_execution": execution, "updated_at": _now()},
-        "#status IN (:ready, :failed, :deleting, :deleted)",
-        {"ready": READY, "failed": FAILED, "deleting": DELETING, "deleted": DELETED},
+        "#status IN (:ready, :failed, :deleting, :deleted) "
+        "OR (#status = :creating AND provision_execution = :stale)",
+        {
+            "ready": READY,
+            "failed": FAILED,
+            "deleting": DELETING,
+            "deleted": DELETED,
+            "creating": CREATING,
+            "stale": stale_owner,
+        },
     )
     if not claimed:  # it became CREATING between the read and the write
         return {"status": CREATING, "resources": current.get("resources")}
@@ -165,7 +212,13 @@ def mark_deleted(name: str, execution: str, summary: dict[str, Any]) -> bool:
     """DELETED, if this teardown still owns the item (a later teardown may have taken over)."""
     return _update(
         name,
-        {"status": DELETED, "updated_at": _now(), "deleted_at": _now(), "summary": summary},
+        {
+            "status": DELETED,
+            "updated_at": _now(),
+            "deleted_at": _now(),
+            "summary": summary,
+            "resources": {},
+        },
         "#status = :deleting AND teardown_execution = :execution",
         {"deleting": DELETING, "execution": execution},
     )

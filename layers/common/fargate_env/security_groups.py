@@ -139,6 +139,11 @@ def find(env: str) -> list[dict[str, Any]]:
     return groups
 
 
+def existing(env: str, group_ids: list[str]) -> list[str]:
+    """The groups among `group_ids` that still exist and are ours."""
+    return [group["GroupId"] for group in _describe_owned(env, group_ids)]
+
+
 def _describe_owned(env: str, group_ids: list[str]) -> list[dict[str, Any]]:
     """The recorded groups that still exist and are ours (unknown or foreign ids are skipped)."""
     owned = []
@@ -202,5 +207,6 @@ def delete_for_environment(env: str, recorded_ids: list[str]) -> dict[str, Any]:
             f"security groups still in use by network interfaces or rules: {', '.join(in_use)} "
             f"(deleted so far: {', '.join(deleted) or 'none'})"
         )
-    # A retry sees only what earlier attempts left: the recorded groups not found are gone too.
+    # A retry sees only what earlier attempts left: the inventory's groups not found now were
+    # deleted by those attempts (the inventory lists only groups that existed).
     return {"deleted": sorted({*deleted, *(i for i in recorded_ids if i not in groups)})}

@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from fargate_env import naming
-from fargate_env.errors import InvalidSpec
+from fargate_env.errors import InvalidSpec, invalid_spec
 
 SCHEMA_ID: Final = "https://github.com/fargate-env/fargate-env/schema/environment-spec.schema.json"
 
@@ -63,7 +63,8 @@ _CERTIFICATE_ARN = re.compile(
     r"^arn:aws[a-z-]*:(acm|iam):[a-z0-9-]*:\d{12}:(certificate|server-certificate)/.+$"
 )
 _IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/:@]{0,254}$")
-_TAG_CHARS = re.compile(r"^[\w\s.:/=+\-@]*$", re.UNICODE)
+# AWS: letters, digits, spaces (Unicode separators, not tabs or line breaks) and _ . : / = + - @.
+_TAG_CHARS = re.compile(r"^(?:[\w.:/=+\-@]|(?![\t\n\v\f\r\x1c-\x1f\x85])\s)*$", re.UNICODE)
 
 EnvName = Annotated[
     str,
@@ -166,7 +167,7 @@ class Container(Model):
     @field_validator("image")
     @classmethod
     def _image_reference(cls, value: str) -> str:
-        if not _IMAGE.match(value):
+        if not _IMAGE.fullmatch(value):
             raise ValueError("is not a valid image reference")
         return value
 
@@ -206,7 +207,7 @@ class Container(Model):
         bad = [
             name
             for name, ref in value.items()
-            if not (_SSM_PARAMETER_ARN.match(ref) or _SECRETS_MANAGER_ARN.match(ref))
+            if not (_SSM_PARAMETER_ARN.fullmatch(ref) or _SECRETS_MANAGER_ARN.fullmatch(ref))
         ]
         if bad:
             raise ValueError(
@@ -301,7 +302,7 @@ class Listener(Model):
             raise ValueError(f"certificate_arn is not allowed on a {self.protocol} listener")
         if not secure and self.ssl_policy:
             raise ValueError(f"ssl_policy is not allowed on a {self.protocol} listener")
-        if self.certificate_arn and not _CERTIFICATE_ARN.match(self.certificate_arn):
+        if self.certificate_arn and not _CERTIFICATE_ARN.fullmatch(self.certificate_arn):
             raise ValueError("certificate_arn is not an ACM or IAM certificate ARN")
         if self.redirect_to_https and self.protocol != "HTTP":
             raise ValueError("redirect_to_https is only for an HTTP listener")
@@ -394,6 +395,12 @@ class LoadBalancer(Model):
                     f"stickiness.type: {value.stickiness.type} is not available on a {lb_type} "
                     f"load balancer (use {wanted})"
                 )
+        if lb_type == "application" and value.health_check.protocol == "TCP":
+            # ELBv2: TCP health checks are not supported for HTTP/HTTPS target groups.
+            raise ValueError(
+                "health_check.protocol: TCP is not available behind an application "
+                "load balancer (use HTTP or HTTPS)"
+            )
         if (
             lb_type == "network"
             and value.health_check.protocol == "HTTPS"
@@ -528,7 +535,7 @@ class EnvironmentSpec(Model):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not naming.ENVIRONMENT_NAME_PATTERN.match(value):
+        if not naming.ENVIRONMENT_NAME_PATTERN.fullmatch(value):
             raise ValueError(
                 "must be lowercase letters, digits and single hyphens, start with a letter and "
                 "end with a letter or digit"
@@ -549,11 +556,11 @@ class EnvironmentSpec(Model):
                 problems.append(f"key {key!r} must be 1-128 characters")
             elif key.lower().startswith("aws:") or key.startswith(naming.RESERVED_TAG_PREFIX):
                 problems.append(f"key {key!r} uses a reserved prefix")
-            elif not _TAG_CHARS.match(key):
+            elif not _TAG_CHARS.fullmatch(key):
                 problems.append(f"key {key!r} has characters AWS tags do not allow")
             if len(tag_value) > 256:
                 problems.append(f"value of {key!r} is longer than 256 characters")
-            elif not _TAG_CHARS.match(tag_value):
+            elif not _TAG_CHARS.fullmatch(tag_value):
                 problems.append(f"value of {key!r} has characters AWS tags do not allow")
         if problems:
             raise ValueError("; ".join(problems))
@@ -621,11 +628,7 @@ def parse(raw: Any) -> EnvironmentSpec:
     try:
         return EnvironmentSpec.model_validate(raw)
     except ValidationError as exc:
-        problems = describe_errors(exc)
-        raise InvalidSpec(
-            f"invalid environment spec ({len(problems)} problem"
-            f"{'s' if len(problems) != 1 else ''}): " + "; ".join(problems)
-        ) from None
+        raise invalid_spec(describe_errors(exc)) from None
 
 
 def normalise(spec: EnvironmentSpec) -> dict[str, Any]:

@@ -112,8 +112,7 @@ def find(env: str) -> list[str]:
     return [group["TargetGroupArn"] for group in elbv2_tags.owned(groups, "TargetGroupArn", env)]
 
 
-def delete(env: str, arns: list[str]) -> dict[str, Any]:
-    """Delete our target groups among `arns`. A group a listener still uses is not ready yet."""
+def _existing_owned(env: str, arns: list[str]) -> list[dict[str, Any]]:
     existing = []
     for arn in arns:
         try:
@@ -123,8 +122,18 @@ def delete(env: str, arns: list[str]) -> dict[str, Any]:
         except Exception as exc:
             if error_code(exc) != "TargetGroupNotFound":
                 raise
+    return elbv2_tags.owned(existing, "TargetGroupArn", env)
+
+
+def existing(env: str, arns: list[str]) -> list[str]:
+    """The target groups among `arns` that still exist and are ours."""
+    return [group["TargetGroupArn"] for group in _existing_owned(env, arns)]
+
+
+def delete(env: str, arns: list[str]) -> dict[str, Any]:
+    """Delete our target groups among `arns`. A group a listener still uses is not ready yet."""
     deleted = []
-    for group in elbv2_tags.owned(existing, "TargetGroupArn", env):
+    for group in _existing_owned(env, arns):
         try:
             client("elbv2").delete_target_group(TargetGroupArn=group["TargetGroupArn"])
         except Exception as exc:

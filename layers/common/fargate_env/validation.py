@@ -7,7 +7,7 @@ import os
 from typing import Any, Final
 
 from fargate_env import spec as spec_model
-from fargate_env.errors import InvalidSpec
+from fargate_env.errors import InvalidSpec, invalid_spec
 
 ALLOWED_SECRET_PREFIXES_ENV: Final = "ALLOWED_SECRET_ARN_PREFIXES"
 
@@ -27,13 +27,12 @@ def check_secrets_allowed(secrets: dict[str, str], prefixes: list[str]) -> None:
     ]
     if outside:
         allowed = ", ".join(prefixes) or "none (this deployment allows no secrets)"
-        raise InvalidSpec(
-            "invalid environment spec: "
-            + "; ".join(
+        raise invalid_spec(
+            [
                 f"container.secrets.{name}: not under the secret prefixes this deployment may "
                 f"read ({allowed})"
                 for name in outside
-            )
+            ]
         )
 
 

@@ -1,0 +1,55 @@
+"""Every Task state of the provisioning machine, made to fail before and after its work: the
+execution fails naming the step, and compensation leaves nothing behind."""
+
+from __future__ import annotations
+
+import pytest
+
+from embedded_aws.emulator import EmbeddedAWS
+from embedded_aws.faults import Faults, StepFault
+from tests.flows.asl import definition, lambda_tasks, walk_states
+
+PROVISION_TASKS = lambda_tasks("provision")
+#: Steps that run only when something else failed: they get a first fault to run at all.
+ONLY_ON_FAILURE = {"record_provisioning_failure": ("create_service", "Create the service")}
+#: Before this step nothing is created or recorded: the execution is rejected outright.
+REJECTED_BEFORE_ANY_WRITE = {"validate_spec"}
+
+
+def test_every_lambda_task_state_is_covered():
+    # The parametrisation below is derived from the ASL file: no Task state is skipped.
+    task_states = [
+        name for name, state in walk_states(definition("provision")) if state["Type"] == "Task"
+    ]
+    lambda_states = [name for name, _ in PROVISION_TASKS]
+    assert set(task_states) - set(lambda_states) == {"Roll back what this execution created"}
+    assert len(lambda_states) == len(set(lambda_states)) >= 16
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+@pytest.mark.parametrize(("state", "step"), PROVISION_TASKS, ids=[s for s, _ in PROVISION_TASKS])
+def test_a_failing_step_is_named_and_rolled_back(
+    embedded: EmbeddedAWS, env_name, state, step, when
+):
+    # Given a fault at this step (and, for failure-only steps, a first fault that leads to it)
+    faults = [StepFault(step=step, when=when)]
+    expected_step = state
+    if step in ONLY_ON_FAILURE:
+        first_step, expected_step = ONLY_ON_FAILURE[step]
+        faults.insert(0, StepFault(step=first_step, when="after"))
+    embedded.reconfigure(faults=Faults(steps=faults))
+
+    # When the runbook's example is provisioned
+    execution = embedded.provision({"name": env_name})
+
+    # Then the execution fails, names the failed step, and nothing of the environment is left
+    assert execution.status == "FAILED"
+    cause = execution.cause_json()
+    assert cause["failed_step"] == expected_step, cause
+    assert execution.error == "InjectedFault"
+    assert embedded.remaining(env_name) == []
+    if step in REJECTED_BEFORE_ANY_WRITE:
+        assert cause["resources"] == "none created"
+    else:
+        assert cause["resources"] == "rolled back"
+        assert cause["rollback"]["status"] == "SUCCEEDED", cause
