@@ -7,6 +7,8 @@ jsonata-python are pinned exactly.
   a value (an error's cause) breaks the expression. They are written as JSON strings instead.
 - Time: Wait states, Retry back-off and history timestamps follow the emulator's clock.
 - Lambda: invocations run the real handler in-process (lambdas.py).
+- Nested executions: SDK parameter and response casing, as Step Functions does it.
+- EventBridge TestEventPattern: answered with moto's own pattern matcher.
 """
 
 from __future__ import annotations
@@ -347,6 +349,17 @@ def install(
         return original_add_event(self, context, event_type, *args, **kwargs)
 
     _patch(event_manager.EventManager, "add_event", add_event)
+
+    # EventBridge's TestEventPattern: moto leaves it unimplemented; its own matcher answers it.
+    from moto.events.models import EventPattern
+    from moto.events.responses import EventsHandler
+
+    def test_event_pattern(self: Any) -> str:
+        pattern = EventPattern.load(self._get_param("EventPattern"))
+        event = json.loads(self._get_param("Event"))
+        return json.dumps({"Result": pattern.matches_event(event)})
+
+    _patch(EventsHandler, "test_event_pattern", test_event_pattern)
 
     # Lambda: the real handler, in-process.
     def backend_invoke(

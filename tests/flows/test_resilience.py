@@ -119,7 +119,8 @@ def test_a_dependency_that_never_goes_fails_the_teardown_within_its_bound(embedd
     assert cause["failed_step"] == "Delete the security groups"
     assert cause["error"] == "ResourceNotReady"
     left = embedded.remaining(env_name)
-    assert left and all(item.startswith("security group") for item in left)
+    assert left
+    assert all(item.startswith("security group") for item in left)
 
     # And running it again once the dependency is gone finishes the job
     embedded.reconfigure(faults=Faults())
@@ -157,7 +158,8 @@ def test_a_half_built_environment_is_retained_then_torn_down(embedded, env_name)
     assert execution.status == "FAILED"
     cause = execution.cause_json()
     assert cause["resources"].startswith("retained")
-    assert "teardown" in cause["next"] and "same input" in cause["next"]
+    assert "teardown" in cause["next"]
+    assert "same input" in cause["next"]
     assert len(embedded.remaining(env_name)) == 8
 
     # When the teardown runs with only the environment's name (no recorded ids)
