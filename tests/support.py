@@ -41,7 +41,8 @@ def load_handler(step: str) -> Any:
     if module is None:
         path = FUNCTIONS / step / "app.py"
         spec = importlib.util.spec_from_file_location(f"fargate_env_functions.{step}", path)
-        assert spec is not None and spec.loader is not None
+        assert spec is not None
+        assert spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         _loaded[step] = module
