@@ -27,8 +27,9 @@ MAX_TAGS_PER_RESOURCE: Final = 50
 SYSTEM_TAG_COUNT: Final = 2
 MAX_USER_TAGS: Final = MAX_TAGS_PER_RESOURCE - SYSTEM_TAG_COUNT
 
-ENVIRONMENT_NAME_PATTERN: Final = re.compile(r"^[a-z](?:[a-z0-9]|-(?!-))*[a-z0-9]$")
-LOAD_BALANCER_ID_PATTERN: Final = re.compile(r"^[a-z][a-z0-9]*$")
+# \Z, not $: a trailing newline must not pass.
+ENVIRONMENT_NAME_PATTERN: Final = re.compile(r"^[a-z](?:-?[a-z0-9])+\Z")
+LOAD_BALANCER_ID_PATTERN: Final = re.compile(r"^[a-z][a-z0-9]*\Z")
 
 
 def cluster_name(env: str) -> str:

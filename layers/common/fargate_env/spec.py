@@ -75,6 +75,8 @@ EnvName = Annotated[
             "with a letter. Every resource is named from it (e.g. fenv-<name>-web)."
         ),
         examples=["demo", "pr-1234"],
+        # The same rule as naming.ENVIRONMENT_NAME_PATTERN, in a form JSON Schema tools accept.
+        json_schema_extra={"pattern": "^[a-z](?:-?[a-z0-9])+$"},
     ),
 ]
 ContainerName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,255}$")]
@@ -83,9 +85,10 @@ EnvVarName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0
 
 
 class Model(BaseModel):
-    """Unknown fields are errors: a typo must not silently fall back to a default."""
+    """Unknown fields are errors (a typo must not silently fall back to a default), and types are
+    exact (no "80" for 80, no true for 1): the spec means what the JSON Schema says."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class ContainerHealthCheck(Model):
@@ -248,7 +251,7 @@ class TargetHealthCheck(Model):
     matcher: str = Field(
         "200-399",
         description='HTTP codes counted healthy: "200", "200,302" or "200-399".',
-        pattern=r"^[1-5][0-9]{2}([,-][1-5][0-9]{2})*$",
+        pattern=r"^[1-5][0-9]{2}(-[1-5][0-9]{2}|(,[1-5][0-9]{2})*)$",
     )
 
     @model_validator(mode="after")
@@ -297,16 +300,24 @@ class Listener(Model):
     def _tls_fields(self) -> Listener:
         secure = self.protocol in ("HTTPS", "TLS")
         if secure and not self.certificate_arn:
-            raise ValueError(f"certificate_arn is required for a {self.protocol} listener")
+            raise ValueError(f"certificate_arn is required for an {self.protocol} listener")
         if not secure and self.certificate_arn:
-            raise ValueError(f"certificate_arn is not allowed on a {self.protocol} listener")
+            raise ValueError(
+                f"certificate_arn is not allowed on {_article(self.protocol)} listener"
+            )
         if not secure and self.ssl_policy:
-            raise ValueError(f"ssl_policy is not allowed on a {self.protocol} listener")
+            raise ValueError(f"ssl_policy is not allowed on {_article(self.protocol)} listener")
         if self.certificate_arn and not _CERTIFICATE_ARN.fullmatch(self.certificate_arn):
             raise ValueError("certificate_arn is not an ACM or IAM certificate ARN")
         if self.redirect_to_https and self.protocol != "HTTP":
             raise ValueError("redirect_to_https is only for an HTTP listener")
         return self
+
+
+def _article(word: str) -> str:
+    """ "an HTTP listener", "a network load balancer": the article as the word is spoken."""
+    spoken_vowel = word[:1].lower() in "aeio" or word.upper() in ("HTTP", "HTTPS")
+    return f"{'an' if spoken_vowel else 'a'} {word}"
 
 
 def _listener_protocols(lb_type: str) -> tuple[str, ...]:
@@ -365,7 +376,7 @@ class LoadBalancer(Model):
         wrong = sorted({listener.protocol for listener in value} - set(allowed))
         if wrong:
             raise ValueError(
-                f"a {lb_type} load balancer takes {' or '.join(allowed)} listeners, "
+                f"{_article(lb_type)} load balancer takes {' or '.join(allowed)} listeners, "
                 f"not {', '.join(wrong)}"
             )
         ports = [listener.port for listener in value]
@@ -386,14 +397,14 @@ class LoadBalancer(Model):
         allowed = _listener_protocols(lb_type)
         if value.protocol is not None and value.protocol not in allowed:
             raise ValueError(
-                f"protocol: {value.protocol} is not valid behind a {lb_type} load balancer"
+                f"protocol: {value.protocol} is not valid behind {_article(lb_type)} load balancer"
             )
         if value.stickiness is not None:
             wanted = "lb_cookie" if lb_type == "application" else "source_ip"
             if value.stickiness.type != wanted:
                 raise ValueError(
-                    f"stickiness.type: {value.stickiness.type} is not available on a {lb_type} "
-                    f"load balancer (use {wanted})"
+                    f"stickiness.type: {value.stickiness.type} is not available on "
+                    f"{_article(lb_type)} load balancer (use {wanted})"
                 )
         if lb_type == "application" and value.health_check.protocol == "TCP":
             # ELBv2: TCP health checks are not supported for HTTP/HTTPS target groups.
@@ -407,6 +418,14 @@ class LoadBalancer(Model):
             and value.protocol != "TLS"
         ):
             raise ValueError("health_check.protocol: HTTPS needs a TLS target group")
+        # ELBv2 accepts 200-499 behind an ALB and 200-599 behind an NLB.
+        highest = 499 if lb_type == "application" else 599
+        codes = [int(code) for code in re.split(r"[,-]", value.health_check.matcher)]
+        if any(not 200 <= code <= highest for code in codes):
+            raise ValueError(
+                f"health_check.matcher: codes must be 200-{highest} behind "
+                f"{_article(lb_type)} load balancer"
+            )
         return value
 
     def effective_listeners(self) -> list[Listener]:
@@ -503,6 +522,7 @@ class EnvironmentSpec(Model):
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
+        strict=True,
         json_schema_extra={"$id": SCHEMA_ID, "title": "fargate-env environment spec"},
     )
 
