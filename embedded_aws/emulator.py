@@ -63,6 +63,8 @@ class Counters:
 
     transitions: int = 0
     api_calls: Counter[str] = field(default_factory=Counter)
+    #: step -> {"service:Action"} it called: what its IAM policy must allow.
+    calls_by_step: dict[str, set[str]] = field(default_factory=dict)
     throttled: int = 0
 
 
@@ -230,6 +232,7 @@ class EmbeddedAWS:
             return None  # the caller (a test, the CLI, the interpreter) pays nothing
         service = str(getattr(response, "service_name", "") or "")
         self.counters.api_calls[f"{service}:{action}"] += 1
+        self.counters.calls_by_step.setdefault(step, set()).add(f"{service}:{action}")
         self.clock.advance(self.model.api_call)
         if self.faults.throttle():
             self.counters.throttled += 1
