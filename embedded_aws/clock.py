@@ -25,6 +25,13 @@ DEFAULT_EPOCH = 1767225600.0
 class Clock:
     epoch: float = DEFAULT_EPOCH
 
+    def latest(self) -> float:
+        """The furthest simulated moment reached (where a new, unrelated caller starts)."""
+        return self.now()
+
+    def set_thread_time(self, seconds: float) -> None:
+        """Move the calling thread to `seconds` (clocks without per-thread time ignore it)."""
+
     def now(self) -> float:
         """Simulated seconds since the simulation started."""
         raise NotImplementedError
@@ -71,6 +78,7 @@ class LogicalClock(Clock):
         self._times: dict[threading.Thread, float] = {}  # live thread -> simulated time
         self._children: dict[threading.Thread, list[threading.Thread]] = {}
         self._original_start: Callable[..., Any] | None = None
+        self._latest = 0.0  # the furthest any thread has gone
 
     # -- thread tracking --------------------------------------------------------------------
     def install(self) -> None:
@@ -143,7 +151,14 @@ class LogicalClock(Clock):
             return
         me = threading.current_thread()
         with self._lock:
-            self._times[me] = self._fold_finished_children(me) + seconds
+            moment = self._fold_finished_children(me) + seconds
+            self._times[me] = moment
+            self._latest = max(self._latest, moment)
+
+    def latest(self) -> float:
+        """The furthest simulated moment any thread has reached."""
+        with self._lock:
+            return self._latest
 
     def sleep(self, seconds: float) -> None:
         self.advance(seconds)
