@@ -109,7 +109,7 @@ def run(argv: list[str] | None = None) -> int:
                     f"verify_endpoint: HTTP {check['status']} from {check['url']} "
                     f"(attempt {check['attempts']})"
                 )
-            page = next((status for status, _ in aws.standins.answers if status == 200), None)
+            page = next((status for status, _, _ in aws.standins.answers if status == 200), None)
             _say(f"the stand-in container answered HTTP {page}" if page else "no page was served")
             _say()
             _say("Resources created:")

@@ -319,6 +319,14 @@ class EmbeddedAWS:
             physical = self.physical[logical_id]
             self.runner.physical_names[physical.split(":")[-1]] = logical_id
 
+    def function_environment(self) -> dict[str, str]:
+        """Every deployed function's environment variables, merged (for direct library calls)."""
+        merged: dict[str, str] = {}
+        for physical in self.runner.physical_names:
+            configuration = self.client("lambda").get_function_configuration(FunctionName=physical)
+            merged.update(configuration.get("Environment", {}).get("Variables", {}))
+        return merged
+
     # ------------------------------------------------------------------ executions
     @property
     def provision_arn(self) -> str:

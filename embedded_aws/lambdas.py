@@ -8,6 +8,7 @@ is what Retry and Catch match on.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -16,7 +17,7 @@ import threading
 import traceback
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -70,6 +71,17 @@ class LambdaRunner:
         for layer in layer_dirs:
             if str(layer) not in sys.path:
                 sys.path.insert(0, str(layer))
+
+    @contextlib.contextmanager
+    def acting_as(self, step: str) -> Iterator[None]:
+        """Calls made inside are charged like a step's (API latency, counters): used by
+        orchestrations that call the library directly, such as the benchmark's baselines."""
+        previous = getattr(self._local, "step", None)
+        self._local.step = step
+        try:
+            yield
+        finally:
+            self._local.step = previous
 
     def in_handler(self) -> str | None:
         """The step whose handler the calling thread is running (None outside handlers)."""

@@ -87,8 +87,8 @@ class StandIns:
         self._original_getaddrinfo: Any = None
         self._tls: ssl.SSLContext | None = None
         self._tmp = tempfile.TemporaryDirectory(prefix="fargate-env-standin-")
-        #: (status, dns name) of every answer given, for tests and the demo.
-        self.answers: list[tuple[int, str]] = []
+        #: (status, host, simulated time) of every answer given, for the demo and the benchmark.
+        self.answers: list[tuple[int, str, float]] = []
 
     # ------------------------------------------------------------------ DNS
     def install(self) -> None:
@@ -204,7 +204,8 @@ class StandIns:
 
             def do_GET(self) -> None:
                 status, headers, body = stand_in.answer(lb_arn, port)
-                stand_in.answers.append((status, self.headers.get("Host", "")))
+                moment = stand_in.plane.request_times.get(lb_arn, 0.0)
+                stand_in.answers.append((status, self.headers.get("Host", ""), moment))
                 payload = body.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "text/html")

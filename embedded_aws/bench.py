@@ -1,0 +1,318 @@
+"""`make bench`: how fast is an environment? The real flows on the embedded AWS under the latency
+model (simulated AWS seconds), against AWS's own floor and two baselines run by the same
+simulator; plus cold starts and wall times. Prints its figures; asserts nothing."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from embedded_aws import baselines, timeline
+from embedded_aws.demo import load_sample
+from embedded_aws.emulator import EmbeddedAWS
+from embedded_aws.floor import Floor, floor
+from embedded_aws.template import REPO_ROOT
+
+OUTPUT = REPO_ROOT / "bench-output"
+SAMPLES = {"nginx": "nginx", "nlb": "nlb"}
+GOALS = {"create_ratio": 1.10, "teardown_ratio": 1.10, "speedup": 1.6, "transitions": 150}
+
+
+@dataclass
+class FlowRun:
+    sample: str
+    to_url: float
+    to_succeeded: float
+    teardown: float
+    billing_stops: float
+    transitions: int
+    lambda_invocations: int
+    api_calls: int
+    wall_seconds: float
+    floor: Floor
+    timeline: str
+    calls_by_step: dict[str, list[str]]
+
+
+def _normalised(raw: dict[str, Any]) -> dict[str, Any]:
+    from fargate_env import spec as spec_model
+
+    return spec_model.normalise(spec_model.parse(raw))
+
+
+def measure_flow(sample: str) -> FlowRun:
+    """Provision and tear down one sample on a fresh embedded AWS (deterministic)."""
+    wall = time.monotonic()
+    spec = load_sample(SAMPLES[sample])
+    with EmbeddedAWS() as aws:
+        provision = aws.provision(spec, name=f"bench-{sample}")
+        if provision.status != "SUCCEEDED":
+            raise RuntimeError(f"{sample}: provisioning {provision.status}: {provision.cause}")
+        first_page = min(moment for status, _, moment in aws.standins.answers if status == 200)
+        teardown = aws.teardown(spec["name"], name=f"bench-{sample}-teardown")
+        if teardown.status != "SUCCEEDED":
+            raise RuntimeError(f"{sample}: teardown {teardown.status}: {teardown.cause}")
+        picture = timeline.render(
+            f"fargate-env create of the '{sample}' sample (simulated seconds)",
+            aws.history(provision.arn),
+            OUTPUT / f"timeline-{sample}.svg",
+        )
+        timeline.render(
+            f"fargate-env teardown of the '{sample}' sample (simulated seconds)",
+            aws.history(teardown.arn),
+            OUTPUT / f"timeline-{sample}-teardown.svg",
+        )
+        return FlowRun(
+            sample=sample,
+            to_url=first_page - provision.started,
+            to_succeeded=provision.duration,
+            teardown=teardown.duration,
+            billing_stops=aws.plane.last_billing_moment() - teardown.started,
+            transitions=aws.counters.transitions,
+            lambda_invocations=sum(aws.runner.invocations.values()),
+            api_calls=sum(aws.counters.api_calls.values()),
+            wall_seconds=time.monotonic() - wall,
+            floor=floor(_normalised(spec), aws.model),
+            timeline=str(picture.relative_to(REPO_ROOT)),
+            calls_by_step={k: sorted(v) for k, v in aws.counters.calls_by_step.items()},
+        )
+
+
+def measure_baselines(sample: str) -> list[baselines.BaselineRun]:
+    """The runbook and CloudFormation orders with AWS's defaults, then the runbook once more
+    assuming a new target needs HealthyThresholdCount passing checks (the issue's "30 s x 5")
+    instead of the one check aws-facts.md gives."""
+    spec = _normalised(load_sample(SAMPLES[sample]))
+    runs = []
+    with EmbeddedAWS() as aws:
+        for name in ("runbook", "cloudformation"):
+            renamed = baselines.with_aws_defaults({**spec, "name": f"{name[:2]}-{sample}"})
+            runs.append(baselines.run(aws, name, renamed))
+        threshold = baselines.with_aws_defaults(spec)["load_balancers"][0]["target_group"]
+        aws.reconfigure(
+            model=dataclasses.replace(
+                aws.model,
+                health_checks_until_healthy=threshold["health_check"]["healthy_threshold"],
+            )
+        )
+        renamed = baselines.with_aws_defaults({**spec, "name": f"th-{sample}"})
+        runs.append(baselines.run(aws, "runbook", renamed))
+    return runs
+
+
+def cold_starts(
+    calls_by_step: dict[str, list[str]], repeats: int = 3
+) -> dict[str, tuple[float, float]]:
+    """Per function, in a fresh python3.13 (median of `repeats`): the init Lambda reports (the
+    handler module's import) and the first invocation's extra (boto3 and the SDK clients the step
+    creates lazily), in seconds."""
+    results = {}
+    for function_dir in sorted((REPO_ROOT / "functions").iterdir()):
+        step = function_dir.name
+        clients = sorted({call.split(":")[0] for call in calls_by_step.get(step, [])})
+        program = (
+            "import sys, time, os\n"
+            f"sys.path[:0] = [{str(function_dir)!r}, {str(REPO_ROOT / 'layers' / 'common')!r}]\n"
+            "os.environ.update(AWS_DEFAULT_REGION='us-east-1', "
+            "POWERTOOLS_METRICS_DISABLED='true')\n"
+            "t = time.perf_counter()\n"
+            "import app\n"
+            "init = time.perf_counter() - t\n"
+            "from fargate_env import aws\n"
+            f"for service in {clients!r}: aws.client(service)\n"
+            "print(init, time.perf_counter() - t)\n"
+        )
+        inits, firsts = [], []
+        for _ in range(repeats):
+            done = subprocess.run(
+                [sys.executable, "-c", program], capture_output=True, text=True, check=True
+            )
+            init, first = (float(value) for value in done.stdout.split())
+            inits.append(init)
+            firsts.append(first)
+        results[step] = (statistics.median(inits), statistics.median(firsts))
+    return results
+
+
+def suite_wall_time() -> float:
+    started = time.monotonic()
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=REPO_ROOT, check=False
+    )
+    return time.monotonic() - started
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+BASELINE_LABELS = (
+    "runbook order",
+    "CloudFormation order",
+    "runbook order, new targets need 5 checks (the issue's 30 s x 5)",
+)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return [_row(header), _row(["---"] * len(header)), *(_row(row) for row in rows)]
+
+
+def report(
+    runs: dict[str, list[FlowRun]], base: dict[str, list[baselines.BaselineRun]]
+) -> list[str]:
+    """The benchmark's tables (Markdown)."""
+    firsts = {sample: measured[0] for sample, measured in runs.items()}
+    flows = _table(
+        [
+            "sample",
+            "time to URL",
+            "to SUCCEEDED",
+            "teardown (nothing left)",
+            "billing stops",
+            "transitions",
+            "Lambda invocations",
+            "AWS API calls",
+        ],
+        [
+            [
+                s,
+                f"{r.to_url:.1f} s",
+                f"{r.to_succeeded:.1f} s",
+                f"{r.teardown:.1f} s",
+                f"{r.billing_stops:.1f} s",
+                str(r.transitions),
+                str(r.lambda_invocations),
+                str(r.api_calls),
+            ]
+            for s, r in firsts.items()
+        ],
+    )
+    floors = _table(
+        [
+            "sample",
+            "floor: create",
+            "ours / floor",
+            "floor: teardown",
+            "ours / floor",
+            "floor: billing stops",
+        ],
+        [
+            [
+                s,
+                f"{r.floor.create:.1f} s",
+                f"{r.to_url / r.floor.create:.3f}",
+                f"{r.floor.teardown:.1f} s",
+                f"{r.teardown / r.floor.teardown:.3f}",
+                f"{r.floor.billing:.1f} s",
+            ]
+            for s, r in firsts.items()
+        ],
+    )
+    compared = _table(
+        ["sample", "baseline", "time to URL", "ours is faster by", "teardown", "billing stops"],
+        [
+            [
+                s,
+                label,
+                f"{b.to_url:.1f} s",
+                f"{b.to_url / firsts[s].to_url:.2f}x",
+                f"{b.teardown:.1f} s",
+                f"{b.billing:.1f} s",
+            ]
+            for s in firsts
+            for label, b in zip(BASELINE_LABELS, base[s], strict=True)
+        ],
+    )
+    return [
+        "Simulated AWS seconds under embedded_aws/latency_model.json (deterministic).", "",
+        *flows, "", *floors, "",
+        "Baselines, same simulator, AWS defaults (health check every 30 s, healthy threshold 5, "
+        "deregistration 300 s, stop timeout 30 s; waiters poll every 15 s):", "",
+        *compared,
+    ]  # fmt: skip
+
+
+def run(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m embedded_aws bench", description=__doc__)
+    parser.add_argument("--repeat", type=int, default=2, help="runs per sample (determinism)")
+    parser.add_argument("--with-suite", action="store_true", help="also time the whole test suite")
+    parser.add_argument("--no-cold-starts", action="store_true")
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore")
+    OUTPUT.mkdir(exist_ok=True)
+
+    runs = {sample: [measure_flow(sample) for _ in range(args.repeat)] for sample in SAMPLES}
+    base = {sample: measure_baselines(sample) for sample in SAMPLES}
+    lines = report(runs, base)
+    for line in lines:
+        print(line)
+    print()
+    nginx = runs["nginx"][0]
+    for sample, measured in runs.items():
+        values = [run.to_succeeded for run in measured] + [run.teardown for run in measured]
+        spread = max(
+            (max(v) - min(v)) / statistics.mean(v)
+            for v in ([r.to_succeeded for r in measured], [r.teardown for r in measured])
+        )
+        print(
+            f"{sample}: {len(measured)} runs, largest spread {spread * 100:.2f}% "
+            f"({', '.join(f'{v:.1f}' for v in values)})"
+        )
+        print(
+            f"{sample}: timeline pictures bench-output/timeline-{sample}.svg, "
+            f"bench-output/timeline-{sample}-teardown.svg"
+        )
+    goals = {
+        "create within 1.10 x floor": nginx.to_url / nginx.floor.create <= GOALS["create_ratio"],
+        "teardown within 1.10 x floor": nginx.teardown / nginx.floor.teardown
+        <= GOALS["teardown_ratio"],
+        "1.6 x faster than the runbook, one check for a new target (aws-facts.md)": (
+            base["nginx"][0].to_url / nginx.to_url >= GOALS["speedup"]
+        ),
+        "1.6 x faster than the runbook, 5 checks for a new target (30 s x 5)": (
+            base["nginx"][2].to_url / nginx.to_url >= GOALS["speedup"]
+        ),
+        "1.6 x faster than the runbook at all possible (baseline / floor)": (
+            base["nginx"][0].to_url / nginx.floor.create >= GOALS["speedup"]
+        ),
+        "<= 150 transitions (nginx create + teardown)": nginx.transitions <= GOALS["transitions"],
+    }
+    print()
+    for goal, met in goals.items():
+        print(f"goal {'met   ' if met else 'MISSED'}: {goal}")
+    print(f"demo cycle (deploy + provision + verify + teardown), wall: {nginx.wall_seconds:.1f} s")
+    colds: dict[str, float] = {}
+    if not args.no_cold_starts:
+        colds = cold_starts(nginx.calls_by_step | runs["nlb"][0].calls_by_step)
+        print()
+        print(_row(["function", "cold import + init (s)"]))
+        print(_row(["---", "---"]))
+        for step, seconds in sorted(colds.items(), key=lambda item: -item[1]):
+            print(_row([step, f"{seconds:.3f}"]))
+        print(f"slowest cold start: {max(colds.values()):.3f} s (goal <= 0.35 s)")
+    suite = suite_wall_time() if args.with_suite else None
+    if suite is not None:
+        print(f"whole test suite, wall: {suite:.1f} s (goal < 180 s)")
+    (OUTPUT / "results.json").write_text(
+        json.dumps(
+            {
+                "runs": {s: [asdict(r) for r in rs] for s, rs in runs.items()},
+                "baselines": {s: [asdict(b) for b in bs] for s, bs in base.items()},
+                "cold_starts": colds,
+                "suite_seconds": suite,
+                "goals": goals,
+            },
+            indent=2,
+            default=str,
+        )
+    )
+    print(f"figures written to {(OUTPUT / 'results.json').relative_to(REPO_ROOT)}")
+    return 0
