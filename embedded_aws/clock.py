@@ -20,6 +20,8 @@ from typing import Any
 
 #: The simulated epoch: 2026-01-01T00:00:00Z, a fixed start so runs agree to the second.
 DEFAULT_EPOCH = 1767225600.0
+#: Threads whose names start with this keep no simulated time (servers that never end).
+UNTIMED_PREFIX = "untimed-"
 
 
 class Clock:
@@ -100,10 +102,16 @@ class LogicalClock(Clock):
             self._original_start = None
 
     def _adopt(self, thread: threading.Thread) -> None:
-        """A thread starts at its creator's time and reports its final time when it ends."""
+        """A thread starts at its creator's time and reports its final time when it ends.
+
+        Servers and other threads that never end (named "untimed-...") keep no time."""
+        if thread.name.startswith(UNTIMED_PREFIX):
+            return
         parent = threading.current_thread()
-        begin = self.now()
         with self._lock:
+            # The creator's own time, without folding in siblings that may already have ended:
+            # branches started one after the other all begin at the same moment.
+            begin = self._times.get(parent, 0.0)
             self._children.setdefault(parent, []).append(thread)
         run = thread.run
 
@@ -125,19 +133,13 @@ class LogicalClock(Clock):
         thread.run = timed_run  # type: ignore[method-assign]
 
     def _fold_finished_children(self, me: threading.Thread) -> float:
-        """Caller holds the lock. A thread that waited for its children continues from their
-        time."""
+        """Caller holds the lock. A thread whose children have all ended (it waited for them: a
+        Parallel, a Map, an execution) continues from the latest of their times."""
         current = self._times.get(me, 0.0)
         children = self._children.get(me)
-        if children:
-            still_running = []
-            for child in children:
-                end = getattr(child, "_simulated_end", None)
-                if end is None:
-                    still_running.append(child)
-                else:
-                    current = max(current, end)
-            self._children[me] = still_running
+        if children and all(hasattr(child, "_simulated_end") for child in children):
+            current = max(current, *(child._simulated_end for child in children))  # type: ignore[attr-defined]
+            self._children[me] = []
             self._times[me] = current
         return current
 

@@ -220,6 +220,7 @@ class EmbeddedAWS:
             self.model = self.plane.model = self.runner.model = model
         if faults is not None:
             self.faults = self.plane.faults = self.runner.faults = faults
+            plugs.reseed(faults.seed)
 
     # ------------------------------------------------------------------ hooks
     def _state_entered(self) -> None:
@@ -353,6 +354,7 @@ class EmbeddedAWS:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{execution_arn} still {described['status']} after {timeout} s")
             time.sleep(0.005)
+        self.clock.now()  # the caller waited for the execution: continue from its end
         output = described.get("output")
         return Execution(
             arn=execution_arn,

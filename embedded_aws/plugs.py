@@ -27,6 +27,12 @@ from typing import Any
 from embedded_aws.clock import Clock
 
 _installed: list[tuple[Any, str, Any]] = []
+_jitter = random.Random(7)
+
+
+def reseed(seed: int) -> None:
+    """Restart the Retry jitter sequence."""
+    _jitter.seed(seed)
 
 
 def _patch(owner: Any, name: str, value: Any) -> None:
@@ -329,7 +335,8 @@ def install(
     # Time: back-off and Wait states on the simulated clock; history and context timestamps too.
     _patch(retrier_decl, "time", _sleeping_module(clock.sleep))
     # Retry jitter from a seeded generator: the same run, the same pauses.
-    _patch(jitter_strategy_decl, "random", random.Random(jitter_seed))
+    _patch(jitter_strategy_decl, "random", _jitter)
+    reseed(jitter_seed)
 
     def wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
         clock.sleep(wait_seconds)

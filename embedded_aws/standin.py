@@ -17,6 +17,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from embedded_aws.clock import UNTIMED_PREFIX
+
 if TYPE_CHECKING:
     from embedded_aws.dataplane import DataPlane
 
@@ -158,7 +160,7 @@ class StandIns:
             if listener is not None and listener.protocol in ("HTTPS", "TLS"):
                 server.socket = self._tls_context().wrap_socket(server.socket, server_side=True)
             thread = threading.Thread(
-                target=server.serve_forever, name=f"standin-{port}", daemon=True
+                target=server.serve_forever, name=f"{UNTIMED_PREFIX}standin-{port}", daemon=True
             )
             thread.start()
             self._servers[(lb_arn, port)] = server

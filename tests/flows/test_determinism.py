@@ -1,0 +1,25 @@
+"""The same run gives the same simulated times: what lets the benchmark compare figures."""
+
+from __future__ import annotations
+
+from embedded_aws.emulator import EmbeddedAWS
+from embedded_aws.faults import Faults
+from tests.flows.conftest import REAL
+
+
+def run_once(embedded: EmbeddedAWS, env: str) -> tuple[float, float, int]:
+    embedded.reconfigure(model=REAL, faults=Faults(seed=3))
+    before = embedded.counters.transitions
+    provision = embedded.provision({"name": env})
+    teardown = embedded.teardown(env)
+    assert provision.status == teardown.status == "SUCCEEDED"
+    return provision.duration, teardown.duration, embedded.counters.transitions - before
+
+
+def test_the_same_run_twice_gives_the_same_times(embedded, env_name):
+    stem = env_name[:12].rstrip("-")
+    first = run_once(embedded, f"{stem}-a")
+    second = run_once(embedded, f"{stem}-b")
+
+    assert first == second
+    assert first[0] > 150  # AWS's latencies were in play (the ALB alone takes ~150 s)
