@@ -1,0 +1,991 @@
+"""Every step's Lambda handler, invoked the way its state machine invokes it: with its own sample
+event (events/functions/<step>.json), against a moto account holding what the earlier steps
+created. The ids in the sample events are swapped for the real ones (see handler_fixtures)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+
+from fargate_env import clock
+from fargate_env import spec as spec_model
+from fargate_env.errors import (
+    AwsRequestFailed,
+    EndpointCheckFailed,
+    ResourceConflict,
+    TransientAwsError,
+)
+from tests.support import EVENTS, FUNCTIONS, REPO_ROOT, load_handler, step_names
+from tests.unit.handler_fixtures import (
+    ENV,
+    ENV_TAG,
+    SAMPLE_INVENTORY,
+    SAMPLE_LB,
+    SAMPLE_RESOURCES,
+    Prerequisite,
+    World,
+    a_healthy_target,
+    a_web_server_at_the_url,
+    an_expiry_schedule,
+    boto,
+    cluster_named,
+    default_vpc,
+    ecs_tags,
+    elbv2_tags,
+    key_values,
+    load_balancer_named,
+    log_group_named,
+    log_group_tags,
+    registry_item,
+    sample,
+    schedule_named,
+    security_group,
+    security_groups_named,
+    security_groups_tagged,
+    service_status,
+    serving,
+    target_group_named,
+    task_definition_revisions,
+    tasks_keep_running,
+    with_time_to_live,
+)
+
+CLUSTER = f"fenv-{ENV}"
+SERVICE = f"fenv-{ENV}"
+FAMILY = f"fenv-{ENV}"
+LB_NAME = f"fenv-{ENV}-web"
+LB_GROUP = f"fenv-{ENV}-web-lb"
+TASKS_GROUP = f"fenv-{ENV}-tasks"
+LOG_GROUP = f"/fargate-env/{ENV}"
+SCHEDULE = f"fenv-{ENV}-expiry"
+
+# What each step needs in the account before it runs: the steps the state machines run first.
+NETWORK: tuple[Prerequisite, ...] = ("resolve_network",)
+LOAD_BALANCER: tuple[Prerequisite, ...] = (
+    *NETWORK,
+    "create_security_groups",
+    "create_target_group",
+    "create_load_balancer",
+    "create_listeners",
+)
+PROVISIONED: tuple[Prerequisite, ...] = (
+    *LOAD_BALANCER,
+    "create_log_group",
+    "register_task_definition",
+    "create_cluster",
+    "create_service",
+)
+READY: tuple[Prerequisite, ...] = ("claim_environment", "record_environment_ready")
+SERVICE_AND_LOAD_BALANCERS_GONE: tuple[Prerequisite, ...] = (
+    *PROVISIONED,
+    "delete_service",
+    "delete_load_balancers",
+)
+
+GIVEN: dict[str, tuple[Prerequisite, ...]] = {
+    "validate_spec": (),
+    "claim_environment": (),
+    "resolve_network": (),
+    "create_security_groups": NETWORK,
+    "create_target_group": NETWORK,
+    "create_load_balancer": (*NETWORK, "create_security_groups"),
+    "create_listeners": LOAD_BALANCER[:-1],
+    "create_log_group": (),
+    "register_task_definition": ("create_log_group",),
+    "create_cluster": (),
+    "create_service": PROVISIONED[:-1],
+    "wait_load_balancers_active": (*NETWORK, "create_security_groups", "create_load_balancer"),
+    "wait_service_stable": (tasks_keep_running, *PROVISIONED, a_healthy_target),
+    "verify_endpoint": (a_web_server_at_the_url,),
+    "record_environment_ready": ("claim_environment",),
+    "record_provisioning_failure": ("claim_environment",),
+    "begin_teardown": READY,
+    "find_environment_resources": PROVISIONED,
+    "delete_service": PROVISIONED,
+    "wait_service_deleted": (*PROVISIONED, "delete_service"),
+    "delete_load_balancers": PROVISIONED,
+    "wait_load_balancers_deleted": (*PROVISIONED, "delete_load_balancers"),
+    "delete_target_groups": SERVICE_AND_LOAD_BALANCERS_GONE,
+    "delete_task_definitions": SERVICE_AND_LOAD_BALANCERS_GONE,
+    "delete_cluster": SERVICE_AND_LOAD_BALANCERS_GONE,
+    "delete_log_group": SERVICE_AND_LOAD_BALANCERS_GONE,
+    "delete_expiry_schedule": ("claim_environment", an_expiry_schedule),
+    "delete_security_groups": SERVICE_AND_LOAD_BALANCERS_GONE,
+    "record_environment_deleted": (*READY, "begin_teardown"),
+}
+
+
+@pytest.fixture
+def world(deployment, lambda_context, monkeypatch) -> Iterator[World]:
+    for proxy in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
+        monkeypatch.delenv(proxy, raising=False)  # verify_endpoint must reach 127.0.0.1 itself
+    built = World(lambda_context, monkeypatch)
+    with built.cleanup:
+        yield built
+
+
+def template_steps() -> dict[str, str]:
+    """Logical id -> step directory of every AWS::Serverless::Function in template.yaml."""
+    from samtranslator.yaml_helper import yaml_parse
+
+    template = yaml_parse((REPO_ROOT / "template.yaml").read_text())
+    return {
+        logical_id: Path(resource["Properties"]["CodeUri"]).name
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+
+
+def state_machine_payloads() -> dict[str, dict[str, Any]]:
+    """Logical id of the function -> the Payload its Task state sends, from both machines."""
+    payloads: dict[str, dict[str, Any]] = {}
+
+    def walk(states: dict[str, Any]) -> None:
+        for state in states.values():
+            function = state.get("Arguments", {}).get("FunctionName", "")
+            if match := re.fullmatch(r"\$\{(\w+)Arn\}", function):
+                assert match[1] not in payloads, f"{match[1]} is invoked by two states"
+                payloads[match[1]] = state["Arguments"]["Payload"]
+            for branch in state.get("Branches", []):
+                walk(branch["States"])
+            if "ItemProcessor" in state:
+                walk(state["ItemProcessor"]["States"])
+
+    for machine in ("provision", "teardown"):
+        walk(json.loads((REPO_ROOT / "statemachine" / f"{machine}.asl.json").read_text())["States"])
+    return payloads
+
+
+def fields(value: Any, like: Any) -> Any:
+    """The field names of `value`, nested wherever `like` (an ASL Payload) has a literal object."""
+    if isinstance(value, dict) and isinstance(like, dict):
+        return {key: fields(item, like.get(key)) for key, item in value.items()}
+    return None
+
+
+# ---------------------------------------------------------------- a. contract
+
+
+def test_every_template_function_has_a_handler_and_a_sample_event_and_vice_versa():
+    # Given the functions the template deploys
+    steps = template_steps()
+
+    # Then each has its handler and its sample event, and no step directory is left out
+    for logical_id, step in steps.items():
+        assert (FUNCTIONS / step / "app.py").is_file(), logical_id
+        assert callable(load_handler(step)), step
+        assert (EVENTS / "functions" / f"{step}.json").is_file(), step
+    assert sorted(steps.values()) == step_names()
+    assert len(set(steps.values())) == len(steps)
+
+
+def test_every_sample_event_has_exactly_the_fields_its_state_machine_sends():
+    # Given each function's Task Payload in the two state machines
+    payloads = state_machine_payloads()
+    steps = template_steps()
+    assert sorted(payloads) == sorted(steps), "every function is invoked by exactly one Task"
+
+    # Then its sample event has the same fields, and every spec is the normalised default spec
+    normalised = spec_model.normalise(spec_model.parse({"name": ENV}))
+    for logical_id, payload in payloads.items():
+        event = sample(steps[logical_id])
+        assert fields(event, payload) == fields(payload, payload), steps[logical_id]
+        if "spec" in event:
+            assert event["spec"] == normalised, steps[logical_id]
+
+
+# ---------------------------------------------------------------- b. every step, its own event
+
+THEN: dict[str, Callable[[Any, World], None]] = {}
+
+
+def then(step: str) -> Callable[[Callable[[Any, World], None]], Callable[[Any, World], None]]:
+    def register(check: Callable[[Any, World], None]) -> Callable[[Any, World], None]:
+        THEN[step] = check
+        return check
+
+    return register
+
+
+@then("validate_spec")
+def _(result, world):
+    assert result == {"spec": sample("claim_environment")["spec"]}
+
+
+@then("claim_environment")
+def _(result, world):
+    assert result == {"status": "CREATING", "name": ENV}
+    item = registry_item()
+    assert item["status"] == "CREATING"
+    assert item["provision_execution"] == sample("claim_environment")["execution_id"]
+
+
+@then("resolve_network")
+def _(result, world):
+    vpc = default_vpc()
+    assert result["vpc_id"] == vpc
+    subnets = boto("ec2").describe_subnets(SubnetIds=result["subnet_ids"])["Subnets"]
+    assert {subnet["VpcId"] for subnet in subnets} == {vpc}
+    assert len({subnet["AvailabilityZone"] for subnet in subnets}) >= 2
+    assert result["load_balancer_subnet_ids"] == result["subnet_ids"]
+
+
+@then("create_security_groups")
+def _(result, world):
+    lb_group, tasks_group = (
+        security_group(result["load_balancers"]["web"]),
+        security_group(result["tasks"]),
+    )
+    assert (lb_group["GroupName"], tasks_group["GroupName"]) == (LB_GROUP, TASKS_GROUP)
+    assert key_values(lb_group["Tags"])[ENV_TAG] == ENV
+    assert key_values(tasks_group["Tags"])[ENV_TAG] == ENV
+    [public] = lb_group["IpPermissions"]
+    assert (public["FromPort"], public["IpRanges"][0]["CidrIp"]) == (80, "0.0.0.0/0")
+    [from_lb] = tasks_group["IpPermissions"]
+    assert from_lb["FromPort"] == 80
+    assert [pair["GroupId"] for pair in from_lb["UserIdGroupPairs"]] == [lb_group["GroupId"]]
+    assert not from_lb["IpRanges"]
+
+
+@then("create_target_group")
+def _(result, world):
+    group = target_group_named(LB_NAME)
+    assert result == {"id": "web", "arn": group["TargetGroupArn"], "name": LB_NAME}
+    assert (group["TargetType"], group["Port"], group["VpcId"]) == ("ip", 80, default_vpc())
+    assert elbv2_tags(group["TargetGroupArn"])[ENV_TAG] == ENV
+
+
+@then("create_load_balancer")
+def _(result, world):
+    lb = load_balancer_named(LB_NAME)
+    assert result == {
+        "id": "web",
+        "arn": lb["LoadBalancerArn"],
+        "name": LB_NAME,
+        "dns_name": lb["DNSName"],
+        "type": "application",
+    }
+    assert lb["SecurityGroups"] == [world.real(sample("create_load_balancer")["security_group_id"])]
+    assert elbv2_tags(lb["LoadBalancerArn"])[ENV_TAG] == ENV
+
+
+@then("create_listeners")
+def _(result, world):
+    lb = load_balancer_named(LB_NAME)
+    [listener] = boto("elbv2").describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])[
+        "Listeners"
+    ]
+    assert result == {
+        "id": "web",
+        "listener_arns": [listener["ListenerArn"]],
+        "url": f"http://{lb['DNSName']}/",
+    }
+    assert (listener["Port"], listener["Protocol"]) == (80, "HTTP")
+    [action] = listener["DefaultActions"]
+    assert action["TargetGroupArn"] == target_group_named(LB_NAME)["TargetGroupArn"]
+
+
+@then("create_log_group")
+def _(result, world):
+    assert result == {"name": LOG_GROUP}
+    assert log_group_named(LOG_GROUP)["retentionInDays"] == 7
+    assert log_group_tags(LOG_GROUP)[ENV_TAG] == ENV
+
+
+@then("register_task_definition")
+def _(result, world):
+    described = boto("ecs").describe_task_definition(taskDefinition=result["arn"], include=["TAGS"])
+    definition = described["taskDefinition"]
+    assert (definition["family"], definition["revision"], definition["status"]) == (
+        FAMILY,
+        result["revision"],
+        "ACTIVE",
+    )
+    [container] = definition["containerDefinitions"]
+    assert container["logConfiguration"]["options"]["awslogs-group"] == LOG_GROUP
+    assert key_values(described["tags"])[ENV_TAG] == ENV
+
+
+@then("create_cluster")
+def _(result, world):
+    cluster = cluster_named(CLUSTER)
+    assert result == {"arn": cluster["clusterArn"], "name": CLUSTER}
+    assert key_values(cluster["tags"])[ENV_TAG] == ENV
+
+
+@then("create_service")
+def _(result, world):
+    cluster_arn = cluster_named(CLUSTER)["clusterArn"]
+    [service] = boto("ecs").describe_services(
+        cluster=cluster_arn, services=[SERVICE], include=["TAGS"]
+    )["services"]
+    assert result == {"arn": service["serviceArn"], "name": SERVICE, "cluster_arn": cluster_arn}
+    assert service["status"] == "ACTIVE"
+    assert service["taskDefinition"] == world.real(SAMPLE_RESOURCES["task_definition"]["arn"])
+    assert [lb["targetGroupArn"] for lb in service["loadBalancers"]] == [
+        target_group_named(LB_NAME)["TargetGroupArn"]
+    ]
+    assert key_values(service["tags"])[ENV_TAG] == ENV
+
+
+@then("wait_load_balancers_active")
+def _(result, world):
+    assert result == {"ready": True, "states": {LB_NAME: "active"}}
+
+
+@then("wait_service_stable")
+def _(result, world):
+    assert result == {
+        "ready": True,
+        "rollout_state": "COMPLETED",
+        "running": 1,
+        "desired": 1,
+        "healthy_targets": {LB_NAME: 1},
+        "stopped_tasks": 0,
+    }
+
+
+@then("verify_endpoint")
+def _(result, world):
+    url = world.real(SAMPLE_LB["url"])
+    assert url.startswith("http://127.0.0.1:")
+    [check] = result["checks"]
+    assert (check["url"], check["status"], check["attempts"]) == (url, 200, 1)
+    assert result["url"] == url
+
+
+@then("record_environment_ready")
+def _(result, world):
+    assert result == {"recorded": True, "schedule": None, "expires_at": None}
+    item = registry_item()
+    assert item["status"] == "READY"
+    assert item["url"] == SAMPLE_LB["url"]
+    assert item["resources"] == SAMPLE_RESOURCES
+
+
+@then("record_provisioning_failure")
+def _(result, world):
+    failure = sample("record_provisioning_failure")["failure"]
+    assert result["recorded"] is True
+    assert result["error"] == "ServiceUnstable"
+    cause = json.loads(result["cause"])
+    assert cause["failed_step"] == failure["step"]
+    assert cause["message"] == json.loads(failure["cause"])["errorMessage"]
+    assert cause["resources"] == "rolled back"
+    item = registry_item()
+    assert (item["status"], item["retained"], item["resources"]) == ("FAILED", False, {})
+
+
+@then("begin_teardown")
+def _(result, world):
+    assert result == {"wait": False, "status": "DELETING", "resources": SAMPLE_RESOURCES}
+    item = registry_item()
+    assert item["status"] == "DELETING"
+    assert item["teardown_execution"] == sample("begin_teardown")["execution_id"]
+
+
+@then("find_environment_resources")
+def _(result, world):
+    # exactly the sample inventory, with the real ids
+    assert result == world.real(SAMPLE_INVENTORY)
+    assert result["count"] == 8
+
+
+@then("delete_service")
+def _(result, world):
+    cluster_arn = cluster_named(CLUSTER)["clusterArn"]
+    assert result == {"deleted": [world.real(SAMPLE_INVENTORY["service"])]}
+    assert service_status(cluster_arn, SERVICE) in ("INACTIVE", "MISSING")
+
+
+@then("wait_service_deleted")
+def _(result, world):
+    assert result["ready"] is True
+    assert result["tasks_remaining"] == 0
+    assert result["status"] in ("INACTIVE", "MISSING")
+
+
+@then("delete_load_balancers")
+def _(result, world):
+    assert result == {
+        "deleted": world.real(SAMPLE_INVENTORY["load_balancers"]),
+        "deleted_listeners": world.real(SAMPLE_LB["listener_arns"]),
+    }
+    assert load_balancer_named(LB_NAME) is None
+
+
+@then("wait_load_balancers_deleted")
+def _(result, world):
+    assert result == {"ready": True, "remaining": []}
+
+
+@then("delete_target_groups")
+def _(result, world):
+    assert result == {"deleted": world.real(SAMPLE_INVENTORY["target_groups"])}
+    assert target_group_named(LB_NAME) is None
+
+
+@then("delete_task_definitions")
+def _(result, world):
+    revision = world.real(SAMPLE_INVENTORY["task_definitions"])
+    assert result == {"deregistered": revision, "deleted": revision}
+    assert task_definition_revisions(FAMILY) == {"ACTIVE": [], "INACTIVE": []}
+
+
+@then("delete_cluster")
+def _(result, world):
+    assert result == {"deleted": [world.real(SAMPLE_INVENTORY["cluster"])]}
+    assert cluster_named(CLUSTER) is None
+
+
+@then("delete_log_group")
+def _(result, world):
+    assert result == {"deleted": [LOG_GROUP]}
+    assert log_group_named(LOG_GROUP) is None
+
+
+@then("delete_expiry_schedule")
+def _(result, world):
+    assert result == {"deleted": [SCHEDULE]}
+    assert schedule_named(SCHEDULE) is None
+
+
+@then("delete_security_groups")
+def _(result, world):
+    assert result == {"deleted": sorted(world.real(SAMPLE_INVENTORY["security_groups"]))}
+    assert security_groups_tagged(ENV) == []
+
+
+@then("record_environment_deleted")
+def _(result, world):
+    assert result == {"recorded": True}
+    item = registry_item()
+    assert (item["status"], item["resources"]) == ("DELETED", {})
+    assert item["summary"] == sample("record_environment_deleted")["summary"]
+
+
+@pytest.mark.parametrize("step", step_names())
+def test_each_step_handles_its_own_sample_event(step, world):
+    # Given what the state machine has built before this step
+    world.given(*GIVEN[step])
+
+    # When the step runs with its sample event (pointing at the real ids)
+    result = world.run(step)
+
+    # Then it did its job
+    THEN[step](result, world)
+
+
+def test_verify_endpoint_fails_when_nothing_answers(world, monkeypatch):
+    # Given a URL where nothing listens, and retries that do not wait
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/"
+    world.use(SAMPLE_LB["url"], closed)
+    pauses: list[float] = []
+    monkeypatch.setattr(clock, "sleep", pauses.append)
+
+    # When the endpoint is verified / Then it fails, naming the URL, after every attempt
+    with pytest.raises(EndpointCheckFailed, match=re.escape(closed)):
+        world.run("verify_endpoint")
+    assert len(pauses) == 11
+
+
+def test_verify_endpoint_fails_on_a_server_error(world, monkeypatch):
+    # Given a URL that answers 503
+    world.use(SAMPLE_LB["url"], world.cleanup.enter_context(serving(503)))
+    monkeypatch.setattr(clock, "sleep", lambda seconds: None)
+
+    # When / Then
+    with pytest.raises(EndpointCheckFailed, match="HTTP 503"):
+        world.run("verify_endpoint")
+
+
+# ---------------------------------------------------------------- c. create steps are idempotent
+
+
+@dataclass(frozen=True)
+class Idempotent:
+    given: tuple[Prerequisite, ...]
+    found: Callable[[], list[str]]  # the names of every such resource in the account
+    expected: list[str]  # exactly one of each
+    tags: Callable[[Any], list[dict[str, str]]] | None  # tags of what the result names
+    same: Callable[[Any], Any] = lambda result: result  # what both invocations must agree on
+    event: Callable[[dict[str, Any]], dict[str, Any]] = lambda event: event
+
+
+def _names(arns: list[str]) -> list[str]:
+    return [arn.split("/")[-1] for arn in arns]
+
+
+IDEMPOTENT: dict[str, Idempotent] = {
+    "create_security_groups": Idempotent(
+        NETWORK,
+        found=lambda: sorted(g["GroupName"] for g in security_groups_named(LB_GROUP, TASKS_GROUP)),
+        expected=[TASKS_GROUP, LB_GROUP],
+        tags=lambda result: [
+            key_values(security_group(group_id)["Tags"])
+            for group_id in [*result["load_balancers"].values(), result["tasks"]]
+        ],
+    ),
+    "create_log_group": Idempotent(
+        (),
+        found=lambda: [
+            group["logGroupName"]
+            for group in boto("logs").describe_log_groups(logGroupNamePrefix="/fargate-env/")[
+                "logGroups"
+            ]
+        ],
+        expected=[LOG_GROUP],
+        tags=lambda result: [log_group_tags(result["name"])],
+    ),
+    "register_task_definition": Idempotent(
+        ("create_log_group",),
+        found=lambda: _names(
+            [arn for arns in task_definition_revisions(FAMILY).values() for arn in arns]
+        ),
+        expected=[f"{FAMILY}:1"],
+        tags=lambda result: [ecs_tags(result["arn"])],
+    ),
+    "create_target_group": Idempotent(
+        NETWORK,
+        found=lambda: [
+            group["TargetGroupName"]
+            for group in boto("elbv2").describe_target_groups()["TargetGroups"]
+        ],
+        expected=[LB_NAME],
+        tags=lambda result: [elbv2_tags(result["arn"])],
+    ),
+    "create_load_balancer": Idempotent(
+        (*NETWORK, "create_security_groups"),
+        found=lambda: [
+            lb["LoadBalancerName"]
+            for lb in boto("elbv2").describe_load_balancers()["LoadBalancers"]
+        ],
+        expected=[LB_NAME],
+        tags=lambda result: [elbv2_tags(result["arn"])],
+    ),
+    "create_listeners": Idempotent(
+        LOAD_BALANCER[:-1],
+        found=lambda: [
+            f"{listener['Protocol']}:{listener['Port']}"
+            for listener in boto("elbv2").describe_listeners(
+                LoadBalancerArn=load_balancer_named(LB_NAME)["LoadBalancerArn"]
+            )["Listeners"]
+        ],
+        expected=["HTTP:80"],
+        tags=lambda result: [elbv2_tags(arn) for arn in result["listener_arns"]],
+    ),
+    "create_cluster": Idempotent(
+        (),
+        found=lambda: _names(boto("ecs").list_clusters()["clusterArns"]),
+        expected=[CLUSTER],
+        tags=lambda result: [key_values(cluster_named(result["name"])["tags"])],
+    ),
+    "create_service": Idempotent(
+        PROVISIONED[:-1],
+        found=lambda: _names(boto("ecs").list_services(cluster=CLUSTER)["serviceArns"]),
+        expected=[SERVICE],
+        tags=lambda result: [ecs_tags(result["arn"])],
+    ),
+    "claim_environment": Idempotent(
+        (),
+        found=lambda: [
+            item["name"]["S"]
+            for item in boto("dynamodb").scan(TableName="fargate-env-registry")["Items"]
+        ],
+        expected=[ENV],
+        tags=None,  # a registry item: DynamoDB tags tables, not items
+    ),
+    "record_environment_ready": Idempotent(
+        ("claim_environment",),
+        found=lambda: [s["Name"] for s in boto("scheduler").list_schedules()["Schedules"]],
+        expected=[SCHEDULE],
+        tags=None,  # EventBridge Scheduler tags schedule groups, not schedules
+        same=lambda result: (result["schedule"], result["expires_at"]),
+        event=with_time_to_live,
+    ),
+}
+
+
+@pytest.mark.parametrize("step", sorted(IDEMPOTENT))
+def test_create_step_invoked_twice_creates_one_resource(step, world, monkeypatch):
+    # Given the step's prerequisites, and a clock that does not move between the invocations
+    case = IDEMPOTENT[step]
+    world.given(*case.given)
+    monkeypatch.setattr(clock, "now", lambda: 1_767_225_600.0)
+    event = case.event(world.event(step))
+
+    # When the state machine retries the step with the same input
+    first = world.run(step, copy.deepcopy(event))
+    second = world.run(step, copy.deepcopy(event))
+
+    # Then one resource exists, both invocations name it, and it is tagged as the environment's
+    assert case.found() == case.expected
+    assert case.same(second) == case.same(first)
+    for tags in case.tags(first) if case.tags else []:
+        assert tags[ENV_TAG] == ENV
+
+
+def test_claim_twice_keeps_the_environment_creating_for_that_execution(world):
+    # Given a claim
+    world.run("claim_environment")
+
+    # When the same execution claims again
+    world.run("claim_environment")
+
+    # Then the registry item is still owned by that execution
+    item = registry_item()
+    assert (item["status"], item["provision_execution"]) == (
+        "CREATING",
+        sample("claim_environment")["execution_id"],
+    )
+
+
+def test_record_ready_twice_keeps_one_schedule_and_the_environment_ready(world, monkeypatch):
+    # Given a claimed environment with a time to live
+    world.given("claim_environment")
+    monkeypatch.setattr(clock, "now", lambda: 1_767_225_600.0)
+    event = with_time_to_live(world.event("record_environment_ready"))
+
+    # When the step is retried
+    world.run("record_environment_ready", copy.deepcopy(event))
+    second = world.run("record_environment_ready", copy.deepcopy(event))
+
+    # Then the schedule starts the teardown once, at the expiry, and the item is READY
+    schedule = schedule_named(SCHEDULE)
+    assert schedule["ScheduleExpression"] == "at(2026-01-01T04:00:00)"
+    assert json.loads(schedule["Target"]["Input"]) == {"name": ENV, "reason": "expired"}
+    assert second["expires_at"] == "2026-01-01T04:00:00+00:00"
+    assert registry_item()["status"] == "READY"
+    assert registry_item()["expires_at"] == second["expires_at"]
+
+
+# ---------------------------------------------------------------- d. delete steps
+
+DELETE_STEPS = (
+    "delete_service",
+    "delete_load_balancers",
+    "delete_target_groups",
+    "delete_task_definitions",
+    "delete_cluster",
+    "delete_log_group",
+    "delete_security_groups",
+    "delete_expiry_schedule",
+)
+EMPTY_INVENTORY = {
+    "name": ENV,
+    "cluster": None,
+    "service": None,
+    "load_balancers": [],
+    "target_groups": [],
+    "task_definitions": [],
+    "security_groups": [],
+    "log_group": None,
+    "schedule": None,
+    "count": 0,
+}
+
+
+def _nothing_deleted(result: dict[str, Any]) -> None:
+    assert all(value == [] for value in result.values()), result
+
+
+@pytest.mark.parametrize("step", DELETE_STEPS)
+def test_delete_step_succeeds_when_nothing_exists(step, deployment, lambda_context):
+    # Given an account without the environment, and the inventory that finds nothing
+    event = sample(step) | {"inventory": EMPTY_INVENTORY}
+
+    # When the step runs / Then it succeeds, deleting nothing
+    _nothing_deleted(load_handler(step)(event, lambda_context))
+
+
+@pytest.mark.parametrize("step", DELETE_STEPS)
+def test_delete_step_succeeds_when_the_recorded_ids_are_already_gone(
+    step, deployment, lambda_context
+):
+    # Given an account where none of the sample event's recorded ids exist (a re-run teardown)
+    event = sample(step)
+
+    # When the step runs
+    result = load_handler(step)(event, lambda_context)
+
+    # Then it succeeds; recorded security groups that are gone count as deleted
+    if step == "delete_security_groups":
+        assert result == {"deleted": sorted(SAMPLE_INVENTORY["security_groups"])}
+    else:
+        _nothing_deleted(result)
+
+
+def _an_inactive_and_an_active_revision(world: World) -> None:
+    """Revision 1 deregistered (INACTIVE), revision 2 (another image) ACTIVE."""
+    event = world.event("register_task_definition")
+    event["spec"]["container"]["image"] = "nginx:1.27"
+    second = world.run("register_task_definition", event)
+    assert second["revision"] == 2
+    boto("ecs").deregister_task_definition(taskDefinition=f"{FAMILY}:1")
+
+
+DELETES: dict[str, tuple[tuple[Prerequisite, ...], Callable[[], bool]]] = {
+    # step: (created first, "does it exist?")
+    "delete_service": (
+        PROVISIONED,
+        lambda: service_status(CLUSTER, SERVICE) == "ACTIVE",
+    ),
+    "delete_load_balancers": (LOAD_BALANCER, lambda: load_balancer_named(LB_NAME) is not None),
+    "delete_target_groups": (
+        (*NETWORK, "create_target_group"),
+        lambda: target_group_named(LB_NAME) is not None,
+    ),
+    "delete_task_definitions": (
+        ("register_task_definition", _an_inactive_and_an_active_revision),
+        lambda: task_definition_revisions(FAMILY) != {"ACTIVE": [], "INACTIVE": []},
+    ),
+    "delete_cluster": (("create_cluster",), lambda: cluster_named(CLUSTER) is not None),
+    "delete_log_group": (("create_log_group",), lambda: log_group_named(LOG_GROUP) is not None),
+    "delete_security_groups": (
+        (*NETWORK, "create_security_groups"),
+        lambda: bool(security_groups_named(LB_GROUP, TASKS_GROUP)),
+    ),
+    "delete_expiry_schedule": (
+        ("claim_environment", an_expiry_schedule),
+        lambda: schedule_named(SCHEDULE) is not None,
+    ),
+}
+
+
+@pytest.mark.parametrize("step", DELETE_STEPS)
+def test_delete_step_removes_what_the_create_steps_made(step, world):
+    # Given the resource, created by the create steps
+    created_first, exists = DELETES[step]
+    world.given(*created_first)
+    assert exists()
+
+    # When the delete step runs with the inventory that lists it
+    result = world.run(step)
+
+    # Then it is gone, and the step says so
+    assert not exists()
+    assert result["deleted"]
+
+
+def test_delete_task_definitions_deregisters_then_deletes_every_revision(world):
+    # Given an ACTIVE and an INACTIVE revision
+    world.given("register_task_definition", _an_inactive_and_an_active_revision)
+
+    # When the task definitions are deleted
+    result = world.run("delete_task_definitions")
+
+    # Then the ACTIVE one was deregistered and both deleted: none is ACTIVE or INACTIVE
+    arn = "arn:aws:ecs:us-east-1:123456789012:task-definition/" + FAMILY
+    assert result["deregistered"] == [f"{arn}:2"]
+    assert sorted(result["deleted"]) == [f"{arn}:1", f"{arn}:2"]
+    assert task_definition_revisions(FAMILY) == {"ACTIVE": [], "INACTIVE": []}
+
+
+# ---------------------------------------------------------------- e. never adopt, never delete
+
+
+@dataclass(frozen=True)
+class Foreign:
+    """A resource with our name but not our environment tag, made directly with boto3."""
+
+    create_step: str
+    delete_step: str
+    given: tuple[Prerequisite, ...]
+    make: Callable[[World], str]  # creates it; returns its id (recorded in the world)
+    tags: Callable[[str], dict[str, str] | None]  # its tags, None once it is gone
+
+
+def _foreign_cluster(world: World) -> str:
+    return str(boto("ecs").create_cluster(clusterName=CLUSTER)["cluster"]["clusterArn"])
+
+
+def _foreign_target_group(world: World) -> str:
+    arn = boto("elbv2").create_target_group(
+        Name=LB_NAME, Protocol="HTTP", Port=80, VpcId=default_vpc(), TargetType="ip"
+    )["TargetGroups"][0]["TargetGroupArn"]
+    world.use(SAMPLE_LB["target_group_arn"], arn)
+    return str(arn)
+
+
+def _foreign_load_balancer(world: World) -> str:
+    subnets = world.real(SAMPLE_RESOURCES["network"]["load_balancer_subnet_ids"])
+    arn = boto("elbv2").create_load_balancer(Name=LB_NAME, Subnets=subnets)["LoadBalancers"][0][
+        "LoadBalancerArn"
+    ]
+    world.use(SAMPLE_LB["arn"], arn)
+    return str(arn)
+
+
+def _foreign_log_group(world: World) -> str:
+    boto("logs").create_log_group(logGroupName=LOG_GROUP, tags={"team": "someone-else"})
+    return LOG_GROUP
+
+
+def _foreign_security_group(world: World) -> str:
+    group_id = boto("ec2").create_security_group(
+        GroupName=LB_GROUP, Description="not fargate-env's", VpcId=default_vpc()
+    )["GroupId"]
+    world.use(SAMPLE_RESOURCES["security_groups"]["load_balancers"]["web"], group_id)
+    return str(group_id)
+
+
+def _foreign_task_definition(world: World) -> str:
+    return str(
+        boto("ecs").register_task_definition(
+            family=FAMILY,
+            containerDefinitions=[{"name": "app", "image": "nginx:latest", "memory": 512}],
+        )["taskDefinition"]["taskDefinitionArn"]
+    )
+
+
+def _cluster_tags(arn: str) -> dict[str, str] | None:
+    cluster = cluster_named(arn)
+    return None if cluster is None else key_values(cluster.get("tags"))
+
+
+def _target_group_tags(arn: str) -> dict[str, str] | None:
+    return elbv2_tags(arn) if target_group_named(LB_NAME) else None
+
+
+def _load_balancer_tags(arn: str) -> dict[str, str] | None:
+    return elbv2_tags(arn) if load_balancer_named(LB_NAME) else None
+
+
+def _log_group_tags(name: str) -> dict[str, str] | None:
+    return log_group_tags(name) if log_group_named(name) else None
+
+
+def _security_group_tags(group_id: str) -> dict[str, str] | None:
+    group = security_group(group_id)
+    return None if group is None else key_values(group.get("Tags"))
+
+
+def _task_definition_tags(arn: str) -> dict[str, str] | None:
+    revisions = task_definition_revisions(FAMILY)
+    return ecs_tags(arn) if arn in revisions["ACTIVE"] else None
+
+
+FOREIGN: dict[str, Foreign] = {
+    "cluster": Foreign("create_cluster", "delete_cluster", (), _foreign_cluster, _cluster_tags),
+    "target group": Foreign(
+        "create_target_group",
+        "delete_target_groups",
+        NETWORK,
+        _foreign_target_group,
+        _target_group_tags,
+    ),
+    "load balancer": Foreign(
+        "create_load_balancer",
+        "delete_load_balancers",
+        (*NETWORK, "create_security_groups"),
+        _foreign_load_balancer,
+        _load_balancer_tags,
+    ),
+    "log group": Foreign(
+        "create_log_group", "delete_log_group", (), _foreign_log_group, _log_group_tags
+    ),
+    "security group": Foreign(
+        "create_security_groups",
+        "delete_security_groups",
+        NETWORK,
+        _foreign_security_group,
+        _security_group_tags,
+    ),
+    "task definition family": Foreign(
+        "register_task_definition",
+        "delete_task_definitions",
+        (),
+        _foreign_task_definition,
+        _task_definition_tags,
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(FOREIGN))
+def test_create_step_refuses_a_same_name_resource_it_does_not_own(kind, world):
+    # Given someone else's resource with the name the environment would use
+    case = FOREIGN[kind]
+    world.given(*case.given)
+    foreign = case.make(world)
+    before = case.tags(foreign)
+
+    # When the create step runs / Then it refuses, naming the resource and the missing tag
+    with pytest.raises(ResourceConflict, match=f"{kind} .* lacks the tag {ENV_TAG}={ENV}"):
+        world.run(case.create_step)
+
+    # And the resource is neither adopted (tagged) nor deleted
+    assert case.tags(foreign) == before
+    assert ENV_TAG not in before
+
+
+@pytest.mark.parametrize("kind", sorted(FOREIGN))
+def test_delete_step_leaves_a_same_name_resource_it_does_not_own(kind, world):
+    # Given someone else's resource with our name, even recorded by id in the resources
+    case = FOREIGN[kind]
+    world.given(*case.given)
+    foreign = case.make(world)
+    before = case.tags(foreign)
+
+    # When the teardown takes its inventory and runs the delete step
+    inventory = world.run("find_environment_resources")
+    result = world.run(case.delete_step, world.event(case.delete_step) | {"inventory": inventory})
+
+    # Then the resource is not in the inventory, not deleted and not reported deleted
+    assert foreign not in json.dumps(inventory)
+    assert case.tags(foreign) == before
+    assert foreign not in result["deleted"]
+
+    # And even an inventory naming it by id does not make the delete step delete it
+    world.run(case.delete_step)
+    assert case.tags(foreign) == before
+
+
+# ---------------------------------------------------------------- f. error contract
+
+AWS_STEPS = [step for step in step_names() if step not in ("validate_spec", "verify_endpoint")]
+
+
+@pytest.mark.parametrize(
+    ("code", "wrapped"),
+    [("ThrottlingException", TransientAwsError), ("AccessDeniedException", AwsRequestFailed)],
+)
+@pytest.mark.parametrize("step", AWS_STEPS)
+def test_an_aws_error_escaping_a_step_is_wrapped_naming_step_and_operation(
+    step, code, wrapped, deployment, lambda_context
+):
+    # Given AWS answering every call of the step with `code`
+    operations: list[str] = []
+
+    def refuse(client: BaseClient, operation: str, params: dict[str, Any]) -> None:
+        operations.append(operation)
+        raise ClientError(
+            {
+                "Error": {"Code": code, "Message": "refused by the test"},
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            },
+            operation,
+        )
+
+    # When the step runs
+    with (
+        mock.patch.object(BaseClient, "_make_api_call", autospec=True, side_effect=refuse),
+        pytest.raises(wrapped) as raised,
+    ):
+        load_handler(step)(sample(step), lambda_context)
+
+    # Then the error is ours, retryable or not by its code, naming the step and the operation
+    assert str(raised.value).startswith(f"{step}: {operations[0]} failed ({code})")
+    assert isinstance(raised.value.__cause__, ClientError)
