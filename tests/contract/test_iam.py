@@ -1,0 +1,661 @@
+"""Least privilege, checked on the template CloudFormation receives (template.yaml translated by
+aws-sam-translator, so the roles SAM generates are checked too).
+
+The rules:
+- No action holds a wildcard ("*", "service:*", or any other pattern): every grant is spelled out,
+  and every action exists (cfn-lint's copy of AWS's service authorization reference).
+- Resource "*" only where AWS offers nothing narrower: a statement with Resource "*" may grant a
+  read-only action (READ_ONLY_PREFIXES, minus the DATA_READS that return data or credentials)
+  or an action that supports no resource-level permissions at all (its resource types are empty
+  in the reference); and a statement of ours that does so says it in its Sid (ending in
+  NOT_RESOURCE_SCOPED) and in a `# Resource "*": <why>` comment above it in template.yaml.
+- iam:PassRole names the roles it passes (never "*") and the service they go to
+  (iam:PassedToService).
+- Each step's role allows every AWS call the step's handler makes, and nothing else but the
+  IMPLICIT permissions AWS checks besides the calls (each with its reason). The calls are
+  recorded from the real handlers running the flows on the embedded AWS (run_flows below).
+- The state machines may invoke only their own functions, the provisioning machine may start
+  only the teardown machine, each EventBridge rule's role may start only its machine, and only
+  the task execution role reads secret values, only under the template's prefixes.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from embedded_aws import prerequisites
+from embedded_aws import template as template_module
+from embedded_aws.emulator import ACCOUNT_ID, EmbeddedAWS
+from embedded_aws.faults import Faults, StepFault
+from embedded_aws.latency import LatencyModel
+from tests.support import EVENTS, REGION
+
+NOT_RESOURCE_SCOPED = "NotResourceScoped"
+#: Reads: metadata only, harmless on every resource of the account ...
+READ_ONLY_PREFIXES = ("Describe", "List", "Get", "BatchGet")
+#: ... except these, which return data or credentials: they count as writes here.
+DATA_READS = {
+    "secretsmanager:GetSecretValue",
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+    "ssm:GetParametersByPath",
+    "ecr:GetAuthorizationToken",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:BatchGetImage",
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "s3:GetObject",
+    "kms:Decrypt",
+}
+SECRET_READS = {"secretsmanager:GetSecretValue", "ssm:GetParameter", "ssm:GetParameters"}
+
+#: The AWS managed policies the translated template may attach, as AWS publishes them.
+AWS_MANAGED_POLICIES: dict[str, list[dict[str, Any]]] = {
+    # SAM attaches it to the roles of traced state machines.
+    "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess": [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "xray:PutTraceSegments",
+                "xray:PutTelemetryRecords",
+                "xray:GetSamplingRules",
+                "xray:GetSamplingTargets",
+                "xray:GetSamplingStatisticSummaries",
+            ],
+            "Resource": ["*"],
+        }
+    ],
+    # SAM attaches it to every function role it generates (template.yaml gives each function its
+    # own role instead): known here so that, should it come back, the rules name what is wrong.
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole": [
+        {
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": "*",
+        }
+    ],
+}
+
+#: Permissions a step needs although its handler never calls them: IAM checks them as part of
+#: another call (which must be among the step's calls: `triggers`), or the Lambda service uses
+#: them with the function's role. Each with its reason.
+IMPLICIT: dict[str, tuple[str, frozenset[str] | None]] = {
+    "logs:CreateLogStream": ("Lambda writes the function's own logs with its role", None),
+    "logs:PutLogEvents": ("Lambda writes the function's own logs with its role", None),
+    "xray:PutTraceSegments": ("Lambda active tracing uploads the function's segments", None),
+    "xray:PutTelemetryRecords": ("Lambda active tracing reports the X-Ray telemetry", None),
+    "ec2:CreateTags": (
+        "CreateSecurityGroup with TagSpecifications is also authorised as ec2:CreateTags",
+        frozenset({"ec2:CreateSecurityGroup"}),
+    ),
+    "elasticloadbalancing:AddTags": (
+        "ELBv2 Create* calls with Tags are also authorised as AddTags",
+        frozenset(
+            {
+                "elasticloadbalancing:CreateLoadBalancer",
+                "elasticloadbalancing:CreateTargetGroup",
+                "elasticloadbalancing:CreateListener",
+            }
+        ),
+    ),
+    "ecs:TagResource": (
+        "ECS Create*/RegisterTaskDefinition calls with tags are also authorised as TagResource",
+        frozenset({"ecs:CreateCluster", "ecs:CreateService", "ecs:RegisterTaskDefinition"}),
+    ),
+    "logs:TagResource": (
+        "CreateLogGroup with tags is also authorised as logs:TagResource",
+        frozenset({"logs:CreateLogGroup"}),
+    ),
+    "logs:TagLogGroup": (
+        "... and, where the older tagging API still applies, as logs:TagLogGroup",
+        frozenset({"logs:CreateLogGroup"}),
+    ),
+    "iam:PassRole": (
+        "task definitions and schedules name roles: the caller must be allowed to pass them",
+        frozenset(
+            {"ecs:RegisterTaskDefinition", "scheduler:CreateSchedule", "scheduler:UpdateSchedule"}
+        ),
+    ),
+    "iam:CreateServiceLinkedRole": (
+        "ECS and Elastic Load Balancing create their service-linked role on first use",
+        frozenset({"ecs:CreateCluster", "elasticloadbalancing:CreateLoadBalancer"}),
+    ),
+}
+
+#: Service names as moto reports them -> IAM service prefixes.
+IAM_SERVICE = {
+    "elbv2": "elasticloadbalancing",
+    "stepfunctions": "states",
+    "efs": "elasticfilesystem",
+}
+
+
+# ---------------------------------------------------------------------------- the template
+@functools.cache
+def translated() -> dict[str, Any]:
+    """template.yaml as CloudFormation receives it: translated once for the module."""
+    return template_module.translate(template_module.load_sam_template(), REGION)
+
+
+@functools.cache
+def authorization_reference() -> dict[str, Any]:
+    """AWS's service authorization reference as cfn-lint ships it: service -> action -> the
+    resource types the action can be scoped to (none: it supports no resource-level scope)."""
+    path = resources.files("cfnlint.data.AdditionalSpecs") / "Policies.json"
+    return dict(json.loads(path.read_text()))
+
+
+def resources_of(cfn: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {lid: r for lid, r in cfn["Resources"].items() if r["Type"] == kind}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+@dataclass(frozen=True)
+class Statement:
+    where: str  # role / policy it comes from, for messages
+    sid: str | None
+    effect: str
+    actions: tuple[str, ...]
+    resources: tuple[Any, ...]
+    condition: Any
+    ours: bool  # written in template.yaml (False: an AWS managed policy)
+    not_action: bool = False
+
+    def grants(self, action: str) -> bool:
+        return self.effect == "Allow" and any(matches(pattern, action) for pattern in self.actions)
+
+
+def matches(pattern: str, action: str) -> bool:
+    """IAM action matching: case-insensitive, * and ? wildcards."""
+    regex = "".join(
+        ".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern.lower()
+    )
+    return re.fullmatch(regex, action.lower()) is not None
+
+
+def _statements(where: str, document: dict[str, Any] | list[Any], ours: bool) -> list[Statement]:
+    raw = document if isinstance(document, list) else as_list(document["Statement"])
+    return [
+        Statement(
+            where=where,
+            sid=s.get("Sid"),
+            effect=s["Effect"],
+            actions=tuple(as_list(s.get("Action", s.get("NotAction", [])))),
+            resources=tuple(as_list(s.get("Resource", s.get("NotResource", [])))),
+            condition=s.get("Condition"),
+            ours=ours,
+            not_action="NotAction" in s or "NotResource" in s,
+        )
+        for s in raw
+    ]
+
+
+def role_statements(role_id: str) -> list[Statement]:
+    """Every statement that applies to a role: its inline policies and its managed policies
+    (the template's own, and the AWS managed ones as AWS publishes them)."""
+    cfn = translated()
+    props = cfn["Resources"][role_id]["Properties"]
+    found = [
+        statement
+        for policy in props.get("Policies", [])
+        for statement in _statements(
+            f"{role_id}/{policy['PolicyName']}", policy["PolicyDocument"], ours=True
+        )
+    ]
+    for arn in props.get("ManagedPolicyArns", []):
+        if isinstance(arn, dict) and "Ref" in arn:
+            managed = cfn["Resources"][arn["Ref"]]
+            assert managed["Type"] == "AWS::IAM::ManagedPolicy", arn
+            found += _statements(
+                f"{role_id}/{arn['Ref']}", managed["Properties"]["PolicyDocument"], ours=True
+            )
+        else:
+            assert arn in AWS_MANAGED_POLICIES, (
+                f"{role_id} attaches {arn}: add its document to AWS_MANAGED_POLICIES to check it"
+            )
+            found += _statements(f"{role_id}/{arn}", AWS_MANAGED_POLICIES[arn], ours=False)
+    return found
+
+
+def policies() -> dict[str, list[Statement]]:
+    """Every identity policy of the template: role -> statements, and standalone managed
+    policies (also checked where no role uses them)."""
+    cfn = translated()
+    found = {role_id: role_statements(role_id) for role_id in resources_of(cfn, "AWS::IAM::Role")}
+    for policy_id, policy in resources_of(cfn, "AWS::IAM::ManagedPolicy").items():
+        found[policy_id] = _statements(policy_id, policy["Properties"]["PolicyDocument"], True)
+    return found
+
+
+POLICIES = policies()
+
+
+def allowed_actions(statements: list[Statement]) -> set[str]:
+    return {a for s in statements if s.effect == "Allow" for a in s.actions}
+
+
+def reference_entry(action: str) -> dict[str, Any] | None:
+    service, _, name = action.partition(":")
+    entry = authorization_reference().get(service.lower(), {}).get("Actions", {}).get(name.lower())
+    return None if entry is None else dict(entry)
+
+
+def not_resource_scoped(action: str) -> bool:
+    """The action supports no resource-level permissions: "*" is the only possible Resource."""
+    entry = reference_entry(action)
+    return entry is not None and not entry.get("Resources")
+
+
+def read_only(action: str) -> bool:
+    return action not in DATA_READS and action.partition(":")[2].startswith(READ_ONLY_PREFIXES)
+
+
+# ---------------------------------------------------------------------------- 1. no wildcards
+@pytest.mark.parametrize("owner", sorted(POLICIES))
+def test_no_policy_grants_a_wildcard_or_unknown_action(owner):
+    problems = []
+    for statement in POLICIES[owner]:
+        if statement.not_action:
+            problems.append(f"{statement.where} {statement.sid}: NotAction/NotResource")
+        for action in statement.actions:
+            if "*" in action or "?" in action:
+                problems.append(f"{statement.where} {statement.sid}: wildcard action {action}")
+            elif reference_entry(action) is None:
+                problems.append(f"{statement.where} {statement.sid}: no such action {action}")
+    assert problems == []
+
+
+# ---------------------------------------------------------------------------- 2. Resource "*"
+def resource_star_problems(statements: list[Statement]) -> list[str]:
+    problems = []
+    for statement in statements:
+        star = "*" in statement.resources
+        documented = bool(statement.sid and statement.sid.endswith(NOT_RESOURCE_SCOPED))
+        if documented and not star:
+            problems.append(f"{statement.where} {statement.sid}: is scoped, yet its Sid says not")
+        if not star or statement.effect != "Allow":
+            continue
+        for action in statement.actions:
+            if read_only(action):
+                continue
+            if not not_resource_scoped(action):
+                problems.append(
+                    f"{statement.where} {statement.sid}: {action} on '*' "
+                    "(AWS lets it be scoped to resources)"
+                )
+            elif statement.ours and not documented:
+                problems.append(
+                    f"{statement.where} {statement.sid}: {action} on '*' "
+                    f"without a Sid ending in {NOT_RESOURCE_SCOPED}"
+                )
+    return problems
+
+
+@pytest.mark.parametrize("owner", sorted(POLICIES))
+def test_resource_star_only_where_aws_offers_no_narrower_scope(owner):
+    assert resource_star_problems(POLICIES[owner]) == []
+
+
+def test_every_not_resource_scoped_statement_says_why_in_template_yaml():
+    lines = template_module.TEMPLATE_PATH.read_text().splitlines()
+    sid = re.compile(rf"^\s*- Sid: (\w+{NOT_RESOURCE_SCOPED})\s*$")
+    found = 0
+    for index, line in enumerate(lines):
+        match = sid.match(line)
+        if not match:
+            continue
+        found += 1
+        above = lines[index - 1].strip()
+        where = f"template.yaml:{index + 1} {match.group(1)}"
+        assert above.startswith('# Resource "*": '), f"{where}: no '# Resource \"*\": <why>' above"
+        assert len(above.split()) >= 6, f"{where}: say why Resource is '*'"
+    assert found >= 10
+
+
+# ---------------------------------------------------------------------------- 3. iam:PassRole
+def test_pass_role_names_its_roles_and_their_service():
+    cfn = translated()
+    roles = set(resources_of(cfn, "AWS::IAM::Role"))
+    grants = [s for statements in POLICIES.values() for s in statements if s.grants("iam:PassRole")]
+    assert len(grants) >= 2  # the task roles and the scheduler role
+    for statement in grants:
+        where = f"{statement.where} {statement.sid}"
+        assert "*" not in statement.resources, where
+        for resource in statement.resources:
+            assert isinstance(resource, dict), where
+            assert "Fn::GetAtt" in resource, where
+            assert resource["Fn::GetAtt"][0] in roles, where
+        passed_to = (statement.condition or {}).get("StringEquals", {}).get("iam:PassedToService")
+        assert passed_to, f"{where}: no iam:PassedToService condition"
+
+
+# ---------------------------------------------------------------------------- 4. the steps
+def step_functions() -> dict[str, str]:
+    """Step (functions/<step>/) -> the logical id of its function."""
+    sam = template_module.load_sam_template()
+    found = {}
+    for logical_id, resource in sam["Resources"].items():
+        if resource["Type"] == "AWS::Serverless::Function":
+            code_uri = str(resource["Properties"]["CodeUri"]).rstrip("/")
+            assert code_uri.startswith("functions/"), code_uri
+            found[code_uri.split("/", 1)[1]] = logical_id
+    return found
+
+
+STEPS = step_functions()
+
+
+def step_role(step: str) -> str:
+    function = translated()["Resources"][STEPS[step]]
+    role = function["Properties"]["Role"]
+    assert isinstance(role, dict), f"{STEPS[step]} has no role of the template"
+    assert list(role) == ["Fn::GetAtt"], role
+    assert role["Fn::GetAtt"][1] == "Arn", role
+    return str(role["Fn::GetAtt"][0])
+
+
+def iam_action(call: str) -> str:
+    service, action = call.split(":", 1)
+    return f"{IAM_SERVICE.get(service, service)}:{action}"
+
+
+FAST = LatencyModel.load().scaled(0.1)
+
+
+def _sample(name: str, env: str) -> dict[str, Any]:
+    spec = json.loads((EVENTS / "inputs" / f"provision-{name}.json").read_text())["spec"]
+    spec["name"] = env
+    return spec
+
+
+def _expect(execution: Any, status: str, flow: str) -> None:
+    assert execution.status == status, f"{flow}: {execution.status} {execution.cause}"
+
+
+def _provision_and_tear_down(aws: EmbeddedAWS, spec: dict[str, Any], flow: str) -> None:
+    _expect(aws.provision(spec), "SUCCEEDED", flow)
+    _expect(aws.teardown(spec["name"]), "SUCCEEDED", f"{flow} teardown")
+
+
+def run_flows(aws: EmbeddedAWS, workdir: Path) -> None:
+    """Every path of every handler that calls AWS, run on the embedded AWS."""
+    # The runbook's example, provisioned and torn down
+    _provision_and_tear_down(aws, {"name": "iam-runbook"}, "runbook example")
+    # HTTPS with a certificate from ACM
+    spec = prerequisites.provide(aws, _sample("https", "iam-https"), workdir)
+    _provision_and_tear_down(aws, spec, "https sample")
+    # Secrets from SSM and Secrets Manager, an EFS volume mounted through an access point
+    spec = prerequisites.provide(aws, _sample("secrets-volumes", "iam-secrets"), workdir)
+    for volume in spec["container"]["volumes"]:
+        if volume.get("efs"):
+            volume["efs"]["access_point_id"] = aws.client("efs").create_access_point(
+                FileSystemId=volume["efs"]["file_system_id"]
+            )["AccessPointId"]
+    _provision_and_tear_down(aws, spec, "secrets-volumes sample")
+    # A time to live: the expiry schedule is created, and removed by the teardown
+    _provision_and_tear_down(aws, {"name": "iam-ttl", "time_to_live_minutes": 60}, "ttl")
+    # A failed provisioning, rolled back
+    aws.reconfigure(faults=Faults(steps=[StepFault(step="create_service", when="after")]))
+    _expect(aws.provision({"name": "iam-failed"}), "FAILED", "failed provisioning")
+    aws.reconfigure(faults=Faults())
+    # A teardown of a name never created
+    _expect(aws.teardown("iam-unknown"), "SUCCEEDED", "teardown of an unknown name")
+    # A certificate from IAM that does not exist: rejected before anything is created
+    iam_certificate = f"arn:aws:iam::{ACCOUNT_ID}:server-certificate/iam-missing"
+    https = {"port": 443, "protocol": "HTTPS", "certificate_arn": iam_certificate}
+    rejected = aws.provision(
+        {"name": "iam-cert", "load_balancers": [{"id": "web", "listeners": [https]}]}
+    )
+    _expect(rejected, "FAILED", "missing IAM server certificate")
+    # A name that is ready, provisioned again: the claim reads who holds it
+    assert aws.provision({"name": "iam-ready"}).status == "SUCCEEDED"
+    _expect(aws.provision({"name": "iam-ready"}), "FAILED", "ready name provisioned again")
+    _expect(aws.teardown("iam-ready"), "SUCCEEDED", "ready name teardown")
+    # Two creates of one name at once: the loser asks whether the winner still runs
+    arns = [
+        aws.start_execution(aws.provision_arn, {"spec": {"name": "iam-race"}}, f"race-{i}")
+        for i in (1, 2)
+    ]
+    assert sorted(aws.wait(arn).status for arn in arns) == ["FAILED", "SUCCEEDED"]
+    _expect(aws.teardown("iam-race"), "SUCCEEDED", "race teardown")
+    # A teardown requested while the environment is being created waits for the creation
+    creating = aws.start_execution(aws.provision_arn, {"spec": {"name": "iam-busy"}}, "busy")
+    deadline = time.monotonic() + 60
+    while not _claimed(aws, "iam-busy"):
+        assert time.monotonic() < deadline, "the provisioning never claimed its name"
+        time.sleep(0.01)
+    _expect(aws.teardown("iam-busy"), "SUCCEEDED", "teardown while creating")
+    _expect(aws.wait(creating), "SUCCEEDED", "creation under a teardown")
+    # A failure after the environment was recorded ready, retained, then resumed with a changed
+    # spec: every step adopts what exists (tags read), the service and the schedule are updated
+    spec = {"name": "iam-resume", "on_failure": "retain", "time_to_live_minutes": 60}
+    faults = [StepFault(step="record_environment_ready", when="after", times=1)]
+    aws.reconfigure(faults=Faults(steps=faults))
+    _expect(aws.provision(spec), "FAILED", "failure after ready, retained")
+    aws.reconfigure(faults=Faults())
+    spec["container"] = {"environment": {"RELEASE": "2"}}
+    _provision_and_tear_down(aws, spec, "resumed with a changed spec")
+    # Tasks that keep stopping: the stability check reads why
+    aws.reconfigure(faults=Faults(tasks_stop_reason="Essential container in task exited"))
+    unstable = {"name": "iam-unstable", "polling": {"interval_seconds": 5, "deadline_seconds": 600}}
+    _expect(aws.provision(unstable), "FAILED", "tasks that keep stopping")
+    aws.reconfigure(faults=Faults())
+
+
+def _claimed(aws: EmbeddedAWS, name: str) -> bool:
+    item = aws.client("dynamodb").get_item(
+        TableName=aws.physical["RegistryTable"], Key={"name": {"S": name}}
+    )
+    return item.get("Item", {}).get("status", {}).get("S") == "CREATING"
+
+
+@pytest.fixture(scope="module")
+def calls_by_step(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, set[str]]]:
+    """Step -> the IAM actions of the AWS calls its handler made in the flows."""
+    with EmbeddedAWS(model=FAST) as aws:
+        run_flows(aws, tmp_path_factory.mktemp("iam-flows"))
+        yield {
+            step: {iam_action(call) for call in calls}
+            for step, calls in aws.counters.calls_by_step.items()
+        }
+
+
+def test_every_step_is_a_function_with_its_own_role():
+    roles = [step_role(step) for step in STEPS]
+    assert len(STEPS) >= 29
+    assert len(set(roles)) == len(roles)
+
+
+@pytest.mark.slow
+def test_the_flows_reach_every_step_that_calls_aws(calls_by_step):
+    assert set(calls_by_step) <= set(STEPS)
+    without_calls = set(STEPS) - set(calls_by_step)
+    # Only the steps that call no AWS API at all
+    assert without_calls == {"validate_spec", "verify_endpoint"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("step", sorted(STEPS))
+def test_each_step_may_make_every_call_it_makes(calls_by_step, step):
+    statements = role_statements(step_role(step))
+    missing = sorted(
+        action
+        for action in calls_by_step.get(step, set())
+        if not any(statement.grants(action) for statement in statements)
+    )
+    assert missing == [], f"{step_role(step)} lacks {missing}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("step", sorted(STEPS))
+def test_each_step_may_make_only_the_calls_it_makes(calls_by_step, step):
+    calls = calls_by_step.get(step, set())
+    excess = []
+    for action in sorted(allowed_actions(role_statements(step_role(step)))):
+        if action in calls:
+            continue
+        implicit = IMPLICIT.get(action)
+        if implicit is not None and (implicit[1] is None or implicit[1] & calls):
+            continue
+        excess.append(action)
+    assert excess == [], f"{step_role(step)} allows {excess}, never called by {step}"
+
+
+def test_every_implicit_permission_has_a_reason():
+    for action, (reason, _) in IMPLICIT.items():
+        assert reference_entry(action) is not None, action
+        assert len(reason.split()) >= 6, action
+
+
+# ---------------------------------------------------------------------------- 5. who may do what
+def state_machine_roles() -> dict[str, str]:
+    cfn = translated()
+    return {
+        machine: str(resource["Properties"]["RoleArn"]["Fn::GetAtt"][0])
+        for machine, resource in resources_of(cfn, "AWS::StepFunctions::StateMachine").items()
+    }
+
+
+@pytest.mark.parametrize("machine", sorted(state_machine_roles()))
+def test_a_state_machine_may_use_lambda_only_to_invoke_its_own_functions(machine):
+    cfn = translated()
+    props = cfn["Resources"][machine]["Properties"]
+    own = {
+        value["Fn::GetAtt"][0]
+        for value in props["DefinitionSubstitutions"].values()
+        if isinstance(value, dict)
+        and "Fn::GetAtt" in value
+        and cfn["Resources"][value["Fn::GetAtt"][0]]["Type"] == "AWS::Lambda::Function"
+    }
+    lambda_grants = [
+        s
+        for s in role_statements(state_machine_roles()[machine])
+        if any(a.lower().startswith("lambda:") for a in s.actions)
+    ]
+    assert {a for s in lambda_grants for a in s.actions} == {"lambda:InvokeFunction"}
+    invoked = {r["Fn::GetAtt"][0] for s in lambda_grants for r in s.resources}
+    assert invoked == own
+
+
+def start_execution_grants() -> dict[str, list[Any]]:
+    """Role -> the resources it may start executions of (roles that may start none: absent)."""
+    found: dict[str, list[Any]] = {}
+    for owner, statements in POLICIES.items():
+        for statement in statements:
+            if statement.grants("states:StartExecution"):
+                found.setdefault(owner, []).extend(statement.resources)
+    return found
+
+
+def test_only_the_rules_the_schedule_and_the_rollback_may_start_executions():
+    cfn = translated()
+    expected: dict[str, list[Any]] = {}
+    for rule in resources_of(cfn, "AWS::Events::Rule").values():
+        for target in rule["Properties"]["Targets"]:
+            role = target["RoleArn"]["Fn::GetAtt"][0]
+            expected.setdefault(role, []).append(target["Arn"])
+    teardown = {"Ref": "TeardownStateMachine"}
+    # The provisioning machine rolls back with the teardown machine; the expiry schedule
+    # starts the teardown machine.
+    expected[state_machine_roles()["ProvisionStateMachine"]] = [teardown]
+    expected["ExpirySchedulerRole"] = [teardown]
+    assert len(expected) == 4
+    assert start_execution_grants() == expected
+
+
+def test_each_rule_role_may_do_nothing_but_start_its_machine():
+    cfn = translated()
+    for rule in resources_of(cfn, "AWS::Events::Rule").values():
+        for target in rule["Properties"]["Targets"]:
+            statements = role_statements(target["RoleArn"]["Fn::GetAtt"][0])
+            assert [(s.actions, s.resources) for s in statements] == [
+                (("states:StartExecution",), (target["Arn"],))
+            ]
+
+
+def test_the_provisioning_machine_follows_only_teardown_executions():
+    role = state_machine_roles()["ProvisionStateMachine"]
+    for statement in role_statements(role):
+        for action in statement.actions:
+            if action.startswith("states:") and action != "states:StartExecution":
+                for resource in statement.resources:
+                    assert ":execution:${AWS::StackName}-teardown:" in resource["Fn::Sub"], action
+
+
+def test_key_policies_delegate_to_iam_and_give_services_only_named_actions_under_conditions():
+    keys = resources_of(translated(), "AWS::KMS::Key")
+    assert keys
+    root = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+    for key_id, key in keys.items():
+        for statement in key["Properties"]["KeyPolicy"]["Statement"]:
+            where = f"{key_id} {statement.get('Sid')}"
+            principal = statement["Principal"]
+            if principal == {"AWS": root}:
+                # AWS's default key policy: the account manages the key through IAM policies
+                # (without it the key can become unmanageable); nobody else is named.
+                assert as_list(statement["Action"]) == ["kms:*"], where
+                continue
+            assert list(principal) == ["Service"], where
+            assert statement.get("Condition"), f"{where}: a service statement needs a condition"
+            for action in as_list(statement["Action"]):
+                assert "*" not in action, where
+                assert reference_entry(action) is not None, where
+
+
+SECRET_RESOURCES = {
+    "ssm": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
+    "${SecretsSsmPathPrefix}*",
+    "secretsmanager": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:"
+    "secret:${SecretsManagerNamePrefix}*",
+}
+
+
+def test_only_the_task_execution_role_reads_secrets_and_only_under_the_prefixes():
+    cfn = translated()
+    parameters = cfn["Parameters"]
+    assert {"SecretsSsmPathPrefix", "SecretsManagerNamePrefix"} <= set(parameters)
+    readers = {
+        owner: [s for s in statements if any(s.grants(a) for a in SECRET_READS)]
+        for owner, statements in POLICIES.items()
+    }
+    readers = {owner: grants for owner, grants in readers.items() if grants}
+    assert set(readers) == {"TaskExecutionRole"}
+    services = set()
+    for statement in readers["TaskExecutionRole"]:
+        for action in statement.actions:
+            service = action.split(":")[0]
+            services.add(service)
+            assert statement.resources == ({"Fn::Sub": SECRET_RESOURCES[service]},), action
+    assert services == {"ssm", "secretsmanager"}
+
+
+def test_the_task_execution_role_pulls_only_from_this_accounts_ecr_and_logs_only_ours():
+    for statement in role_statements("TaskExecutionRole"):
+        for action in statement.actions:
+            if action.startswith("logs:"):
+                assert statement.resources == (
+                    {
+                        "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:"
+                        "log-group:/fargate-env/*:*"
+                    },
+                )
+            elif action.startswith("ecr:") and action != "ecr:GetAuthorizationToken":
+                assert statement.resources == (
+                    {
+                        "Fn::Sub": "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:"
+                        "repository/*"
+                    },
+                )
