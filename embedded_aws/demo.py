@@ -12,8 +12,8 @@ from typing import Any
 
 from embedded_aws.emulator import EmbeddedAWS
 from embedded_aws.faults import Faults, StepFault
-from embedded_aws.progress import follow
 from embedded_aws.template import REPO_ROOT
+from fenv_cli.progress import follow
 
 SAMPLES = {
     "nginx": "provision-nginx.json",
@@ -97,7 +97,7 @@ def run(argv: list[str] | None = None) -> int:
             + (f"  (fault injected {args.fail_when} {args.fail_at})" if args.fail_at else "")
         )
         arn = aws.start_execution(aws.provision_arn, {"spec": spec}, f"provision-{env}")
-        follow(aws, arn, _say)
+        follow(aws.client("stepfunctions"), arn, _say)
         provision = aws.wait(arn)
         _say(f"== Provisioning {provision.status} in {provision.duration:.1f} s (simulated)")
         ok = provision.status == "SUCCEEDED"
@@ -135,7 +135,7 @@ def run(argv: list[str] | None = None) -> int:
             _say()
             _say(f"== Tearing down environment '{env}'")
             arn = aws.start_execution(aws.teardown_arn, {"name": env}, f"teardown-{env}")
-            follow(aws, arn, _say)
+            follow(aws.client("stepfunctions"), arn, _say)
             teardown = aws.wait(arn)
             _say(f"== Teardown {teardown.status} in {teardown.duration:.1f} s (simulated)")
             if teardown.status == "SUCCEEDED":

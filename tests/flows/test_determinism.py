@@ -9,6 +9,7 @@ from tests.flows.conftest import REAL
 
 def run_once(embedded: EmbeddedAWS, env: str) -> tuple[float, float, int]:
     embedded.reconfigure(model=REAL, faults=Faults(seed=3))
+    embedded.runner.invocations.clear()  # every function cold again, as in a fresh deployment
     before = embedded.counters.transitions
     provision = embedded.provision({"name": env})
     teardown = embedded.teardown(env)

@@ -42,9 +42,8 @@ def test_branches_overlap_and_the_service_is_created_before_the_load_balancer_is
     assert overlap(security_groups, cluster)
     assert overlap(log_group, cluster)
     # ... and the task definition is registered while the load balancer branch is still busy
-    assert overlap(
-        intervals["Register the task definition"][0], intervals["Create each load balancer"][0]
-    )
+    load_balancer_branch = (security_groups[0], intervals["Create each load balancer"][0][1])
+    assert overlap(intervals["Register the task definition"][0], load_balancer_branch)
 
     # The service exists before the load balancer is active: AWS's time to active is the floor
     lb = next(

@@ -1,6 +1,5 @@
-"""Following an execution as it runs: one line per state, as the console's graph would show it
-(state, outcome, duration in simulated seconds). A polling loop's repeated states are folded
-into one line saying how many more times they ran."""
+"""Following an execution as it runs: one line per state, as the console's graph shows it
+(state, outcome, duration). A polling loop's repeated states fold into one line."""
 
 from __future__ import annotations
 
@@ -9,8 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from embedded_aws.emulator import TERMINAL, EmbeddedAWS
-
+TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 _REPEATABLE = ("Task", "Wait", "Choice")
 
 
@@ -68,19 +66,28 @@ class Progress:
         self._flush_repeats()
 
 
-def follow(aws: EmbeddedAWS, execution_arn: str, write: Callable[[str], None]) -> None:
-    """Print progress until the execution ends."""
-    sfn = aws.client("stepfunctions")
+def history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
+        events.extend(page["events"])
+    return events
+
+
+def follow(
+    sfn: Any, execution_arn: str, write: Callable[[str], None], poll_seconds: float = 0.05
+) -> dict[str, Any]:
+    """Print progress until the execution ends; returns its final description."""
     described = sfn.describe_execution(executionArn=execution_arn)
     progress = Progress(start=described["startDate"].timestamp(), write=write)
     done = 0
     while True:
-        status = sfn.describe_execution(executionArn=execution_arn)["status"]
-        events = aws.history(execution_arn)
+        described = sfn.describe_execution(executionArn=execution_arn)
+        events = history(sfn, execution_arn)
         for event in events[done:]:
             progress.feed(event)
         done = len(events)
-        if status in TERMINAL:
+        if described["status"] in TERMINAL:
             break
-        time.sleep(0.05)
+        time.sleep(poll_seconds)
     progress.finish()
+    return dict(described)
