@@ -143,7 +143,8 @@ def run(argv: list[str] | None = None) -> int:
                 _say(f"Deleted {teardown.output['deleted_count']} resources:")
                 for kind, items in deleted.items():
                     for item in items:
-                        _say(f"  {kind:<16} {item.split(':')[-1] if kind != 'log_group' else item}")
+                        # ARNs shown from their resource part: service/fenv-demo/fenv-demo
+                        _say(f"  {kind:<16} {item.split(':', 5)[-1]}")
             ok = teardown.status == "SUCCEEDED"
         _say()
         left = aws.remaining(env)

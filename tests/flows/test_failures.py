@@ -22,6 +22,7 @@ def test_every_lambda_task_state_is_covered():
         name for name, state in walk_states(definition("provision")) if state["Type"] == "Task"
     ]
     lambda_states = [name for name, _ in PROVISION_TASKS]
+    # The one other Task, the nested rollback, is failed in the last test of this module.
     assert set(task_states) - set(lambda_states) == {"Roll back what this execution created"}
     assert len(lambda_states) == len(set(lambda_states)) >= 16
 
@@ -53,3 +54,31 @@ def test_a_failing_step_is_named_and_rolled_back(
     else:
         assert cause["resources"] == "rolled back"
         assert cause["rollback"]["status"] == "SUCCEEDED", cause
+
+
+def test_a_failed_rollback_is_reported_and_a_later_teardown_cleans_up(embedded, env_name):
+    # Given a provisioning that fails at the service, and a rollback (the nested teardown
+    # execution, the one Task state that is not a Lambda) that fails too
+    embedded.reconfigure(
+        faults=Faults(
+            steps=[
+                StepFault(step="create_service", when="after"),
+                StepFault(step="find_environment_resources", when="before"),
+            ]
+        )
+    )
+
+    execution = embedded.provision({"name": env_name})
+
+    # Then the execution still names the first failure, and says the rollback failed
+    assert execution.status == "FAILED"
+    cause = execution.cause_json()
+    assert cause["failed_step"] == "Create the service"
+    assert cause["rollback"]["status"] == "FAILED"
+    assert embedded.remaining(env_name)  # the rollback could not remove them
+
+    # And the teardown the failure points to removes everything once it can run
+    embedded.reconfigure(faults=Faults())
+    teardown = embedded.teardown(env_name)
+    assert teardown.status == "SUCCEEDED", teardown.cause
+    assert embedded.remaining(env_name) == []
