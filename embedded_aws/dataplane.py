@@ -23,19 +23,11 @@ from typing import Any
 from embedded_aws.clock import Clock
 from embedded_aws.faults import Faults
 from embedded_aws.latency import LatencyModel
+from embedded_aws.patches import Patches
 
-_installed: list[tuple[Any, str, Any]] = []
-
-
-def _patch(owner: Any, name: str, value: Any) -> None:
-    _installed.append((owner, name, getattr(owner, name)))
-    setattr(owner, name, value)
-
-
-def uninstall() -> None:
-    while _installed:
-        owner, name, original = _installed.pop()
-        setattr(owner, name, original)
+_patches = Patches()
+_patch = _patches.set
+uninstall = _patches.undo
 
 
 def failed_task_threshold(desired: int) -> int:

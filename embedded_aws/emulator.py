@@ -23,6 +23,7 @@ from embedded_aws.dataplane import DataPlane
 from embedded_aws.faults import Faults
 from embedded_aws.lambdas import LambdaRunner
 from embedded_aws.latency import LatencyModel
+from embedded_aws.patches import Patches
 from embedded_aws.standin import StandIns
 
 ACCOUNT_ID = "123456789012"
@@ -118,7 +119,7 @@ class EmbeddedAWS:
         self.physical: dict[str, str] = {}  # logical id -> physical id
         self._mock: Any = None
         self._saved_env: dict[str, str] | None = None
-        self._patched: list[tuple[Any, str, Any]] = []
+        self._patches = Patches()
         self._clients: dict[str, Any] = {}
         self._moto_log_level = logging.NOTSET
         sam = template_module.load_sam_template(template_path)
@@ -154,10 +155,6 @@ class EmbeddedAWS:
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
 
-    def _patch(self, owner: Any, name: str, value: Any) -> None:
-        self._patched.append((owner, name, getattr(owner, name)))
-        setattr(owner, name, value)
-
     def start(self) -> None:
         from moto import mock_aws
 
@@ -181,12 +178,12 @@ class EmbeddedAWS:
 
         fargate_aws.reset_clients()
         # The library's time and the SDK's retry pauses follow the simulated clock.
-        self._patch(library_clock, "now", self.clock.wall)
-        self._patch(library_clock, "monotonic", self.clock.now)
-        self._patch(library_clock, "sleep", self.clock.sleep)
+        self._patches.set(library_clock, "now", self.clock.wall)
+        self._patches.set(library_clock, "monotonic", self.clock.now)
+        self._patches.set(library_clock, "sleep", self.clock.sleep)
         import botocore.endpoint
 
-        self._patch(botocore.endpoint, "time", plugs._sleeping_module(self.clock.sleep))
+        self._patches.set(botocore.endpoint, "time", plugs._sleeping_module(self.clock.sleep))
         plugs.install(self.clock, self.runner.invoke, self._state_entered, self.faults.seed)
         self.plane.install(self._api_call)
         self.standins.install()
@@ -196,9 +193,7 @@ class EmbeddedAWS:
         self.standins.uninstall()
         dataplane_module.uninstall()
         plugs.uninstall()
-        while self._patched:
-            owner, name, original = self._patched.pop()
-            setattr(owner, name, original)
+        self._patches.undo()
         self._clients.clear()
         if self._mock is not None:
             self._mock.stop()

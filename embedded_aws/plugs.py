@@ -25,8 +25,8 @@ from collections.abc import Callable
 from typing import Any
 
 from embedded_aws.clock import Clock
+from embedded_aws.patches import Patches
 
-_installed: list[tuple[Any, str, Any]] = []
 _jitter = random.Random(7)
 
 
@@ -35,15 +35,9 @@ def reseed(seed: int) -> None:
     _jitter.seed(seed)
 
 
-def _patch(owner: Any, name: str, value: Any) -> None:
-    _installed.append((owner, name, getattr(owner, name)))
-    setattr(owner, name, value)
-
-
-def uninstall() -> None:
-    while _installed:
-        owner, name, original = _installed.pop()
-        setattr(owner, name, original)
+_patches = Patches()
+_patch = _patches.set
+uninstall = _patches.undo
 
 
 def _jsonata_evaluator() -> Callable[[str], Any]:

@@ -18,7 +18,7 @@ import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from fargate_env import clock
+from fargate_env import clock, inventory
 from fargate_env import spec as spec_model
 from fargate_env.errors import (
     AwsRequestFailed,
@@ -684,18 +684,7 @@ DELETE_STEPS = (
     "delete_security_groups",
     "delete_expiry_schedule",
 )
-EMPTY_INVENTORY = {
-    "name": ENV,
-    "cluster": None,
-    "service": None,
-    "load_balancers": [],
-    "target_groups": [],
-    "task_definitions": [],
-    "security_groups": [],
-    "log_group": None,
-    "schedule": None,
-    "count": 0,
-}
+EMPTY_INVENTORY = inventory.empty(ENV)  # what the lookups find for an unknown name
 
 
 def _nothing_deleted(result: dict[str, Any]) -> None:

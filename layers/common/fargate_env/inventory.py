@@ -41,8 +41,7 @@ def find(env: str, resources: dict[str, Any] | None = None) -> dict[str, Any]:
     tag lookups find."""
     recorded = recorded_ids(resources)
     cluster_arn = cluster.find(env)
-    inventory: dict[str, Any] = {
-        "name": env,
+    found = empty(env) | {
         "cluster": cluster_arn,
         "service": service.find(env, cluster_arn),
         "load_balancers": _union(
@@ -59,8 +58,8 @@ def find(env: str, resources: dict[str, Any] | None = None) -> dict[str, Any]:
         "log_group": logs.find(env),
         "schedule": schedules.find(env),
     }
-    inventory["count"] = count(inventory)
-    return inventory
+    found["count"] = count(found)
+    return found
 
 
 def count(inventory: dict[str, Any]) -> int:
@@ -74,6 +73,7 @@ def count(inventory: dict[str, Any]) -> int:
 
 
 def empty(env: str) -> dict[str, Any]:
+    """The inventory of an environment that has nothing (its shape, for every delete step)."""
     return {
         "name": env,
         "cluster": None,
