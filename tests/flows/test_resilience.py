@@ -185,3 +185,19 @@ def test_a_retained_failure_resumes_by_running_the_same_input_again(embedded, en
     assert sorted(embedded.remaining(env_name)) == before  # nothing duplicated
     assert embedded.teardown(env_name).status == "SUCCEEDED"
     assert embedded.remaining(env_name) == []
+
+
+def test_the_teardown_waits_as_long_as_the_environment_drains(embedded, env_name):
+    # Given an environment whose tasks drain for 20 minutes (beyond the default 15-minute bound)
+    spec = {
+        "name": env_name,
+        "load_balancers": [{"target_group": {"deregistration_delay_seconds": 1200}}],
+    }
+    assert embedded.provision(spec).status == "SUCCEEDED"
+
+    teardown = embedded.teardown(env_name)
+
+    # Then its bound follows the recorded spec and it waits the drain out
+    assert teardown.status == "SUCCEEDED", teardown.cause
+    assert teardown.duration > 1200
+    assert embedded.remaining(env_name) == []

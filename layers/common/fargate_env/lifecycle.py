@@ -4,6 +4,7 @@ the lifecycle events, moved together at the start and end of each flow."""
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from fargate_env import lifecycle_events, registry, schedules
@@ -103,17 +104,40 @@ def failed(
     }
 
 
+TEARDOWN_POLL_SECONDS = 5
+#: Bound of the teardown's waits when the spec is unknown: 15 minutes.
+DEFAULT_TEARDOWN_POLLS = 180
+
+
+def teardown_polls(spec: dict[str, Any] | None) -> int:
+    """How many looks the teardown's waits may take: the tasks drain for the deregistration
+    delay (up to an hour) and stop within their stop timeout, plus ten minutes of margin."""
+    if not spec:
+        return DEFAULT_TEARDOWN_POLLS
+    drain = max(lb["target_group"]["deregistration_delay_seconds"] for lb in spec["load_balancers"])
+    needed = drain + spec["container"]["stop_timeout_seconds"] + 600
+    return max(DEFAULT_TEARDOWN_POLLS, math.ceil(needed / TEARDOWN_POLL_SECONDS))
+
+
 def begin_teardown(name: str, execution: str, reason: str) -> dict[str, Any]:
     """Start of a teardown. `wait` asks the state machine to come back later (the environment
-    is still being created); `resources` are the recorded ids to delete besides the lookups."""
+    is still being created); `resources` are the recorded ids to delete besides the lookups;
+    `max_polls` bounds its waits after the environment's own settings."""
     if reason == "rollback":
         # The provisioning execution that rolls back owns the registry item (CREATING).
-        return {"wait": False, "status": registry.CREATING, "resources": None}
+        current = registry.get(name) or {}
+        return {
+            "wait": False,
+            "status": registry.CREATING,
+            "resources": None,
+            "max_polls": teardown_polls(current.get("spec")),
+        }
     claimed = registry.claim_for_teardown(name, execution)
     return {
         "wait": claimed["status"] == registry.CREATING,
         "status": claimed["status"],
         "resources": claimed["resources"],
+        "max_polls": teardown_polls(claimed.get("spec")),
     }
 
 

@@ -6,7 +6,10 @@ only forward within an environment's life:
     (none | FAILED | DELETED) -> CREATING -> READY | FAILED -> DELETING -> DELETED
 
 The condition also names the execution that owns the transition, which is what makes "one
-execution per environment" hold when two starts race: exactly one claim succeeds.
+execution per environment" hold when two starts race: exactly one claim succeeds. Two moves
+back are allowed, each only to the owner: a provisioning that fails right after recording READY
+corrects its own record to FAILED, and a CREATING claim whose execution has ended (stopped, timed
+out) can be taken over instead of blocking the name forever.
 """
 
 from __future__ import annotations
@@ -183,11 +186,11 @@ def claim_for_teardown(name: str, execution: str) -> dict[str, Any]:
     over). An unknown name has no item and gets none."""
     current = get(name)
     if current is None:
-        return {"status": None, "resources": None}
+        return {"status": None, "resources": None, "spec": None}
     stale_owner = ""
     if current["status"] == CREATING:
         if execution_running(current.get("provision_execution")):
-            return {"status": CREATING, "resources": current.get("resources")}
+            return {"status": CREATING, "resources": current.get("resources"), "spec": None}
         stale_owner = str(current.get("provision_execution") or "")
     claimed = _update(
         name,
@@ -204,8 +207,8 @@ def claim_for_teardown(name: str, execution: str) -> dict[str, Any]:
         },
     )
     if not claimed:  # it became CREATING between the read and the write
-        return {"status": CREATING, "resources": current.get("resources")}
-    return {"status": DELETING, "resources": current.get("resources")}
+        return {"status": CREATING, "resources": current.get("resources"), "spec": None}
+    return {"status": DELETING, "resources": current.get("resources"), "spec": current.get("spec")}
 
 
 def mark_deleted(name: str, execution: str, summary: dict[str, Any]) -> bool:
