@@ -118,8 +118,6 @@ class DataPlane:
         self.load_balancers: dict[str, SimLoadBalancer] = {}
         self.request_times: dict[str, float] = {}
         self._pending_deployment_configuration: dict[int, dict[str, Any]] = {}
-        #: Simulated moments worth reporting (bench): name -> time.
-        self.milestones: dict[str, float] = {}
 
     # ------------------------------------------------------------------ backends
     def _ecs(self) -> Any:
@@ -447,7 +445,6 @@ class DataPlane:
                 )
             elif running == desired and healthy:
                 rollout, reason = "COMPLETED", f"ECS deployment {sim.deployment_id} completed."
-                self.milestones.setdefault(f"service-stable:{sim.name}", now)
             else:
                 rollout, reason = "IN_PROGRESS", f"ECS deployment {sim.deployment_id} in progress."
             service.desired_count = desired
@@ -495,19 +492,6 @@ class DataPlane:
         return None
 
     # ------------------------------------------------------------------ what is left
-    def billing_stopped(self, now: float) -> bool:
-        """No task and no load balancer exists any more at `now`."""
-        with self.lock:
-            for lb in self.load_balancers.values():
-                if lb.deleted_at is None or lb.deleted_at > now:
-                    return False
-            for sim in self.services.values():
-                for task in sim.tasks:
-                    stopped = self.stopped_at(sim, task)
-                    if task.created_at <= now and (stopped is None or stopped > now):
-                        return False
-        return True
-
     def last_billing_moment(self) -> float:
         """When the last task stopped or the last load balancer went (bench)."""
         moments = [0.0]

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from fargate_env import errors
 from tests.flows.asl import TEMPLATE, definition, step_of, walk_states
 from tests.support import FUNCTIONS
 
@@ -19,7 +20,7 @@ LAMBDA_TRANSIENT = {
     "Lambda.ClientExecutionTimeoutException",
     "Lambda.TooManyRequestsException",
 }
-OUR_RETRYABLE = {"TransientAwsError"}
+OUR_RETRYABLE = set(errors.RETRYABLE_ERROR_NAMES)
 SUBSTITUTION = re.compile(r"\$\{([A-Za-z0-9]+)\}")
 #: A bounded loop leaves through a Choice rule comparing a poll counter with a limit.
 LOOP_BOUND = re.compile(r"\$(?:states\.input\.)?[A-Za-z]*[pP]olls\s*>=\s*(?:\$[A-Za-z]+|\d+)")
@@ -207,3 +208,26 @@ def test_compensation_reuses_the_teardown_machine():
     assert provision["Properties"]["DefinitionSubstitutions"]["TeardownStateMachineArn"] == {
         "Ref": "TeardownStateMachine"
     }
+
+
+def _matched_error_names(machine: str) -> set[str]:
+    names: set[str] = set()
+    for _, state in walk_states(definition(machine)):
+        for handler in [*state.get("Retry", []), *state.get("Catch", [])]:
+            names.update(handler["ErrorEquals"])
+    return names
+
+
+@pytest.mark.parametrize("machine", MACHINES)
+def test_every_error_name_the_asl_matches_is_one_the_library_raises(machine):
+    ours = {
+        name
+        for name in _matched_error_names(machine)
+        if not name.startswith(("States.", "Lambda.", "StepFunctions."))
+    }
+    raised = {cls.__name__ for cls in errors.FargateEnvError.__subclasses__()}
+    assert ours <= raised, ours - raised
+    assert errors.NOT_READY_ERROR_NAME in ours
+    # The retryable ones are exactly the classes marked retryable
+    retryable = {cls.__name__ for cls in errors.FargateEnvError.__subclasses__() if cls.retryable}
+    assert set(errors.RETRYABLE_ERROR_NAMES) | {errors.NOT_READY_ERROR_NAME} == retryable

@@ -51,7 +51,3 @@ def reset_clients() -> None:
     """Forget cached clients (used when the endpoint or credentials change, e.g. between tests)."""
     with _lock:
         _clients.clear()
-
-
-def account_id_from_arn(arn: str) -> str:
-    return arn.split(":")[4]

@@ -29,7 +29,6 @@ MAX_USER_TAGS: Final = MAX_TAGS_PER_RESOURCE - SYSTEM_TAG_COUNT
 
 # \Z, not $: a trailing newline must not pass.
 ENVIRONMENT_NAME_PATTERN: Final = re.compile(r"^[a-z](?:-?[a-z0-9])+\Z")
-LOAD_BALANCER_ID_PATTERN: Final = re.compile(r"^[a-z][a-z0-9]*\Z")
 
 
 def cluster_name(env: str) -> str:
