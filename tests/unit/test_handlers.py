@@ -389,7 +389,12 @@ def _(result, world):
 
 @then("begin_teardown")
 def _(result, world):
-    assert result == {"wait": False, "status": "DELETING", "resources": SAMPLE_RESOURCES}
+    assert result == {
+        "wait": False,
+        "status": "DELETING",
+        "resources": SAMPLE_RESOURCES,
+        "max_polls": 180,  # the recorded spec drains in seconds: the default 15-minute bound
+    }
     item = registry_item()
     assert item["status"] == "DELETING"
     assert item["teardown_execution"] == sample("begin_teardown")["execution_id"]
