@@ -6,10 +6,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 import warnings
+from pathlib import Path
 from typing import Any
 
+from embedded_aws import prerequisites
 from embedded_aws.emulator import EmbeddedAWS
 from embedded_aws.faults import Faults, StepFault
 from embedded_aws.template import REPO_ROOT
@@ -85,13 +88,15 @@ def run(argv: list[str] | None = None) -> int:
     wall = time.monotonic()
     sample_path = INPUTS.relative_to(REPO_ROOT) / SAMPLES[args.sample]
     _say(f"fargate-env demo: sample '{args.sample}' ({sample_path})")
-    with EmbeddedAWS(faults=faults) as aws:
+    with EmbeddedAWS(faults=faults) as aws, tempfile.TemporaryDirectory() as workdir:
         functions = len(aws.catalog)
         _say(
             f"embedded AWS up: template.yaml deployed ({functions} functions, 2 state machines), "
             f"{time.monotonic() - wall:.1f} s; times below are simulated AWS seconds"
         )
         _say()
+        # What the sample refers to (certificate, secrets, file system) a real account has.
+        spec = prerequisites.provide(aws, spec, Path(workdir))
         _say(
             f"== Provisioning environment '{env}'"
             + (f"  (fault injected {args.fail_when} {args.fail_at})" if args.fail_at else "")
