@@ -4,6 +4,7 @@ is an InvalidSpec naming the field, not a half-built environment rolled back lat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fargate_env import network
@@ -19,26 +20,27 @@ _NOT_FOUND = (
 )
 
 
+def _answer(call: Callable[..., Any], **request: Any) -> Any | None:
+    """The call's answer, or None when AWS says the thing does not exist."""
+    try:
+        return call(**request)
+    except Exception as exc:
+        if error_code(exc) in _NOT_FOUND:
+            return None
+        raise
+
+
 def _certificate_problem(arn: str) -> str | None:
     parts = arn.split(":")
     if parts[2] == "iam":
-        name = arn.split("/")[-1]
-        try:
-            client("iam").get_server_certificate(ServerCertificateName=name)
-        except Exception as exc:
-            if error_code(exc) in _NOT_FOUND:
-                return "no such IAM server certificate"
-            raise
-        return None
+        found = _answer(client("iam").get_server_certificate, ServerCertificateName=parts[-1])
+        return None if found else "no such IAM server certificate"
     if parts[3] != region():
         return f"the certificate is in {parts[3]}; the load balancer is in {region()}"
-    try:
-        described = client("acm").describe_certificate(CertificateArn=arn)["Certificate"]
-    except Exception as exc:
-        if error_code(exc) in _NOT_FOUND:
-            return "no such ACM certificate"
-        raise
-    status = described.get("Status", "ISSUED")
+    described = _answer(client("acm").describe_certificate, CertificateArn=arn)
+    if described is None:
+        return "no such ACM certificate"
+    status = described["Certificate"].get("Status", "ISSUED")
     return None if status == "ISSUED" else f"the certificate is {status}, not ISSUED"
 
 
@@ -47,12 +49,9 @@ def _certificates(spec: dict[str, Any]) -> list[str]:
     for i, lb in enumerate(spec["load_balancers"]):
         for j, listener in enumerate(lb["listeners"]):
             arn = listener.get("certificate_arn")
-            if arn:
-                problem = _certificate_problem(arn)
-                if problem:
-                    problems.append(
-                        f"load_balancers[{i}].listeners[{j}].certificate_arn: {problem}"
-                    )
+            problem = _certificate_problem(arn) if arn else None
+            if problem:
+                problems.append(f"load_balancers[{i}].listeners[{j}].certificate_arn: {problem}")
     return problems
 
 
@@ -65,13 +64,8 @@ def _secret_problem(reference: str) -> str | None:
         return None if found else f"no SSM parameter {name}"
     # A Secrets Manager reference may end with ECS's json-key:version-stage:version-id selector.
     secret_arn = ":".join(reference.split(":")[:7])
-    try:
-        client("secretsmanager").describe_secret(SecretId=secret_arn)
-    except Exception as exc:
-        if error_code(exc) in _NOT_FOUND:
-            return f"no Secrets Manager secret {secret_arn}"
-        raise
-    return None
+    found = _answer(client("secretsmanager").describe_secret, SecretId=secret_arn)
+    return None if found else f"no Secrets Manager secret {secret_arn}"
 
 
 def _secrets(spec: dict[str, Any]) -> list[str]:
@@ -85,31 +79,17 @@ def _secrets(spec: dict[str, Any]) -> list[str]:
 
 def _file_systems(spec: dict[str, Any]) -> list[str]:
     problems = []
-    efs = None
     for i, volume in enumerate(spec["container"]["volumes"]):
         config = volume.get("efs")
         if not config:
             continue
-        efs = efs or client("efs")
         field = f"container.volumes[{i}].efs"
-        try:
-            efs.describe_file_systems(FileSystemId=config["file_system_id"])
-        except Exception as exc:
-            if error_code(exc) not in _NOT_FOUND:
-                raise
-            problems.append(
-                f"{field}.file_system_id: no EFS file system {config['file_system_id']}"
-            )
-            continue
-        if config.get("access_point_id"):
-            try:
-                efs.describe_access_points(AccessPointId=config["access_point_id"])
-            except Exception as exc:
-                if error_code(exc) not in _NOT_FOUND:
-                    raise
-                problems.append(
-                    f"{field}.access_point_id: no access point {config['access_point_id']}"
-                )
+        efs = client("efs")
+        system, access_point = config["file_system_id"], config.get("access_point_id")
+        if not _answer(efs.describe_file_systems, FileSystemId=system):
+            problems.append(f"{field}.file_system_id: no EFS file system {system}")
+        elif access_point and not _answer(efs.describe_access_points, AccessPointId=access_point):
+            problems.append(f"{field}.access_point_id: no access point {access_point}")
     return problems
 
 

@@ -1,0 +1,106 @@
+"""What the spec refers to must exist before anything is created: each missing reference is an
+InvalidSpec naming its field."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from fargate_env import preflight
+from fargate_env import spec as spec_model
+from fargate_env.errors import InvalidSpec
+
+ACM = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000001"
+SSM = "arn:aws:ssm:us-east-1:123456789012:parameter/fargate-env/app/db"
+SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:fargate-env/app/token-AbCdEf"
+
+
+def referring_spec(file_system_id: str = "fs-0123456789abcdef0") -> dict:
+    return spec_model.normalise(
+        spec_model.parse(
+            {
+                "name": "refs",
+                "container": {
+                    "secrets": {"DB": SSM, "TOKEN": SECRET},
+                    "volumes": [
+                        {
+                            "name": "shared",
+                            "container_path": "/mnt",
+                            "efs": {"file_system_id": file_system_id},
+                        }
+                    ],
+                },
+                "load_balancers": [
+                    {
+                        "listeners": [
+                            {"port": 443, "protocol": "HTTPS", "certificate_arn": ACM},
+                            {"port": 80, "protocol": "HTTP", "redirect_to_https": True},
+                        ]
+                    }
+                ],
+            }
+        )
+    )
+
+
+def test_every_missing_reference_is_named(aws):
+    with pytest.raises(InvalidSpec) as raised:
+        preflight.check(referring_spec())
+
+    message = str(raised.value)
+    assert "(4 problems)" in message
+    for field in (
+        "load_balancers[0].listeners[0].certificate_arn: no such ACM certificate",
+        "container.secrets.DB: no SSM parameter /fargate-env/app/db",
+        "container.secrets.TOKEN: no Secrets Manager secret",
+        "container.volumes[0].efs.file_system_id: no EFS file system",
+    ):
+        assert field in message
+
+
+def test_existing_references_pass_and_the_network_is_resolved(aws, tmp_path):
+    from embedded_aws.standin import _self_signed_certificate
+
+    cert, key = _self_signed_certificate(tmp_path)
+    certificate = boto3.client("acm", region_name="us-east-1").import_certificate(
+        Certificate=cert.read_bytes(), PrivateKey=key.read_bytes()
+    )["CertificateArn"]
+    boto3.client("ssm", region_name="us-east-1").put_parameter(
+        Name="/fargate-env/app/db", Value="x", Type="SecureString"
+    )
+    secret = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+        Name="fargate-env/app/token", SecretString="x"
+    )["ARN"]
+    system = boto3.client("efs", region_name="us-east-1").create_file_system(CreationToken="t")
+    spec = referring_spec(system["FileSystemId"])
+    spec["load_balancers"][0]["listeners"][0]["certificate_arn"] = certificate
+    spec["container"]["secrets"]["TOKEN"] = secret
+
+    network = preflight.check(spec)
+
+    assert network["vpc_id"].startswith("vpc-")
+    assert len(network["subnet_ids"]) >= 2
+
+
+def test_a_certificate_in_another_region_is_refused(aws):
+    spec = spec_model.normalise(
+        spec_model.parse(
+            {
+                "name": "refs",
+                "load_balancers": [
+                    {
+                        "listeners": [
+                            {
+                                "port": 443,
+                                "protocol": "HTTPS",
+                                "certificate_arn": ACM.replace("us-east-1", "eu-west-1"),
+                            }
+                        ]
+                    }
+                ],
+            }
+        )
+    )
+
+    with pytest.raises(InvalidSpec, match="the certificate is in eu-west-1"):
+        preflight.check(spec)
