@@ -257,11 +257,9 @@ def run(argv: list[str] | None = None) -> int:
     print()
     nginx = runs["nginx"][0]
     for sample, measured in runs.items():
-        values = [run.to_succeeded for run in measured] + [run.teardown for run in measured]
-        spread = max(
-            (max(v) - min(v)) / statistics.mean(v)
-            for v in ([r.to_succeeded for r in measured], [r.teardown for r in measured])
-        )
+        series = ([r.to_succeeded for r in measured], [r.teardown for r in measured])
+        spread = max((max(v) - min(v)) / statistics.mean(v) for v in series)
+        values = [value for values_of in series for value in values_of]
         print(
             f"{sample}: {len(measured)} runs, largest spread {spread * 100:.2f}% "
             f"({', '.join(f'{v:.1f}' for v in values)})"

@@ -35,6 +35,14 @@ def failed_task_threshold(desired: int) -> int:
     return min(max(math.ceil(desired / 2), 3), 200)
 
 
+def forwarded_target_group(action: dict[str, Any]) -> str | None:
+    """The target group a listener action forwards to (plain or ForwardConfig form)."""
+    if action.get("TargetGroupArn"):
+        return str(action["TargetGroupArn"])
+    groups = (action.get("ForwardConfig") or {}).get("TargetGroups") or []
+    return str(groups[0]["TargetGroupArn"]) if groups else None
+
+
 @dataclass
 class SimLoadBalancer:
     arn: str
@@ -164,8 +172,7 @@ class DataPlane:
         for lb in self._elbv2().load_balancers.values():
             for listener in lb.listeners.values():
                 for action in listener.default_actions:
-                    data = getattr(action, "data", {}) or {}
-                    if data.get("TargetGroupArn") == tg_arn or tg_arn in str(data):
+                    if forwarded_target_group(getattr(action, "data", None) or {}) == tg_arn:
                         return self.load_balancers.get(lb.arn)
         return None
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from embedded_aws.clock import UNTIMED_PREFIX
+from embedded_aws.dataplane import forwarded_target_group
 
 if TYPE_CHECKING:
     from embedded_aws.dataplane import DataPlane
@@ -178,9 +179,7 @@ class StandIns:
             redirect = action.get("RedirectConfig", {})
             location = f"https://{lb.dns_name}:{redirect.get('Port', '443')}/"
             return 301, {"Location": location}, ""
-        target_group = action.get("TargetGroupArn")
-        if not target_group and action.get("ForwardConfig"):
-            target_group = action["ForwardConfig"]["TargetGroups"][0]["TargetGroupArn"]
+        target_group = forwarded_target_group(action)
         if not target_group or self.plane.healthy_targets(target_group, now) == 0:
             body = "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>\n"
             return 503, {}, body
