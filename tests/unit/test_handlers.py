@@ -393,7 +393,9 @@ def _(result, world):
         "wait": False,
         "status": "DELETING",
         "resources": SAMPLE_RESOURCES,
-        "max_polls": 180,  # the recorded spec drains in seconds: the default 15-minute bound
+        # the recorded spec drains in seconds: the default bound, 15 minutes of 5 s looks
+        "interval_seconds": 5,
+        "max_polls": 180,
     }
     item = registry_item()
     assert item["status"] == "DELETING"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fargate_env import lifecycle
+from fargate_env import bounds, lifecycle
 from fargate_env import spec as spec_model
 
 
@@ -21,7 +21,11 @@ def test_teardown_waits_are_bounded_after_the_environment_drain_time():
         )
     )
 
-    assert lifecycle.teardown_polls(None) == lifecycle.DEFAULT_TEARDOWN_POLLS
-    assert lifecycle.teardown_polls(quick) == lifecycle.DEFAULT_TEARDOWN_POLLS
-    # the slowest load balancer's drain + the stop timeout + 10 minutes, in 5 s looks
-    assert lifecycle.teardown_polls(slow) == (3600 + 120 + 600) // 5
+    assert lifecycle.teardown_polling(None) == (bounds.TEARDOWN_POLL_SECONDS, 180)
+    assert lifecycle.teardown_polling(quick) == (bounds.TEARDOWN_POLL_SECONDS, 180)
+    # the slowest load balancer's drain + the stop timeout + 10 minutes: 4,320 s, which 5 s
+    # looks would take 864 times per wait; within the history budget it is 393 looks 11 s apart
+    slow_polling = lifecycle.teardown_polling(slow)
+    assert slow_polling == (11, 393)
+    assert slow_polling.interval_seconds * slow_polling.max_polls >= 3600 + 120 + 600
+    assert slow_polling.max_polls <= bounds.TEARDOWN_MAX_POLLS

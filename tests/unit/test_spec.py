@@ -384,6 +384,11 @@ INVALID_SPECS = [
         id="polling-deadline-30s",
     ),
     pytest.param(
+        make_spec(polling={"interval_seconds": 1, "deadline_seconds": 7200}),
+        ["polling.interval_seconds"],
+        id="polling-more-looks-than-the-execution-history-holds",
+    ),
+    pytest.param(
         make_spec(time_to_live_minutes=5), ["time_to_live_minutes"], id="time-to-live-5-minutes"
     ),
     pytest.param(make_spec(on_failure="delete"), ["on_failure"], id="on-failure-delete"),

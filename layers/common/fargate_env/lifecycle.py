@@ -4,10 +4,9 @@ the lifecycle events, moved together at the start and end of each flow."""
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
-from fargate_env import lifecycle_events, registry, schedules
+from fargate_env import bounds, lifecycle_events, registry, schedules
 
 
 def claim(spec: dict[str, Any], execution: str) -> dict[str, Any]:
@@ -104,25 +103,19 @@ def failed(
     }
 
 
-TEARDOWN_POLL_SECONDS = 5
-#: Bound of the teardown's waits when the spec is unknown: 15 minutes.
-DEFAULT_TEARDOWN_POLLS = 180
-
-
-def teardown_polls(spec: dict[str, Any] | None) -> int:
-    """How many looks the teardown's waits may take: the tasks drain for the deregistration
-    delay (up to an hour) and stop within their stop timeout, plus ten minutes of margin."""
+def teardown_polling(spec: dict[str, Any] | None) -> bounds.TeardownPolling:
+    """How often and how many times the teardown's waits may look: the tasks drain for the
+    slowest load balancer's deregistration delay and stop within their stop timeout."""
     if not spec:
-        return DEFAULT_TEARDOWN_POLLS
+        return bounds.DEFAULT_TEARDOWN_POLLING
     drain = max(lb["target_group"]["deregistration_delay_seconds"] for lb in spec["load_balancers"])
-    needed = drain + spec["container"]["stop_timeout_seconds"] + 600
-    return max(DEFAULT_TEARDOWN_POLLS, math.ceil(needed / TEARDOWN_POLL_SECONDS))
+    return bounds.teardown_polling(drain, spec["container"]["stop_timeout_seconds"])
 
 
 def begin_teardown(name: str, execution: str, reason: str) -> dict[str, Any]:
     """Start of a teardown. `wait` asks the state machine to come back later (the environment
     is still being created); `resources` are the recorded ids to delete besides the lookups;
-    `max_polls` bounds its waits after the environment's own settings."""
+    `interval_seconds` and `max_polls` bound its waits after the environment's own settings."""
     if reason == "rollback":
         # The provisioning execution that rolls back owns the registry item (CREATING).
         current = registry.get(name) or {}
@@ -130,14 +123,14 @@ def begin_teardown(name: str, execution: str, reason: str) -> dict[str, Any]:
             "wait": False,
             "status": registry.CREATING,
             "resources": None,
-            "max_polls": teardown_polls(current.get("spec")),
+            **teardown_polling(current.get("spec"))._asdict(),
         }
     claimed = registry.claim_for_teardown(name, execution)
     return {
         "wait": claimed["status"] == registry.CREATING,
         "status": claimed["status"],
         "resources": claimed["resources"],
-        "max_polls": teardown_polls(claimed.get("spec")),
+        **teardown_polling(claimed.get("spec"))._asdict(),
     }
 
 

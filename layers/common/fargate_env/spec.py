@@ -12,6 +12,7 @@ one task behind an internet-facing ALB on HTTP 80, in the default VPC and its de
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from typing import Annotated, Any, Final, Literal
 
@@ -26,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from fargate_env import naming
+from fargate_env import bounds, naming
 from fargate_env.errors import InvalidSpec, invalid_spec
 
 SCHEMA_ID: Final = "https://github.com/fargate-env/fargate-env/schema/environment-spec.schema.json"
@@ -501,11 +502,16 @@ class Network(Model):
 
 
 class Polling(Model):
-    interval_seconds: int = Field(10, ge=1, le=300, description="Seconds between status checks.")
+    interval_seconds: int = Field(
+        bounds.POLL_INTERVAL_SECONDS,
+        ge=bounds.POLL_INTERVAL_RANGE[0],
+        le=bounds.POLL_INTERVAL_RANGE[1],
+        description="Seconds between status checks.",
+    )
     deadline_seconds: int = Field(
-        1200,
-        ge=60,
-        le=7200,
+        bounds.POLL_DEADLINE_SECONDS,
+        ge=bounds.POLL_DEADLINE_RANGE[0],
+        le=bounds.POLL_DEADLINE_RANGE[1],
         description="How long the load balancers and the service may take to become ready.",
     )
 
@@ -513,6 +519,16 @@ class Polling(Model):
     def _deadline_after_interval(self) -> Polling:
         if self.deadline_seconds < self.interval_seconds:
             raise ValueError("deadline_seconds must be at least interval_seconds")
+        polls = bounds.provision_polls(self.interval_seconds, self.deadline_seconds)
+        if polls > bounds.MAX_PROVISION_POLLS:
+            # Each look adds ~21 events to the execution's history, which Step Functions ends
+            # at 25,000 events, killing the execution without its rollback.
+            shortest = math.ceil(self.deadline_seconds / bounds.MAX_PROVISION_POLLS)
+            raise ValueError(
+                f"interval_seconds: must be at least {shortest} for a deadline of "
+                f"{self.deadline_seconds} seconds ({polls} looks; at most "
+                f"{bounds.MAX_PROVISION_POLLS} fit in an execution's history)"
+            )
         return self
 
 

@@ -1,0 +1,126 @@
+"""Every time bound of the two state machines, in one place.
+
+The state machine builder (tools/statemachines) writes these into the ASL and refuses to write
+a machine whose bounds do not nest: each Task's TimeoutSeconds covers its function's Timeout,
+the rollback Task's timeout covers the teardown's worst case, each machine's TimeoutSeconds
+exceeds its worst case, and each machine's worst-case history stays under Step Functions'
+limit. The spec model (the polling rule) and lifecycle.py (the teardown's waits) read them too.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final, NamedTuple
+
+#: A Standard execution fails when its history reaches 25,000 events ("Maximum execution
+#: history size", Step Functions service quotas): no Catch, no rollback, orphans.
+HISTORY_EVENT_LIMIT: Final = 25_000
+
+
+class Backoff(NamedTuple):
+    """A Retry rule's numbers (the ASL's field of the same name in parentheses)."""
+
+    interval_seconds: int  # IntervalSeconds
+    max_attempts: int  # MaxAttempts
+    rate: float  # BackoffRate
+    max_delay_seconds: int  # MaxDelaySeconds
+
+
+# --- Provisioning: the spec's `polling` ------------------------------------------------------
+POLL_INTERVAL_SECONDS: Final = 10
+POLL_INTERVAL_RANGE: Final = (1, 300)
+POLL_DEADLINE_SECONDS: Final = 1200
+POLL_DEADLINE_RANGE: Final = (60, 7200)
+#: Looks the provisioning's two waits may take in all (they share one counter): about 21
+#: history events each at worst, so 720 leave room under the limit (the builder checks it).
+MAX_PROVISION_POLLS: Final = 720
+
+
+def provision_polls(interval_seconds: int, deadline_seconds: int) -> int:
+    """The looks a spec's polling allows (the ASL's maxPolls computes the same)."""
+    return math.ceil(deadline_seconds / interval_seconds)
+
+
+# --- Teardown: waiting for the tasks to stop and the load balancers to go --------------------
+TEARDOWN_POLL_SECONDS: Final = 5
+#: The bound when nothing asks for more: 15 minutes of 5-second looks.
+TEARDOWN_DEFAULT_POLLS: Final = 180
+TEARDOWN_MARGIN_SECONDS: Final = 600
+#: Looks per wait; both waits run at once, so a longer drain is watched less often instead.
+TEARDOWN_MAX_POLLS: Final = 400
+
+
+class TeardownPolling(NamedTuple):
+    interval_seconds: int
+    max_polls: int
+
+
+def teardown_polling(drain_seconds: int, stop_seconds: int) -> TeardownPolling:
+    """Tasks drain for the deregistration delay and stop within their stop timeout; the waits
+    cover both plus a margin, in at most TEARDOWN_MAX_POLLS looks."""
+    needed = drain_seconds + stop_seconds + TEARDOWN_MARGIN_SECONDS
+    interval = max(TEARDOWN_POLL_SECONDS, math.ceil(needed / TEARDOWN_MAX_POLLS))
+    return TeardownPolling(interval, max(TEARDOWN_DEFAULT_POLLS, math.ceil(needed / interval)))
+
+
+DEFAULT_TEARDOWN_POLLING: Final = TeardownPolling(TEARDOWN_POLL_SECONDS, TEARDOWN_DEFAULT_POLLS)
+
+#: A teardown of an environment still being created waits for that provisioning to end:
+#: 240 looks 30 s apart (2 hours), then gives up touching nothing.
+CREATION_POLL_SECONDS: Final = 30
+CREATION_MAX_POLLS: Final = 240
+
+# --- Retries -------------------------------------------------------------------------------
+#: Lambda service errors and AWS throttling that outlived boto3's own retries (every Task).
+TRANSIENT_RETRY: Final = Backoff(1, 4, 2.0, 20)
+#: Step Functions refusing to start the rollback's nested execution.
+ROLLBACK_START_RETRY: Final = Backoff(2, 4, 2.0, 20)
+#: Steps that raise ResourceNotReady while AWS catches up, and how long they wait for it.
+NOT_READY_RETRY: Final[dict[str, Backoff]] = {
+    "create_service": Backoff(10, 30, 1.0, 10),  # a same-name service still draining
+    "delete_target_groups": Backoff(2, 10, 1.5, 10),  # a listener still using one
+    "delete_cluster": Backoff(2, 10, 1.5, 10),  # tasks still being stopped
+    "delete_security_groups": Backoff(5, 100, 1.5, 15),  # network interfaces released late
+}
+
+# --- Timeouts ------------------------------------------------------------------------------
+#: Each Lambda Task's TimeoutSeconds, by step (functions/<step>): at least the function's own
+#: Timeout in template.yaml, so Lambda's error, not Step Functions' timeout, ends a slow call.
+TASK_TIMEOUT_SECONDS: Final[dict[str, int]] = {
+    "validate_spec": 30,
+    "claim_environment": 30,
+    "resolve_network": 30,
+    "create_security_groups": 60,
+    "create_target_group": 60,
+    "create_load_balancer": 60,
+    "create_listeners": 60,
+    "create_log_group": 60,
+    "register_task_definition": 60,
+    "create_cluster": 60,
+    "create_service": 60,
+    "wait_load_balancers_active": 30,
+    "wait_service_stable": 30,
+    "verify_endpoint": 120,
+    "record_environment_ready": 30,
+    "record_provisioning_failure": 30,
+    "begin_teardown": 30,
+    "find_environment_resources": 60,
+    "delete_service": 60,
+    "wait_service_deleted": 30,
+    "delete_load_balancers": 60,
+    "wait_load_balancers_deleted": 30,
+    "delete_target_groups": 60,
+    "delete_task_definitions": 60,
+    "delete_cluster": 60,
+    "delete_log_group": 60,
+    "delete_expiry_schedule": 60,
+    "delete_security_groups": 60,
+    "record_environment_deleted": 30,
+}
+#: The rollback runs the teardown machine as a nested execution: at least the teardown's worst
+#: case (it never waits for a creation), or the rollback is cut off and leaves resources.
+ROLLBACK_TIMEOUT_SECONDS: Final = 86_400
+#: Each machine's TimeoutSeconds: beyond its worst case, so an inner bound always ends a
+#: stuck wait first, with its own message (the builder prints the worst cases).
+PROVISION_TIMEOUT_SECONDS: Final = 259_200
+TEARDOWN_TIMEOUT_SECONDS: Final = 172_800
