@@ -24,7 +24,7 @@ ASL_FILES := $(wildcard statemachine/*.asl.json)
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup demo test check lint format schema emulator bench clean lock \
+.PHONY: help setup demo test check lint format schema asl emulator bench clean lock \
 	check-sam check-build check-translated check-cfn-lint check-asl check-checkov
 
 help:
@@ -34,6 +34,7 @@ help:
 	@echo "make emulator  a local AWS endpoint with the application deployed (Ctrl-C to stop)"
 	@echo "make bench     simulated create/teardown times against AWS's floor, and the suite's wall time"
 	@echo "make format    ruff format + fixes;  make schema  regenerate schema/environment-spec.schema.json"
+	@echo "make asl       write statemachine/*.asl.json from tools/statemachines (checks their bounds)"
 
 $(STAMPS)/venv: pyproject.toml requirements/dev.txt requirements/constraints.txt
 	@mkdir -p $(STAMPS)
@@ -76,6 +77,10 @@ format: setup
 schema: setup
 	$(PY) -m embedded_aws schema > schema/environment-spec.schema.json
 
+# The state machines are written by tools/statemachines (it refuses bounds that do not nest).
+asl: setup
+	$(PY) -m tools.statemachines
+
 test: setup check
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -101,7 +106,8 @@ check-translated: setup
 check-cfn-lint: check-translated
 	$(VENV)/bin/cfn-lint --format parseable $(TRANSLATED)
 
-check-asl: $(STAMPS)/node
+check-asl: setup $(STAMPS)/node
+	$(PY) -m tools.statemachines --check
 	node_modules/.bin/asl-validator $(foreach f,$(ASL_FILES),--json-path $(f))
 
 # Zero failed checks on the raw and the translated template; every skip is written in

@@ -1,16 +1,25 @@
-"""Static checks of both ASL files against the rules the flows depend on, and of the wiring
-between the ASL files, template.yaml and functions/."""
+"""Static checks of both ASL files against the rules the flows depend on, of the wiring
+between the ASL files, template.yaml and functions/, and of the builder that writes them
+(tools/statemachines): same files, every JSONata expression compiles, bounds that nest."""
 
 from __future__ import annotations
 
+import copy
+import json
 import re
 from typing import Any
 
+import jsonata
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from fargate_env import errors
-from tests.flows.asl import TEMPLATE, definition, step_of, walk_states
+from embedded_aws import asl_validation
+from fargate_env import bounds, errors
+from tests.flows.asl import TEMPLATE, definition, lambda_tasks, step_of, walk_states
 from tests.support import FUNCTIONS
+from tools.statemachines import asl, build, provision, teardown
+from tools.statemachines.bounds_check import Analysis
 
 MACHINES = ["provision", "teardown"]
 LAMBDA_TRANSIENT = {
@@ -231,3 +240,203 @@ def test_every_error_name_the_asl_matches_is_one_the_library_raises(machine):
     # The retryable ones are exactly the classes marked retryable
     retryable = {cls.__name__ for cls in errors.FargateEnvError.__subclasses__() if cls.retryable}
     assert set(errors.RETRYABLE_ERROR_NAMES) | {errors.NOT_READY_ERROR_NAME} == retryable
+
+
+# --- the builder -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("machine", MACHINES)
+def test_the_committed_files_are_what_the_builder_writes(machine):
+    # SAM deploys the committed file; `make asl` rewrites it from tools/statemachines.
+    written = build.render(build.definitions()[machine])
+    assert (build.STATEMACHINE_DIR / f"{machine}.asl.json").read_text() == written, "run `make asl` and commit the result"
+
+
+def test_the_builder_finds_the_bounds_nested(capsys):
+    assert build.problems(build.definitions(), build.function_timeouts()) == []
+    assert build.main(["--check"]) == 0
+    assert "history events" in capsys.readouterr().out
+
+
+def test_the_builder_rewrites_a_stale_file_and_check_fails_on_it(tmp_path):
+    assert build.main(["--check"], directory=tmp_path) == 1  # nothing written yet
+    assert build.main([], directory=tmp_path) == 0
+    assert build.main(["--check"], directory=tmp_path) == 0
+    stale = tmp_path / "teardown.asl.json"
+    stale.write_text(stale.read_text().replace("Teardown failed", "Teardown broke"))
+    assert build.main(["--check"], directory=tmp_path) == 1
+
+
+EXPRESSIONS = [
+    (machine, where, expression)
+    for machine in MACHINES
+    for where, expression in asl_validation.jsonata_expressions(definition(machine))
+]
+
+
+@pytest.mark.parametrize(
+    ("machine", "where", "expression"),
+    EXPRESSIONS,
+    ids=[f"{machine}:{where}" for machine, where, _ in EXPRESSIONS],
+)
+def test_every_jsonata_expression_compiles(machine, where, expression):
+    # As Step Functions does at CreateStateMachine (jsonata-python, pinned like the harness's)
+    jsonata.Jsonata(expression)
+
+
+def test_every_jsonata_expression_is_found():
+    # Every "{% %}" string of both files, and nothing else, is an expression checked above.
+    for machine in MACHINES:
+        text = (build.STATEMACHINE_DIR / f"{machine}.asl.json").read_text()
+        found = list(asl_validation.jsonata_expressions(definition(machine)))
+        assert len(found) == text.count('"{%') > 50
+
+
+def test_a_state_name_with_an_apostrophe_compiles_in_its_failure_record():
+    # The teardown's "Find the environment's resources" once ended the JSONata string early.
+    old = (
+        "$string({'failed_step': 'Find the environment's resources', 'error': "
+        "$states.errorOutput.Error})"
+    )
+    with pytest.raises(Exception, match="Expected"):
+        jsonata.Jsonata(old)
+    record = asl.failed_with(asl.failure("Find the environment's resources"))
+    cause = jsonata.Jsonata(record["Cause"][2:-2]).evaluate(
+        None, {"states": {"errorOutput": {"Error": "E", "Cause": "C"}}}
+    )
+    assert json.loads(cause)["failed_step"] == "Find the environment's resources"
+
+
+@given(st.text())
+def test_any_text_is_a_jsonata_literal_of_itself(text):
+    assert jsonata.Jsonata(asl.literal(text)).evaluate(None) == text
+
+
+def _record_fields(catcher: dict[str, Any]) -> dict[str, Any]:
+    output = catcher.get("Output", {})
+    # a Parallel passing on its branch's record ("{% $states.errorOutput %}") writes none
+    return {**catcher.get("Assign", {}), **(output if isinstance(output, dict) else {})}
+
+
+def _failure_record(catcher: dict[str, Any]) -> dict[str, Any]:
+    """The failure record a Catch clause writes, evaluated with a sample error."""
+    bindings = {"states": {"errorOutput": {"Error": "SomeError", "Cause": "some cause"}}}
+    fields = _record_fields(catcher)
+    if "Cause" in fields:
+        return dict(json.loads(jsonata.Jsonata(fields["Cause"][2:-2]).evaluate(None, bindings)))
+    return dict(fields["failure"])
+
+
+def _caught_states() -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (machine, name, catcher)
+        for machine in MACHINES
+        for name, state in walk_states(definition(machine))
+        for catcher in state.get("Catch", [])
+        if {"failure", "Cause"} & set(_record_fields(catcher))
+    ]
+
+
+def test_every_failure_record_names_the_state_that_failed():
+    caught = _caught_states()
+    # every Lambda step but the one that records a failure (its catcher keeps the first one)
+    lambda_steps = {name for machine in MACHINES for name, _ in lambda_tasks(machine)}
+    assert lambda_steps - {name for _, name, _ in caught} == {provision.RECORD_FAILURE}
+    for machine, name, catcher in caught:
+        record = _failure_record(catcher)
+        assert record["failed_step"] == name, (machine, name)
+        assert record["error"] in ("SomeError", "{% $states.errorOutput.Error %}"), name
+
+
+# --- the checker's refusals -------------------------------------------------------------------
+
+
+def _problems_with(edit) -> list[str]:
+    machines = copy.deepcopy(build.definitions())
+    edit(machines)
+    return build.problems(machines, build.function_timeouts())
+
+
+def test_a_task_timeout_shorter_than_its_function_is_refused():
+    def shorten(machines):
+        machines["provision"]["States"]["Verify the endpoint answers"]["TimeoutSeconds"] = 60
+
+    [problem] = _problems_with(shorten)
+    assert "Verify the endpoint answers" in problem
+    assert "VerifyEndpointFunction's Timeout 90" in problem
+
+
+def test_a_rollback_shorter_than_the_teardown_is_refused():
+    def old_rollback_timeout(machines):
+        machines["provision"]["States"][provision.ROLLBACK]["TimeoutSeconds"] = 3600
+
+    [problem] = _problems_with(old_rollback_timeout)
+    assert problem.startswith(f"provision: {provision.ROLLBACK}: TimeoutSeconds 3600")
+    assert "teardown machine's worst case" in problem
+
+
+def test_a_teardown_timeout_equal_to_its_wait_for_a_creation_is_refused():
+    # 7200 s: "Give up waiting for the creation" could never be reached
+    def old_teardown_timeout(machines):
+        machines["teardown"]["TimeoutSeconds"] = (
+            bounds.CREATION_MAX_POLLS * bounds.CREATION_POLL_SECONDS
+        )
+
+    [problem] = _problems_with(old_teardown_timeout)
+    assert problem.startswith("teardown: TimeoutSeconds 7200 does not exceed its worst case")
+
+
+def test_a_jsonata_expression_that_does_not_compile_is_refused():
+    def break_a_catch(machines):
+        catcher = machines["teardown"]["States"][teardown.FIND]["Catch"][0]
+        catcher["Output"]["Cause"] = (
+            "{% $string({'failed_step': 'Find the environment's resources'}) %}"
+        )
+
+    [problem] = _problems_with(break_a_catch)
+    assert problem.startswith("teardown: INVALID_JSONATA_EXPRESSION")
+    assert problem.endswith(f"at /States/{teardown.FIND}/Catch[0]/Output/Cause")
+
+
+@pytest.mark.parametrize(
+    ("bound", "old_value", "machine"),
+    [
+        # 7,200 looks: a 2-hour deadline polled every second, as the spec allowed
+        ("MAX_PROVISION_POLLS", 7200, "provision"),
+        # 864 looks per wait: a 1-hour drain polled every 5 s, in both branches at once
+        ("TEARDOWN_MAX_POLLS", 864, "teardown"),
+    ],
+)
+def test_loops_that_outgrow_the_history_are_refused(monkeypatch, bound, old_value, machine):
+    monkeypatch.setattr(bounds, bound, old_value)
+    problems = build.problems(build.definitions(), build.function_timeouts())
+    history = [p for p in problems if "history events" in p]
+    assert history and history[0].startswith(f"{machine}: its worst case records")
+
+
+def test_a_loop_without_a_declared_bound_is_refused():
+    with pytest.raises(ValueError, match="no bound declared for the loop"):
+        Analysis([], map_items=1).machine(definition("provision"))
+
+
+def test_a_computed_wait_outside_a_bounded_loop_is_refused():
+    machine = copy.deepcopy(definition("teardown"))
+    machine["States"]["Wait for the creation to finish"]["Seconds"] = "{% $interval %}"
+    loops = [loop for loop in teardown.loops() if teardown.CLAIM not in loop.states]
+    with pytest.raises(ValueError, match="no bound declared"):
+        Analysis(loops, map_items=1).machine(machine)
+    machine["States"][teardown.CLAIM]["Next"] = teardown.FIND  # the wait is no longer a loop
+    with pytest.raises(ValueError, match="a Wait of computed Seconds outside a bounded loop"):
+        Analysis(teardown.loops(), map_items=1).machine(machine)
+
+
+def test_the_worst_case_counts_every_loop_at_its_bound():
+    teardown_definition = definition("teardown")
+    as_requested = Analysis(teardown.loops(), map_items=5).machine(teardown_definition)
+    as_rollback = Analysis(teardown.loops(rollback=True), map_items=5).machine(teardown_definition)
+    # the difference is the creation wait: 239 more turns of claim (5 + 4 retries), Choice, Wait
+    claim = teardown_definition["States"][teardown.CLAIM]
+    turn_events = 5 + 3 * 4 + 2 + 2
+    turn_seconds = 5 * claim["TimeoutSeconds"] + (1 + 2 + 4 + 8) + bounds.CREATION_POLL_SECONDS
+    assert as_requested.events - as_rollback.events == 239 * turn_events
+    assert as_requested.seconds - as_rollback.seconds == 239 * turn_seconds

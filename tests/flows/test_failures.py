@@ -1,5 +1,6 @@
-"""Every Task state of the provisioning machine, made to fail before and after its work: the
-execution fails naming the step, and compensation leaves nothing behind."""
+"""Every Task state of both machines, made to fail before and after its work: a provisioning
+fails naming the step and its compensation leaves nothing behind; a teardown fails naming the
+step and the next teardown finishes the job."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from embedded_aws.faults import Faults, StepFault
 from tests.flows.asl import definition, lambda_tasks, walk_states
 
 PROVISION_TASKS = lambda_tasks("provision")
+TEARDOWN_TASKS = lambda_tasks("teardown")
 #: Steps that run only when something else failed: they get a first fault to run at all.
 ONLY_ON_FAILURE = {"record_provisioning_failure": ("create_service", "Create the service")}
 #: Before this step nothing is created or recorded: the execution is rejected outright.
@@ -81,4 +83,39 @@ def test_a_failed_rollback_is_reported_and_a_later_teardown_cleans_up(embedded, 
     embedded.reconfigure(faults=Faults())
     teardown = embedded.teardown(env_name)
     assert teardown.status == "SUCCEEDED", teardown.cause
+    assert embedded.remaining(env_name) == []
+
+
+def test_every_teardown_task_state_is_covered():
+    # The parametrisation below is derived from the ASL file: every Task state is a Lambda step.
+    task_states = [
+        name for name, state in walk_states(definition("teardown")) if state["Type"] == "Task"
+    ]
+    assert [name for name, _ in TEARDOWN_TASKS] == task_states
+    assert len(task_states) == len(set(task_states)) == 13
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+@pytest.mark.parametrize(("state", "step"), TEARDOWN_TASKS, ids=[s for s, _ in TEARDOWN_TASKS])
+def test_a_failing_teardown_step_is_named_and_the_next_teardown_finishes(
+    embedded: EmbeddedAWS, env_name, state, step, when
+):
+    # Given a ready environment, and a fault at this step of its teardown
+    assert embedded.provision({"name": env_name}).status == "SUCCEEDED"
+    embedded.reconfigure(faults=Faults(steps=[StepFault(step=step, when=when)]))
+
+    teardown = embedded.teardown(env_name)
+
+    # Then the teardown fails naming the step, and says what to do
+    assert teardown.status == "FAILED"
+    cause = teardown.cause_json()
+    assert cause["failed_step"] == state, cause
+    assert teardown.error == "InjectedFault"
+    assert cause["error"] == "InjectedFault"
+    assert "teardown again" in cause["next"]
+
+    # And the next teardown, without the fault, leaves nothing
+    embedded.reconfigure(faults=Faults())
+    again = embedded.teardown(env_name)
+    assert again.status == "SUCCEEDED", again.cause
     assert embedded.remaining(env_name) == []

@@ -380,7 +380,7 @@ def _(result, world):
     assert result["recorded"] is True
     assert result["error"] == "ServiceUnstable"
     cause = json.loads(result["cause"])
-    assert cause["failed_step"] == failure["step"]
+    assert cause["failed_step"] == failure["failed_step"]
     assert cause["message"] == json.loads(failure["cause"])["errorMessage"]
     assert cause["resources"] == "rolled back"
     item = registry_item()

@@ -60,7 +60,7 @@ def failure_summary(
     name = spec["name"]
     summary: dict[str, Any] = {
         "environment": name,
-        "failed_step": failure.get("step"),
+        "failed_step": failure.get("failed_step"),
         "error": failure.get("error"),
         "message": error_message(failure.get("cause")),
     }

@@ -1,0 +1,5 @@
+import sys
+
+from tools.statemachines.build import main
+
+sys.exit(main())

@@ -1,0 +1,443 @@
+"""The provisioning machine: validate, claim, create in parallel, wait, verify, record; any
+failure after the claim goes to one compensation path (the teardown machine, nested)."""
+
+from __future__ import annotations
+
+from fargate_env import bounds, errors
+from tools.statemachines import asl
+from tools.statemachines.asl import Json, State, failure, x
+from tools.statemachines.bounds_check import Loop
+
+RESULT = "$states.result.Payload"
+SPEC = {"spec": "$spec"}
+SPEC_AND_NETWORK = {"spec": "$spec", "network": "$network"}
+LOAD_BALANCERS_OUT = "[$resources.load_balancers.{'id': id, 'dns_name': dns_name, 'url': url}]"
+
+CHECK_LOAD_BALANCERS = "Check the load balancers are active"
+CHECK_SERVICE = "Check the service is stable"
+WAIT_LOAD_BALANCERS = "Wait for the load balancers to be active"
+WAIT_SERVICE = "Wait for the service to be stable"
+COMPENSATE = "Roll back or retain?"
+RECORD_FAILURE = "Record the failure"
+FAILED = "Provisioning failed"
+REJECT = "Reject the request"
+ROLLBACK = "Roll back what this execution created"
+STOP_LOAD_BALANCERS = "Stop the load balancer branch"
+STOP_TASK_DEFINITION = "Stop the task definition branch"
+STOP_CLUSTER = "Stop the cluster branch"
+STOP_ONE = "Stop this load balancer"
+POLL_BOUND = "$polls >= $maxPolls"
+POLL_COMMENT = "Poll at the spec's interval; bounded by the spec's deadline (maxPolls)."
+STOPPED = "A step failed: report it in the output."
+
+
+def loops() -> list[Loop]:
+    """Both waits count one `polls`: at most maxPolls + 1 looks in all (the service's first look
+    may follow the load balancers' last), and at most maxPolls Waits of the spec's interval,
+    which add up to less than the longest deadline plus one interval."""
+    waited = bounds.POLL_DEADLINE_RANGE[1] + bounds.POLL_INTERVAL_RANGE[1]
+    checks = frozenset({CHECK_LOAD_BALANCERS, CHECK_SERVICE})
+    return [Loop(checks, bounds.MAX_PROVISION_POLLS + 1, waited)]
+
+
+def compensate(state: str) -> list[Json]:
+    why = "Remember which step failed and why, then compensate"
+    return [asl.catch(COMPENSATE, why, Assign={"failure": failure(state)})]
+
+
+def reject(state: str, *errors: str) -> Json:
+    record = failure(state, resources="none created")
+    why = "Nothing was created or changed: fail at once"
+    return asl.catch(REJECT, why, *errors, Output=asl.failed_with(record))
+
+
+def report_in_branch(stop: str) -> asl.Catcher:
+    """Inside the parallel creates: end the branch with the failure in its output, so no
+    sibling is cut off mid-create and compensation sees everything."""
+    why = "End this branch reporting the failure"
+    return lambda state: [asl.catch(stop, why, Output={"failure": failure(state)})]
+
+
+def create_each_load_balancer() -> State:
+    in_map = report_in_branch(STOP_ONE)
+    processor = asl.scope(
+        asl.task(
+            "Create the target group",
+            "create_target_group",
+            "IP targets (ECS registers each task's IP), the health check, deregistration delay "
+            "and stickiness.",
+            {**SPEC_AND_NETWORK, "load_balancer": "$states.input.load_balancer"},
+            in_map,
+            assign={
+                "lb": "$states.input.load_balancer",
+                "securityGroupId": "$states.input.security_group_id",
+                "targetGroup": RESULT,
+            },
+        ),
+        asl.task(
+            "Create the load balancer",
+            "create_load_balancer",
+            "Create it and move on: it becomes active on its own (~150 s for an ALB), the "
+            "listener and the service need not wait.",
+            {**SPEC_AND_NETWORK, "load_balancer": "$lb", "security_group_id": "$securityGroupId"},
+            in_map,
+            assign={"created": RESULT},
+        ),
+        asl.task(
+            "Create the listeners",
+            "create_listeners",
+            "Listeners forwarding to the target group (or redirecting HTTP to HTTPS), while the "
+            "load balancer provisions.",
+            {
+                **SPEC,
+                "load_balancer": "$lb",
+                "created": "$created",
+                "target_group_arn": "$targetGroup.arn",
+            },
+            in_map,
+            then=asl.END,
+            output="$merge([$created, {'target_group_arn': $targetGroup.arn, 'target_group_name': "
+            f"$targetGroup.name, 'listener_arns': {RESULT}.listener_arns, 'url': {RESULT}.url}}])",
+        ),
+        asl.succeed(
+            STOP_ONE,
+            "A step failed: report it in the output; compensation runs after every branch has "
+            "finished.",
+        ),
+    )
+    item = "$states.context.Map.Item.Value"
+    state: Json = {
+        "Type": "Map",
+        "Comment": "Target group, load balancer and listeners, for every load balancer of the "
+        "spec at once.",
+        "Items": x("$spec.load_balancers"),
+        "ItemSelector": {
+            "load_balancer": x(item),
+            "security_group_id": x(
+                f"$lookup($states.input.security_groups.load_balancers, {item}.id)"
+            ),
+        },
+        "MaxConcurrency": 0,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, **processor},
+        "Output": asl.exprs(
+            {"security_groups": "$states.input.security_groups", "load_balancers": "$states.result"}
+        ),
+    }
+    state["Catch"] = report_in_branch(STOP_LOAD_BALANCERS)("Create each load balancer")
+    return "Create each load balancer", {**state, "End": True}
+
+
+def create_the_building_blocks() -> State:
+    load_balancer_branch = asl.scope(
+        asl.task(
+            "Create the security groups",
+            "create_security_groups",
+            "Each load balancer's group admits its listener ports from the ingress CIDRs; the "
+            "tasks' group admits only the container port, only from those groups.",
+            SPEC_AND_NETWORK,
+            report_in_branch(STOP_LOAD_BALANCERS),
+            output={"security_groups": RESULT},
+        ),
+        create_each_load_balancer(),
+        asl.succeed(STOP_LOAD_BALANCERS, STOPPED),
+    )
+    task_definition_branch = asl.scope(
+        asl.task(
+            "Create the log group",
+            "create_log_group",
+            "Where the tasks' logs go (awslogs driver), with the spec's retention.",
+            SPEC,
+            report_in_branch(STOP_TASK_DEFINITION),
+            output={"log_group": f"{RESULT}.name"},
+        ),
+        asl.task(
+            "Register the task definition",
+            "register_task_definition",
+            "The blueprint: image, port, CPU/memory, environment, secrets, health check, "
+            "volumes; Fargate, awsvpc, execution role.",
+            {**SPEC, "log_group": "$states.input.log_group"},
+            report_in_branch(STOP_TASK_DEFINITION),
+            output={"log_group": "$states.input.log_group", "task_definition": RESULT},
+            then=asl.END,
+        ),
+        asl.succeed(STOP_TASK_DEFINITION, STOPPED),
+    )
+    cluster_branch = asl.scope(
+        asl.task(
+            "Create the cluster",
+            "create_cluster",
+            "Fargate capacity providers, Container Insights.",
+            SPEC,
+            report_in_branch(STOP_CLUSTER),
+            output={"cluster": RESULT},
+            then=asl.END,
+        ),
+        asl.succeed(STOP_CLUSTER, STOPPED),
+    )
+    return asl.parallel(
+        "Create the building blocks",
+        "Independent creates at once. A failing step ends its branch with a report instead of "
+        "failing it, so no sibling is cut off mid-create and compensation sees everything.",
+        [load_balancer_branch, task_definition_branch, cluster_branch],
+        compensate,
+        {
+            "resources": "$merge([$resources, {'security_groups': $states.result[0].security_groups"
+            ", 'load_balancers': [$states.result[0].load_balancers[$exists(arn)]], 'log_group': "
+            "$states.result[1].log_group, 'task_definition': $states.result[1].task_definition, "
+            "'cluster': $states.result[2].cluster}])",
+            "failure": "($failures := $append($states.result.failure, "
+            "$states.result.load_balancers.failure); $exists($failures[0]) ? $failures[0] : null)",
+        },
+    )
+
+
+def poll(name: str, step: str, comment: str, payload: Json) -> State:
+    """One look of a bounded wait: counts the poll, keeps whether it is ready."""
+    count = {"polls": "$polls + 1", "ready": f"{RESULT}.ready"}
+    return asl.task(name, step, comment, payload, compensate, assign=count, output=RESULT)
+
+
+def keep_polling(name: str, comment: str, ready: str, give_up: str, wait: str) -> State:
+    return asl.choice(name, comment, [("$ready", ready), (POLL_BOUND, give_up)], wait)
+
+
+def give_up(name: str, check: str, what: str, detail: str) -> State:
+    within = asl.to_jsonata(f"{what} within ")
+    cause = x(f"{within} & $spec.polling.deadline_seconds & ' seconds: ' & $string({detail})")
+    record = failure(check, error=asl.DEADLINE_EXCEEDED, cause=cause)
+    passed = "The deadline passed: compensate."
+    state = {"Type": "Pass", "Comment": passed, "Assign": {"failure": record}}
+    return name, {**state, "Next": COMPENSATE}
+
+
+def definition() -> Json:
+    interval = "$spec.polling.interval_seconds"
+    return asl.machine(
+        "fargate-env: provision a load balancer in front of an ECS Fargate service, prove the "
+        "page answers, and roll back on failure.",
+        bounds.PROVISION_TIMEOUT_SECONDS,
+        asl.task(
+            "Validate the environment spec",
+            "validate_spec",
+            "Parse the spec, fill in defaults, reject bad input naming every field - before any "
+            "AWS write.",
+            {"input": "$states.input"},
+            lambda state: [reject(state)],
+            assign={
+                "spec": f"{RESULT}.spec",
+                "execution": "$states.context.Execution.Name",
+                "executionId": "$states.context.Execution.Id",
+                "maxPolls": f"$ceil({RESULT}.spec.polling.deadline_seconds / "
+                f"{RESULT}.spec.polling.interval_seconds)",
+                "polls": 0,
+                "resources": {},
+                "failure": None,
+                "rollback": None,
+            },
+        ),
+        asl.task(
+            "Claim the environment name",
+            "claim_environment",
+            "One execution per environment: fails fast, touching nothing, when the name is "
+            "being created, ready or being deleted.",
+            {**SPEC, "execution_id": "$executionId"},
+            lambda state: [reject(state, errors.EnvironmentBusy.__name__), *compensate(state)],
+        ),
+        asl.task(
+            "Check the network and prerequisites",
+            "resolve_network",
+            "The VPC and subnets (the default VPC and its default subnets unless the spec names "
+            "others); every certificate, secret and file system the spec refers to must exist.",
+            SPEC,
+            compensate,
+            assign={
+                "network": RESULT,
+                "resources": f"$merge([$resources, {{'network': {RESULT}}}])",
+            },
+        ),
+        create_the_building_blocks(),
+        asl.choice(
+            "Did every building block succeed?",
+            "Any branch that reported a failure sends the execution to compensation.",
+            [("$failure != null", COMPENSATE)],
+            "Create the service",
+        ),
+        asl.task(
+            "Create the service",
+            "create_service",
+            "Subnets, the tasks' security group, and each target group -> container:port. "
+            "Created while the load balancers still provision.",
+            {
+                **SPEC_AND_NETWORK,
+                "cluster_arn": "$resources.cluster.arn",
+                "task_definition_arn": "$resources.task_definition.arn",
+                "target_groups": "[$resources.load_balancers.{'id': id, 'arn': target_group_arn}]",
+                "tasks_security_group_id": "$resources.security_groups.tasks",
+            },
+            compensate,
+            not_ready="A same-name service from an earlier environment is still draining",
+            assign={"resources": f"$merge([$resources, {{'service': {RESULT}}}])"},
+        ),
+        asl.wait(WAIT_LOAD_BALANCERS, POLL_COMMENT, interval),
+        poll(
+            CHECK_LOAD_BALANCERS,
+            "wait_load_balancers_active",
+            "One look: is every load balancer active?",
+            {"load_balancer_arns": "[$resources.load_balancers.arn]"},
+        ),
+        keep_polling(
+            "Are the load balancers active?",
+            "Active: check the service. Deadline passed: give up. Otherwise poll again.",
+            CHECK_SERVICE,
+            "Give up waiting for the load balancers",
+            WAIT_LOAD_BALANCERS,
+        ),
+        give_up(
+            "Give up waiting for the load balancers",
+            CHECK_LOAD_BALANCERS,
+            "The load balancers were not active",
+            "$states.input.states",
+        ),
+        poll(
+            CHECK_SERVICE,
+            "wait_service_stable",
+            "One look: deployment COMPLETED, runningCount == desiredCount, targets healthy. "
+            "Tasks that keep stopping fail it with their reasons.",
+            {
+                "cluster_arn": "$resources.cluster.arn",
+                "service_name": "$resources.service.name",
+                "target_group_arns": "[$resources.load_balancers.target_group_arn]",
+            },
+        ),
+        keep_polling(
+            "Is the service stable?",
+            "Stable: verify the page. Deadline passed: give up. Otherwise poll again.",
+            "Verify the endpoint answers",
+            "Give up waiting for the service",
+            WAIT_SERVICE,
+        ),
+        asl.wait(WAIT_SERVICE, POLL_COMMENT, interval, CHECK_SERVICE),
+        give_up(
+            "Give up waiting for the service",
+            CHECK_SERVICE,
+            "The service was not stable",
+            "$states.input",
+        ),
+        asl.task(
+            "Verify the endpoint answers",
+            "verify_endpoint",
+            "A real HTTP GET through each load balancer's DNS name, retried within a bound.",
+            {"urls": "[$resources.load_balancers.url]"},
+            compensate,
+            assign={"verification": RESULT},
+        ),
+        asl.task(
+            "Record the environment as ready",
+            "record_environment_ready",
+            "Registry READY, the expiry schedule (time to live) and the 'Environment Ready' event.",
+            {
+                **SPEC,
+                "execution_id": "$executionId",
+                "outcome": {
+                    "resources": "$resources",
+                    "url": "$verification.url",
+                    "load_balancers": LOAD_BALANCERS_OUT,
+                },
+            },
+            compensate,
+            assign={"expiry": RESULT},
+        ),
+        asl.succeed(
+            "Environment ready",
+            "The URL answers. Teardown takes this output (or just the name).",
+            {
+                "name": "$spec.name",
+                "url": "$verification.url",
+                "load_balancers": LOAD_BALANCERS_OUT,
+                "verification": "$verification.checks",
+                "expires_at": "$expiry.expires_at",
+                "resources": "$resources",
+            },
+        ),
+        asl.choice(
+            COMPENSATE,
+            "on_failure: rollback removes what this execution created; retain keeps it for "
+            "inspection.",
+            [("$spec.on_failure = 'retain'", RECORD_FAILURE)],
+            ROLLBACK,
+        ),
+        roll_back(),
+        asl.task(
+            RECORD_FAILURE,
+            "record_provisioning_failure",
+            "Registry FAILED with the cause, the 'Environment Failed' event, and the summary the "
+            "execution fails with.",
+            {
+                **SPEC,
+                "execution_id": "$executionId",
+                "failure": "$failure",
+                "resources": "$resources",
+                "rollback": "$rollback",
+            },
+            lambda state: [
+                asl.catch(
+                    FAILED,
+                    "Still fail with the original error if recording it failed",
+                    Assign={"outcome": asl.exprs({"error": "$failure.error", "cause": UNRECORDED})},
+                )
+            ],
+            assign={"outcome": RESULT},
+        ),
+        asl.fail(
+            FAILED,
+            "Names the failed step, the original error and cause, and what happened to the "
+            "resources.",
+            Error=x("$outcome.error"),
+            Cause=x("$outcome.cause"),
+        ),
+        asl.fail_with_input(
+            REJECT, "Invalid spec, or the environment name is busy: nothing was created or changed."
+        ),
+    )
+
+
+#: The summary "Record the failure" would have written, when writing it failed.
+UNRECORDED = (
+    "$string({'environment': $spec.name, 'failed_step': $failure.failed_step, 'error': "
+    "$failure.error, 'cause': $failure.cause, 'resources': $spec.on_failure = 'retain' ? "
+    "'retained for inspection (on_failure: retain)' : 'rolled back', 'rollback': $rollback, "
+    "'recording_error': $states.errorOutput})"
+)
+
+
+def roll_back() -> State:
+    """The teardown machine itself, nested; a rollback that fails is reported, not retried."""
+    state: Json = {
+        "Type": "Task",
+        "Comment": "The teardown machine itself (one tested path): recorded ids plus name and "
+        "tag lookups, so the half-made resource of the failed step goes too.",
+        "Resource": "arn:aws:states:::states:startExecution.sync:2",
+        "Arguments": {
+            "StateMachineArn": "${TeardownStateMachineArn}",
+            "Name": x("$substring($execution, 0, 71) & '-rollback'"),
+            "Input": {
+                "name": x("$spec.name"),
+                "resources": x("$resources"),
+                "reason": "rollback",
+                "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID": x("$states.context.Execution.Id"),
+            },
+        },
+        "TimeoutSeconds": bounds.ROLLBACK_TIMEOUT_SECONDS,
+    }
+    refusals = ["SdkClient", "ExecutionLimitExceeded", "AWSStepFunctions"]
+    started = tuple(f"StepFunctions.{refusal}Exception" for refusal in refusals)
+    why = "Step Functions service errors while starting the rollback"
+    state["Retry"] = [asl.retrier(started, bounds.ROLLBACK_START_RETRY, why)]
+    output = "$states.result.Output"
+    done = {"deleted": f"{output}.deleted", "deleted_count": f"{output}.deleted_count"}
+    state["Assign"] = {"rollback": {"status": "SUCCEEDED", **asl.exprs(done)}}
+    state["Output"] = {}
+    failed = {"status": "FAILED", "error": asl.ERROR, "cause": asl.CAUSE}
+    why = "Report a failed rollback too; the teardown can be re-run."
+    state["Catch"] = [asl.catch(RECORD_FAILURE, why, Assign={"rollback": failed})]
+    return ROLLBACK, {**state, "Next": RECORD_FAILURE}
