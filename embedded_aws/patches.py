@@ -3,6 +3,7 @@ recorded so they can be put back, last first."""
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 
@@ -11,7 +12,8 @@ class Patches:
         self._undo: list[tuple[Any, str, Any]] = []
 
     def set(self, owner: Any, name: str, value: Any) -> None:
-        self._undo.append((owner, name, getattr(owner, name)))
+        # The attribute as stored (a staticmethod stays one when it is put back).
+        self._undo.append((owner, name, inspect.getattr_static(owner, name)))
         setattr(owner, name, value)
 
     def undo(self) -> None:

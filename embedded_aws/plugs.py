@@ -2,7 +2,8 @@
 shared/design/offline-aws.md). Each is a patch of a moto internal, which is why moto and
 jsonata-python are pinned exactly.
 
-- JSONata: moto leaves its evaluator hook empty; jsonata-python fills it.
+- JSONata: moto leaves its evaluator hook empty; jsonata-python fills it. Definitions whose
+  JSONata does not compile are refused at CreateStateMachine, as AWS does (asl_validation.py).
 - Variables: moto writes string variables into JSONata source unescaped; a quote or newline in
   a value (an error's cause) breaks the expression. They are written as JSON strings instead.
 - Time: Wait states, Retry back-off and history timestamps follow the emulator's clock.
@@ -24,6 +25,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+from embedded_aws import asl_validation
 from embedded_aws.clock import Clock
 from embedded_aws.patches import Patches
 
@@ -294,6 +296,8 @@ def install(
     from moto.stepfunctions.parser.backend import execution as execution_module
 
     _patch(jsonata_hook, "_eval_jsonata", _jsonata_evaluator())
+    # CreateStateMachine / UpdateStateMachine: every JSONata expression compiles, as on AWS.
+    asl_validation.install(_patch)
     from moto.stepfunctions.parser.asl.component.common.string import string_expression
 
     _patch(
