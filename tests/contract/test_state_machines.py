@@ -19,7 +19,7 @@ from fargate_env import bounds, errors
 from tests.flows.asl import TEMPLATE, definition, lambda_tasks, step_of, walk_states
 from tests.support import FUNCTIONS
 from tools.statemachines import asl, build, provision, teardown
-from tools.statemachines.bounds_check import Analysis
+from tools.statemachines.bounds_check import Analysis, cycles
 
 MACHINES = ["provision", "teardown"]
 LAMBDA_TRANSIENT = {
@@ -86,13 +86,6 @@ def test_state_names_are_unique_in_the_whole_machine(machine):
     assert len(names) == len(set(names))
 
 
-def _successors(state: dict[str, Any]) -> list[str]:
-    targets = [state.get("Next"), state.get("Default")]
-    targets += [rule.get("Next") for rule in state.get("Choices", [])]
-    targets += [catcher.get("Next") for catcher in state.get("Catch", [])]
-    return [t for t in targets if t]
-
-
 def _scopes(machine: dict[str, Any]) -> list[dict[str, Any]]:
     """The machine and every branch / item processor: each is its own graph."""
     found = [machine]
@@ -104,47 +97,12 @@ def _scopes(machine: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def _cycles(states: dict[str, Any]) -> list[set[str]]:
-    """Strongly connected components with a cycle (Tarjan)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    components: list[set[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for nxt in _successors(states[node]):
-            if nxt not in index:
-                visit(nxt)
-                low[node] = min(low[node], low[nxt])
-            elif nxt in on_stack:
-                low[node] = min(low[node], index[nxt])
-        if low[node] == index[node]:
-            component = set()
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                component.add(member)
-                if member == node:
-                    break
-            if len(component) > 1 or node in _successors(states[node]):
-                components.append(component)
-
-    for name in states:
-        if name not in index:
-            visit(name)
-    return components
-
-
 @pytest.mark.parametrize("machine", MACHINES)
 def test_every_loop_is_bounded(machine):
     loops = []
     for scope in _scopes(definition(machine)):
         states = scope["States"]
-        for loop in _cycles(states):
+        for loop in cycles(states):
             exits = [
                 rule
                 for name in loop
@@ -249,7 +207,8 @@ def test_every_error_name_the_asl_matches_is_one_the_library_raises(machine):
 def test_the_committed_files_are_what_the_builder_writes(machine):
     # SAM deploys the committed file; `make asl` rewrites it from tools/statemachines.
     written = build.render(build.definitions()[machine])
-    assert (build.STATEMACHINE_DIR / f"{machine}.asl.json").read_text() == written, "run `make asl` and commit the result"
+    committed = (build.STATEMACHINE_DIR / f"{machine}.asl.json").read_text()
+    assert committed == written, "run `make asl` and commit the result"
 
 
 def test_the_builder_finds_the_bounds_nested(capsys):
@@ -411,7 +370,8 @@ def test_loops_that_outgrow_the_history_are_refused(monkeypatch, bound, old_valu
     monkeypatch.setattr(bounds, bound, old_value)
     problems = build.problems(build.definitions(), build.function_timeouts())
     history = [p for p in problems if "history events" in p]
-    assert history and history[0].startswith(f"{machine}: its worst case records")
+    assert history
+    assert history[0].startswith(f"{machine}: its worst case records")
 
 
 def test_a_loop_without_a_declared_bound_is_refused():
