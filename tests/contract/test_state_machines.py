@@ -366,12 +366,18 @@ def test_a_jsonata_expression_that_does_not_compile_is_refused():
         ("TEARDOWN_MAX_POLLS", 864, "teardown"),
     ],
 )
-def test_loops_that_outgrow_the_history_are_refused(monkeypatch, bound, old_value, machine):
+def test_loops_that_outgrow_the_history_are_refused(
+    monkeypatch, tmp_path, capsys, bound, old_value, machine
+):
     monkeypatch.setattr(bounds, bound, old_value)
     problems = build.problems(build.definitions(), build.function_timeouts())
     history = [p for p in problems if "history events" in p]
     assert history
     assert history[0].startswith(f"{machine}: its worst case records")
+    # and nothing is written
+    assert build.main([], directory=tmp_path) == 1
+    assert list(tmp_path.iterdir()) == []
+    assert history[0] in capsys.readouterr().err
 
 
 def test_a_loop_without_a_declared_bound_is_refused():

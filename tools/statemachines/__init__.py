@@ -4,6 +4,5 @@ the pieces of asl.py, their time bounds from fargate_env.bounds (checked by boun
     python -m tools.statemachines           # write statemachine/*.asl.json (make asl)
     python -m tools.statemachines --check   # fail when they differ from what would be written
 
-The ASL files stay committed: SAM deploys them and the console's Workflow Studio shows them.
-Edit the Python, run `make asl`, commit both.
-"""
+The ASL files stay committed (SAM deploys them, Workflow Studio shows them): edit the Python,
+run `make asl`, commit both."""

@@ -4,7 +4,9 @@ TimeoutSeconds and Catch; the one failure record; JSONata written safely.
 In the ASL a string "{% ... %}" is a JSONata expression and any other string a plain value.
 `x` writes one expression; `exprs` reads every string of a payload (an Assign, an Output) as
 one. A state name is never typed into JSONata by hand: `to_jsonata` writes plain values as
-escaped literals, so an apostrophe in a name cannot end a string.
+escaped literals, so an apostrophe in a name cannot end a string. ($states.context.State.Name
+would do too in moto, which keeps the Task's name while its Catch runs; AWS documents it as the
+current state's name without saying what a Catch sees, so the record writes the name itself.)
 """
 
 from __future__ import annotations

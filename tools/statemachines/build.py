@@ -64,18 +64,15 @@ def main(argv: Sequence[str] | None = None, directory: Path = STATEMACHINE_DIR) 
     machines = definitions()
     refused = problems(machines, function_timeouts())
     if refused:
-        print("refusing: the state machines' bounds do not fit", file=sys.stderr)
-        for problem in refused:
-            print(f"  {problem}", file=sys.stderr)
+        print("refusing to write the state machines:", *refused, sep="\n  ", file=sys.stderr)
         return 1
     for name, cost in worst_cases(machines).items():
         print(f"{name}: worst case {cost.seconds:,.0f} s, {cost.events:,} history events")
     paths = {machine: directory / f"{machine}.asl.json" for machine in machines}
-    stale = [
-        m
-        for m, path in paths.items()
-        if not path.exists() or path.read_text() != render(machines[m])
-    ]
+    written = {
+        machine: path.read_text() if path.exists() else "" for machine, path in paths.items()
+    }
+    stale = [machine for machine in machines if written[machine] != render(machines[machine])]
     if args.check:
         for machine in stale:
             print(f"{paths[machine]} differs from the builder: run `make asl`")

@@ -25,6 +25,10 @@ CHECK_TASKS = "Check the tasks have stopped"
 CHECK_LOAD_BALANCERS = "Check the load balancers are gone"
 BRANCH_FAILED = "Fails the branch, and so the teardown, naming the step."
 CREATION_WAIT_HOURS = f"{bounds.CREATION_POLL_SECONDS * bounds.CREATION_MAX_POLLS / 3600:g} hours"
+BUSY = x(
+    f"'Environment ' & $name & ' was still being created after {CREATION_WAIT_HOURS}; nothing "
+    "was deleted.'"
+)
 
 
 def loops(*, rollback: bool = False) -> list[Loop]:
@@ -219,11 +223,7 @@ def definition() -> Json:
         asl.fail(
             GIVE_UP,
             f"The provisioning did not finish within {CREATION_WAIT_HOURS}.",
-            Error=errors.EnvironmentBusy.__name__,
-            Cause=x(
-                f"'Environment ' & $name & ' was still being created after {CREATION_WAIT_HOURS}; "
-                "nothing was deleted.'"
-            ),
+            **asl.failed_with(failure(CLAIM, errors.EnvironmentBusy.__name__, BUSY, next=RERUN)),
         ),
         asl.task(
             FIND,
