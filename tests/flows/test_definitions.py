@@ -40,26 +40,24 @@ def one_state(output: Any) -> str:
     )
 
 
-def test_a_definition_whose_jsonata_does_not_compile_is_refused(embedded: EmbeddedAWS):
+def test_a_definition_whose_jsonata_does_not_compile_is_refused(embedded: EmbeddedAWS, env_name):
     sfn = embedded.client("stepfunctions")
 
     with pytest.raises(ClientError) as refused:
-        sfn.create_state_machine(name="broken-jsonata", definition=one_state(BROKEN), roleArn=ROLE)
+        sfn.create_state_machine(name=env_name, definition=one_state(BROKEN), roleArn=ROLE)
 
     error = refused.value.response["Error"]
     assert error["Code"] == "InvalidDefinition"
     assert error["Message"].startswith("Invalid State Machine Definition: 'INVALID_JSONATA_EXP")
     assert error["Message"].endswith("at /States/Find the environment's resources/Output/Cause'")
     names = [m["name"] for m in sfn.list_state_machines()["stateMachines"]]
-    assert "broken-jsonata" not in names
+    assert env_name not in names
 
 
-def test_an_update_to_a_broken_expression_is_refused(embedded: EmbeddedAWS):
+def test_an_update_to_a_broken_expression_is_refused(embedded: EmbeddedAWS, env_name):
     sfn = embedded.client("stepfunctions")
     fine = one_state("{% $string({'failed_step': \"Find the environment's resources\"}) %}")
-    arn = sfn.create_state_machine(name="fixed-jsonata", definition=fine, roleArn=ROLE)[
-        "stateMachineArn"
-    ]
+    arn = sfn.create_state_machine(name=env_name, definition=fine, roleArn=ROLE)["stateMachineArn"]
 
     with pytest.raises(ClientError, match="INVALID_JSONATA_EXPRESSION"):
         sfn.update_state_machine(stateMachineArn=arn, definition=one_state(BROKEN))
@@ -67,18 +65,20 @@ def test_an_update_to_a_broken_expression_is_refused(embedded: EmbeddedAWS):
     assert sfn.describe_state_machine(stateMachineArn=arn)["definition"] == fine
 
 
-def test_step_functions_own_functions_compile(embedded: EmbeddedAWS):
+def test_step_functions_own_functions_compile(embedded: EmbeddedAWS, env_name):
     own = (
         "{% [$partition([1, 2, 3], 2), $range(0, 10, 2), $hash('a', 'SHA-256'), $random(), "
         "$uuid(), $parse('{\"a\": 1}')] %}"
     )
     created = embedded.client("stepfunctions").create_state_machine(
-        name="own-functions", definition=one_state(own), roleArn=ROLE
+        name=env_name, definition=one_state(own), roleArn=ROLE
     )
-    assert created["stateMachineArn"].endswith(":own-functions")
+    assert created["stateMachineArn"].endswith(f":{env_name}")
 
 
-def test_deploying_a_template_with_a_broken_expression_fails(emulator: EmbeddedAWS, tmp_path: Path):
+def test_deploying_a_template_with_a_broken_expression_fails(
+    emulator: EmbeddedAWS, tmp_path: Path, env_name
+):
     (tmp_path / "broken.asl.json").write_text(one_state(BROKEN))
     (tmp_path / "template.yaml").write_text(
         "Transform: AWS::Serverless-2016-10-31\n"
@@ -88,7 +88,7 @@ def test_deploying_a_template_with_a_broken_expression_fails(emulator: EmbeddedA
         "    Properties:\n"
         "      DefinitionUri: broken.asl.json\n"
     )
-    stack = EmbeddedAWS(template_path=tmp_path / "template.yaml", stack_name="broken-jsonata")
+    stack = EmbeddedAWS(template_path=tmp_path / "template.yaml", stack_name=env_name)
 
     with pytest.raises(DeployError, match="INVALID_JSONATA_EXPRESSION") as refused:
         stack.deploy()
