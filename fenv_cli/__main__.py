@@ -12,13 +12,6 @@ from typing import Any
 from fenv_cli.progress import follow
 
 
-def _layer_on_path() -> None:
-    """The spec model lives in the Lambda layer's package (validate locally before starting)."""
-    layer = str(Path(__file__).resolve().parent.parent / "layers" / "common")
-    if layer not in sys.path:
-        sys.path.insert(0, layer)
-
-
 def _client(args: argparse.Namespace, service: str) -> Any:
     import boto3
 
@@ -37,7 +30,6 @@ def _read_input(path: str) -> dict[str, Any]:
 
 def _normalised(path: str) -> dict[str, Any] | None:
     """The spec in `path`, validated locally (None, with the problems printed, when invalid)."""
-    _layer_on_path()
     from fargate_env import spec as spec_model
     from fargate_env.errors import InvalidSpec
 
