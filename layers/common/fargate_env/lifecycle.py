@@ -7,7 +7,7 @@ import json
 import math
 from typing import Any
 
-from fargate_env import lifecycle_events, registry, schedules
+from fargate_env import lifecycle_events, pricing, registry, schedules
 
 
 def claim(spec: dict[str, Any], execution: str) -> dict[str, Any]:
@@ -18,6 +18,9 @@ def claim(spec: dict[str, Any], execution: str) -> dict[str, Any]:
 def ready(spec: dict[str, Any], execution: str, outcome: dict[str, Any]) -> dict[str, Any]:
     """End of a successful provisioning: expiry scheduled, READY recorded, event published."""
     expiry = schedules.ensure(spec)
+    network = (outcome.get("resources") or {}).get("network") or {}
+    zones = len(network.get("load_balancer_subnet_ids") or network.get("subnet_ids") or [])
+    hourly_cost = pricing.estimate(spec, zones=zones or None)["hourly"]
     recorded = registry.mark_ready(
         spec["name"],
         execution,
@@ -34,6 +37,7 @@ def ready(spec: dict[str, Any], execution: str, outcome: dict[str, Any]) -> dict
             "url": outcome.get("url"),
             "load_balancers": outcome.get("load_balancers", []),
             "expires_at": expiry["expires_at"],
+            "estimated_hourly_cost_usd": hourly_cost,
             "execution": execution,
         },
     )
