@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fargate_env import lifecycle_events, pricing, registry, schedules
+from fargate_env import clock, lifecycle_events, pricing, registry, schedules
+from fargate_env.errors import EnvironmentBusy, EnvironmentNotFound, InvalidSpec
+
+#: The furthest an expiry may be moved: the spec's own bound on time_to_live_minutes (a year).
+MAX_EXPIRY_AHEAD = timedelta(minutes=525_600)
 
 
 def claim(spec: dict[str, Any], execution: str) -> dict[str, Any]:
@@ -42,6 +47,43 @@ def ready(spec: dict[str, Any], execution: str, outcome: dict[str, Any]) -> dict
         },
     )
     return {"recorded": recorded, **expiry}
+
+
+def extend(name: str, seconds: int) -> dict[str, Any]:
+    """Give a READY environment `seconds` more before it expires: its expiry schedule and the
+    registry's expires_at move together (from the current expiry, or from now if that passed)."""
+    if seconds <= 0:
+        raise InvalidSpec(f"duration: must be positive (got {seconds} seconds)")
+    current = registry.get(name)
+    if current is None:
+        raise EnvironmentNotFound(f"no environment named {name!r}")
+    if current["status"] != registry.READY:
+        raise EnvironmentBusy(
+            f"environment {name!r} is {current['status']}: only a READY environment can be "
+            "extended. Nothing was changed."
+        )
+    previous = current.get("expires_at")
+    if not previous:
+        raise InvalidSpec(
+            f"environment {name!r} has no time to live (time_to_live_minutes is null): it never "
+            "expires, so there is nothing to extend"
+        )
+    now = datetime.fromtimestamp(clock.now(), tz=UTC)
+    at = (max(datetime.fromisoformat(previous), now) + timedelta(seconds=seconds)).replace(
+        microsecond=0
+    )
+    if at - now > MAX_EXPIRY_AHEAD:
+        raise InvalidSpec(
+            f"duration: the expiry would be {at.isoformat()}, more than a year ahead "
+            "(time_to_live_minutes allows at most 525600)"
+        )
+    moved = schedules.move(name, at)
+    if moved is None or not registry.set_expiry(name, at.isoformat(), str(previous)):
+        raise EnvironmentBusy(
+            f"environment {name!r} changed while it was being extended (its expiry schedule "
+            "may have started the teardown): check it with `fenv status`"
+        )
+    return {"name": name, "expires_at": at.isoformat(), "previous_expires_at": previous}
 
 
 def error_message(cause: str | None) -> str:

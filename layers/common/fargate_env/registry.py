@@ -169,6 +169,16 @@ def mark_ready(name: str, execution: str, outputs: dict[str, Any]) -> bool:
     )
 
 
+def set_expiry(name: str, expires_at: str, previous: str) -> bool:
+    """Move a READY environment's expiry, if nothing changed it since it was read."""
+    return _update(
+        name,
+        {"expires_at": expires_at, "updated_at": _now()},
+        "#status = :ready AND expires_at = :previous",
+        {"ready": READY, "previous": previous},
+    )
+
+
 def mark_failed(name: str, execution: str, outputs: dict[str, Any]) -> bool:
     """FAILED, when `execution` owns the item: CREATING, or READY when it failed right after
     recording READY (its own record, corrected)."""
