@@ -49,9 +49,10 @@ def ready(spec: dict[str, Any], execution: str, outcome: dict[str, Any]) -> dict
     return {"recorded": recorded, **expiry}
 
 
-def extend(name: str, seconds: int) -> dict[str, Any]:
+def extend(name: str, seconds: int, now: float | None = None) -> dict[str, Any]:
     """Give a READY environment `seconds` more before it expires: its expiry schedule and the
-    registry's expires_at move together (from the current expiry, or from now if that passed)."""
+    registry's expires_at move together (from the current expiry, or from `now` if that passed;
+    `now` is AWS's time as the caller knows it, this machine's by default)."""
     if seconds <= 0:
         raise InvalidSpec(f"duration: must be positive (got {seconds} seconds)")
     current = registry.get(name)
@@ -68,11 +69,11 @@ def extend(name: str, seconds: int) -> dict[str, Any]:
             f"environment {name!r} has no time to live (time_to_live_minutes is null): it never "
             "expires, so there is nothing to extend"
         )
-    now = datetime.fromtimestamp(clock.now(), tz=UTC)
-    at = (max(datetime.fromisoformat(previous), now) + timedelta(seconds=seconds)).replace(
+    now_at = datetime.fromtimestamp(clock.now() if now is None else now, tz=UTC)
+    at = (max(datetime.fromisoformat(previous), now_at) + timedelta(seconds=seconds)).replace(
         microsecond=0
     )
-    if at - now > MAX_EXPIRY_AHEAD:
+    if at - now_at > MAX_EXPIRY_AHEAD:
         raise InvalidSpec(
             f"duration: the expiry would be {at.isoformat()}, more than a year ahead "
             "(time_to_live_minutes allows at most 525600)"

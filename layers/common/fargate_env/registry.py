@@ -64,6 +64,14 @@ def get(name: str) -> dict[str, Any] | None:
     return _deserialize(item) if item else None
 
 
+def all_items() -> list[dict[str, Any]]:
+    """Every environment's item (a scan: for tools listing environments, not for the flows)."""
+    items: list[dict[str, Any]] = []
+    for page in client("dynamodb").get_paginator("scan").paginate(TableName=_table()):
+        items.extend(_deserialize(item) for item in page["Items"])
+    return items
+
+
 def _update(name: str, assignments: dict[str, Any], condition: str, values: dict[str, Any]) -> bool:
     """Apply `assignments` when `condition` holds; False when it does not."""
     names = {"#status": "status"}
