@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
 import sys
 import threading
@@ -106,6 +107,8 @@ def run(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
+    # One line per request would bury what the emulator prints (and fill a pipe reading it).
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,

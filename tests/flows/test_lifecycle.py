@@ -272,8 +272,9 @@ def test_ready_and_deleted_events_go_out_on_the_bus(embedded, env_name, lifecycl
     # the estimate counts the load balancer's addresses in the zones it was really given
     zones = len(provision.output["resources"]["network"]["load_balancer_subnet_ids"])
     normalised = spec_model.normalise(spec_model.parse({"name": env_name}))
-    assert by_type["Environment Ready"]["estimated_hourly_cost_usd"] == (
-        pricing.estimate(normalised, zones=zones)["hourly"]
+    assert (
+        by_type["Environment Ready"]["estimated_hourly_cost_usd"]
+        == (pricing.estimate(normalised, zones=zones)["hourly"])
     )
     assert by_type["Environment Deleted"]["deleted"]["load_balancers"]
 
