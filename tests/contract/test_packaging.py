@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.metadata
 import re
 import tomllib
+from pathlib import Path
 
 from tests.support import REPO_ROOT
 
@@ -47,7 +48,10 @@ def test_the_packages_import_without_path_edits():
     # as Lambda's /opt/python: that models the runtime, it is not how the packages import.)
     for path in [*(REPO_ROOT / "fenv_cli").glob("*.py"), REPO_ROOT / "embedded_aws/__init__.py"]:
         assert "sys.path" not in path.read_text(), path
-    assert importlib.metadata.distribution("fargate-env").read_text("direct_url.json")
+    import fargate_env
+
+    # installed editable: the layer's package is the working tree's
+    assert Path(fargate_env.__file__).parent == REPO_ROOT / "layers" / "common" / "fargate_env"
     assert "pythonpath" not in pyproject()["tool"]["pytest"]["ini_options"]
 
 
