@@ -13,6 +13,7 @@ import argparse
 import json
 import logging
 import signal
+import socket
 import sys
 import threading
 import warnings
@@ -94,6 +95,17 @@ def _announce_listeners(aws: EmbeddedAWS, stopped: threading.Event) -> None:
                 print(f"load balancer active: {url}/ answers here at {local}/", flush=True)
 
 
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why `host`:`port` cannot be listened on (None: it can), probed as werkzeug binds it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
+
+
 def run(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m embedded_aws serve", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -116,21 +128,21 @@ def run(argv: list[str] | None = None) -> int:
     )
     from werkzeug.serving import WSGIRequestHandler, make_server
 
+    busy = _cannot_listen(args.host, args.port)
+    if busy is not None:  # before the deploy: a busy port is one line at once, not a hang
+        print(
+            f"emulator: cannot listen on {args.host}:{args.port}: {busy} "
+            '(another emulator? stop it, or pick a port: EMULATOR_ARGS="--port 0")',
+            file=sys.stderr,
+        )
+        return 2
     stopped = threading.Event()
     with EmbeddedAWS() as aws:
         prepared = prerequisites.provide_for_samples(aws) if args.prerequisites else []
         app = _with_info(DomainDispatcherApplication(create_backend_app), aws)
-        try:  # bound here, before anything waits on it: a busy port is one line, not a hang
-            server = make_server(
-                args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler
-            )
-        except OSError as exc:
-            print(
-                f"emulator: cannot listen on {args.host}:{args.port}: {exc.strerror} "
-                '(another emulator? stop it, or pick a port: EMULATOR_ARGS="--port 0")',
-                file=sys.stderr,
-            )
-            return 2
+        server = make_server(
+            args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler
+        )
         clock = aws.clock
         original_handle = WSGIRequestHandler.handle
 

@@ -385,8 +385,32 @@ def _execution_name(env: str, suffix: str = "") -> str:
     return f"{env}{suffix}-{stamp}-{secrets.token_hex(2)}"
 
 
-def _failure_lines(described: dict[str, Any], kind: str) -> list[str]:
-    return [f"{kind} {described['status']}: {_outcome(described, kind)}"]
+def _execute(
+    account: Account,
+    machine_arn: str,
+    payload: dict[str, Any],
+    execution_name: str,
+    action: str,
+    options: Options,
+    wait: bool,
+) -> tuple[dict[str, Any], Result | None]:
+    """Start an execution and, when asked, follow it to its end. Returns its data (with the
+    parsed output once it succeeded) and the Result to return at once: not waiting, or failed."""
+    arn = _start(account, machine_arn, payload, execution_name)
+    data: dict[str, Any] = {"execution_arn": arn}
+    if not wait:
+        data["status"] = "RUNNING"
+        return data, Result(data, [f"started {action}: {arn}"])
+    if not options.json:
+        print(f"{action}: {arn}", flush=True)
+    described = _follow(account, arn, options)
+    data["status"] = described["status"]
+    kind = "teardown" if action == "teardown" else "provision"
+    if described["status"] != "SUCCEEDED":
+        data["outcome"] = _outcome(described, kind)
+        return data, Result(data, [f"{action} {described['status']}: {data['outcome']}"], FAILED)
+    data["output"] = json.loads(described.get("output") or "{}")
+    return data, None
 
 
 def answer(url: str, local: str | None) -> dict[str, Any]:
@@ -444,19 +468,13 @@ def up(account: Account, path: str, options: Options, wait: bool, name: str | No
             CONFLICT,
             f"environment {env!r} is {state} (being {doing}): fenv wait {env}, then try again",
         )
-    arn = _start(account, machine, {"spec": spec}, name or _execution_name(env))
-    data: dict[str, Any] = {"name": env, "action": verb, "execution_arn": arn}
-    if not wait:
-        return Result({**data, "status": "RUNNING"}, [f"started {verb} of {env!r}: {arn}"])
-    if not options.json:
-        print(f"{verb} {env!r}: {arn}", flush=True)
-    described = _follow(account, arn, options)
-    data["status"] = described["status"]
-    if described["status"] != "SUCCEEDED":
-        data["outcome"] = _outcome(described, "provision")
-        return Result(data, _failure_lines(described, verb), FAILED)
-    output = json.loads(described.get("output") or "{}")
-    data["output"] = output
+    data, early = _execute(
+        account, machine, {"spec": spec}, name or _execution_name(env), verb, options, wait
+    )
+    data = {"name": env, "action": verb, **data}
+    if early is not None:
+        return Result(data, early.lines, early.code)
+    output = data["output"]
     urls = [lb["url"] for lb in output.get("load_balancers") or []] or [output.get("url")]
     answers = [answer(url, account.local_url(url)) for url in urls if url]
     data["url"], data["answers"] = output.get("url"), answers
@@ -481,21 +499,19 @@ def down(account: Account, env: str, options: Options, wait: bool, force: bool) 
         )
     if current is not None and current.get("status") == "DELETED" and not force:
         return Result({"name": env, "status": "DELETED"}, [f"{env!r} is already deleted"])
-    payload = {"name": env, "reason": "requested"}
-    arn = _start(
-        account, account.output("TeardownStateMachineArn"), payload, _execution_name(env, "-down")
+    data, early = _execute(
+        account,
+        account.output("TeardownStateMachineArn"),
+        {"name": env, "reason": "requested"},
+        _execution_name(env, "-down"),
+        "teardown",
+        options,
+        wait,
     )
-    data: dict[str, Any] = {"name": env, "execution_arn": arn}
-    if not wait:
-        return Result({**data, "status": "RUNNING"}, [f"started teardown of {env!r}: {arn}"])
-    if not options.json:
-        print(f"teardown {env!r}: {arn}", flush=True)
-    described = _follow(account, arn, options)
-    data["status"] = described["status"]
-    if described["status"] != "SUCCEEDED":
-        data["outcome"] = _outcome(described, "teardown")
-        return Result(data, _failure_lines(described, "teardown"), FAILED)
-    output = json.loads(described.get("output") or "{}")
+    data = {"name": env, **data}
+    if early is not None:
+        return Result(data, early.lines, early.code)
+    output = data["output"]
     data["deleted"], data["deleted_count"] = output.get("deleted"), output.get("deleted_count")
     return Result(data, [f"teardown SUCCEEDED: {output.get('deleted_count', 0)} resources deleted"])
 

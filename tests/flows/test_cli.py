@@ -291,3 +291,16 @@ def test_progress_is_a_live_line_on_a_terminal_and_plain_lines_when_piped():
     assert len(plain) == 1
     assert "\033" not in plain[0]
     assert "Create the service" in plain[0]
+
+
+def test_debug_adds_the_traceback(embedded, capsys):
+    assert main(["status", "nosuchenv"]) == errors.NOT_FOUND
+    assert "Traceback" not in capsys.readouterr().err
+
+    assert main(["--debug", "status", "nosuchenv"]) == errors.NOT_FOUND
+    err = capsys.readouterr().err
+    assert "Traceback" in err
+    assert (
+        err.strip().splitlines()[-1]
+        == "fenv: no environment named 'nosuchenv' (fenv list shows them)"
+    )

@@ -68,6 +68,19 @@ def user_environment(endpoint: str) -> dict[str, str]:
     }
 
 
+def as_user(argv: list[str], environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A command run from the repository in a user's shell environment."""
+    return subprocess.run(
+        argv,
+        cwd=REPO_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
 def readme_commands() -> list[str]:
     """Every `fenv` and `aws` command in the README's code blocks, in order, continuations
     joined."""
@@ -97,15 +110,7 @@ def test_every_fenv_and_aws_command_in_the_readme_runs_as_written(emulator_endpo
     environment = user_environment(emulator_endpoint["endpoint"])
 
     for command in commands:
-        done = subprocess.run(
-            ["bash", "-c", command],
-            cwd=REPO_ROOT,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        done = as_user(["bash", "-c", command], environment)
         assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
         assert "Traceback" not in done.stderr, command
 
@@ -126,15 +131,7 @@ def test_fenv_up_of_each_sample_answers_from_the_host(tmp_path):
     try:
         environment = user_environment(ready["endpoint"])
         for sample in sorted((REPO_ROOT / "events" / "inputs").glob("provision-*.json")):
-            done = subprocess.run(
-                ["fenv", "up", str(sample), "--output", "json"],
-                cwd=REPO_ROOT,
-                env=environment,
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
-            )
+            done = as_user(["fenv", "up", str(sample), "--output", "json"], environment)
             assert done.returncode == 0, f"{sample.name}\n{done.stdout}\n{done.stderr}"
             answered = json.loads(done.stdout)["answers"]
             assert [a["status"] for a in answered] == [200], sample.name
