@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -157,22 +158,24 @@ def _insecure():  # the stand-in's certificate is self-signed
     return context
 
 
-def test_a_busy_port_is_one_line_and_exit_2(emulator_endpoint, tmp_path):
-    port = emulator_endpoint["endpoint"].rsplit(":", 1)[1]
+def test_a_busy_port_is_one_line_and_exit_2():
+    with socket.socket() as taken:  # another program listens there
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
 
-    second = subprocess.run(
-        [sys.executable, "-m", "embedded_aws", "serve", "--port", port, "--no-prerequisites"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+        second = subprocess.run(
+            [sys.executable, "-m", "embedded_aws", "serve", "--port", str(port)],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
 
     assert second.returncode == 2
-    assert (
-        second.stderr.strip()
-        .splitlines()[-1]
-        .startswith(f"emulator: cannot listen on 127.0.0.1:{port}: Address already in use")
-    )
-    assert "Traceback" not in second.stderr
+    assert second.stderr.strip().splitlines() == [
+        f"emulator: cannot listen on 127.0.0.1:{port}: Address already in use (another "
+        'emulator? stop it, or pick a port: EMULATOR_ARGS="--port 0")'
+    ]
+    assert second.stdout == ""  # refused before anything was deployed
