@@ -3,8 +3,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # A python3.13 that runs (the Lambda runtime): a pyenv shim on PATH may name one that does not
-# ("pyenv: python3.13: command not found"), so each candidate is tried, not just looked up.
-PY313 := $(shell for p in python3.13 /root/.pyenv/versions/3.13.*/bin/python3.13; do "$$p" -c "" >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
+# ("pyenv: python3.13: command not found"), so each candidate is tried, not just looked up: the
+# one on PATH, then any 3.13 that pyenv (wherever its root is) has installed.
+PYENV_ROOT_DIR := $(shell pyenv root 2>/dev/null)
+PY313 := $(shell for p in python3.13 $(if $(PYENV_ROOT_DIR),$(PYENV_ROOT_DIR)/versions/3.13.*/bin/python3.13); do "$$p" -c "" >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
 # Prefer it; fall back to python3 (3.11+ works).
 PYTHON_BOOTSTRAP ?= $(or $(PY313),$(shell command -v python3))
 VENV := .venv
@@ -36,11 +38,13 @@ help:
 	@echo "make format    ruff format + fixes;  make schema  regenerate schema/environment-spec.schema.json"
 	@echo "make asl       write statemachine/*.asl.json from tools/statemachines (checks their bounds)"
 
+# The project itself is installed editable (fargate_env, fenv_cli, embedded_aws import from the
+# working tree; `fenv` is on the virtualenv's PATH) with its emulator extra, beside the dev tools.
 $(STAMPS)/venv: pyproject.toml requirements/dev.txt requirements/constraints.txt
 	@mkdir -p $(STAMPS)
 	@test -x $(PY) || { echo "creating $(VENV) with $(PYTHON_BOOTSTRAP)"; $(PYTHON_BOOTSTRAP) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements/dev.txt -c requirements/constraints.txt
+	$(PY) -m pip install --quiet -r requirements/dev.txt -e ".[emulator]" -c requirements/constraints.txt
 	$(PY) -m pip check
 	@touch $@
 

@@ -6,13 +6,5 @@ part moto does not: tasks starting and stopping, targets becoming healthy, load 
 answering on their DNS names, network interfaces released late - on a clock that can be scaled.
 
 Not deployed: this package is the offline harness (tests, `make demo`, `make emulator`,
-`make bench`).
+`make bench`). It imports the layer's package (`fargate_env`) as installed by `make setup`.
 """
-
-import sys as _sys
-from pathlib import Path as _Path
-
-# Like Lambda's /opt/python, the shared layer's package is importable wherever the emulator runs.
-_LAYER = str(_Path(__file__).resolve().parent.parent / "layers" / "common")
-if _LAYER not in _sys.path:
-    _sys.path.insert(0, _LAYER)

@@ -630,6 +630,11 @@ class DataPlane:
                 if t.moto_task is not None
             }
             tasks = [t for t in tasks if t.task_arn in created or t.task_arn not in known]
+            if cluster_str:
+                # moto keeps a task when the cluster's name is in its cluster ARN, so fenv-demo
+                # listed fenv-demo-nlb's tasks too; ECS lists the one cluster's tasks.
+                cluster_arn = backend._get_cluster(cluster_str).arn
+                tasks = [t for t in tasks if t.cluster_arn == cluster_arn]
             if service_name:
                 name = service_name.split("/")[-1]
                 tasks = [t for t in tasks if t.group == f"service:{name}"]

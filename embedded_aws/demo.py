@@ -6,16 +6,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 import warnings
-from pathlib import Path
 from typing import Any
 
 from embedded_aws import prerequisites
-from embedded_aws.emulator import EmbeddedAWS
+from embedded_aws.emulator import EmbeddedAWS, Execution
 from embedded_aws.faults import Faults, StepFault
 from embedded_aws.template import REPO_ROOT
+from fargate_env import lifecycle, naming
 from fenv_cli.progress import follow
 
 SAMPLES = {
@@ -35,8 +34,14 @@ def _say(text: str = "") -> None:
     print(text, flush=True)
 
 
-def resource_rows(resources: dict[str, Any]) -> list[tuple[str, str]]:
-    """(kind, id) rows of a provisioning's recorded resources."""
+def step_names() -> list[str]:
+    """The steps a fault can be injected at: one per function directory."""
+    return sorted(p.name for p in (REPO_ROOT / "functions").iterdir() if (p / "app.py").exists())
+
+
+def resource_rows(output: dict[str, Any]) -> list[tuple[str, str]]:
+    """(kind, id) rows of what a provisioning created: its recorded resources and its expiry."""
+    resources = output["resources"]
     rows: list[tuple[str, str]] = []
     network = resources.get("network") or {}
     if network:
@@ -61,14 +66,29 @@ def resource_rows(resources: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("ECS cluster", resources["cluster"]["name"]))
     if resources.get("service"):
         rows.append(("ECS service", resources["service"]["name"]))
+    if output.get("expires_at"):
+        schedule = naming.schedule_name(output["name"])
+        rows.append(("expiry schedule", f"{schedule} (tears down at {output['expires_at']})"))
     return rows
+
+
+def _say_failure(execution: Execution) -> None:
+    """The error and cause of a failed execution, as its summary (or raw) says them."""
+    cause = execution.cause_json()
+    _say(f"error: {execution.error}")
+    if cause.get("failed_step"):
+        _say(f"failed step: {cause['failed_step']}")
+    message = cause.get("message") or lifecycle.error_message(cause.get("cause"))
+    _say(f"cause: {message or cause.get('raw') or execution.cause}")
 
 
 def run(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m embedded_aws demo", description=__doc__)
     parser.add_argument("--sample", choices=sorted(SAMPLES), default="nginx")
     parser.add_argument(
-        "--fail-at", metavar="STEP", help="inject a fault at this step (e.g. create_service)"
+        "--fail-at",
+        metavar="STEP",
+        help="inject a fault at this step: a function name (e.g. create_service, delete_cluster)",
     )
     parser.add_argument(
         "--fail-when",
@@ -78,6 +98,12 @@ def run(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--keep", action="store_true", help="do not tear down at the end")
     args = parser.parse_args(argv)
+    if args.fail_at and args.fail_at not in step_names():
+        print(
+            f"--fail-at: unknown step {args.fail_at!r}; valid steps: {', '.join(step_names())}",
+            file=sys.stderr,
+        )
+        return 2
     warnings.filterwarnings("ignore")
 
     faults = Faults()
@@ -88,7 +114,7 @@ def run(argv: list[str] | None = None) -> int:
     wall = time.monotonic()
     sample_path = INPUTS.relative_to(REPO_ROOT) / SAMPLES[args.sample]
     _say(f"fargate-env demo: sample '{args.sample}' ({sample_path})")
-    with EmbeddedAWS(faults=faults) as aws, tempfile.TemporaryDirectory() as workdir:
+    with EmbeddedAWS(faults=faults) as aws:
         functions = len(aws.catalog)
         _say(
             f"embedded AWS up: template.yaml deployed ({functions} functions, 2 state machines), "
@@ -96,7 +122,7 @@ def run(argv: list[str] | None = None) -> int:
         )
         _say()
         # What the sample refers to (certificate, secrets, file system) a real account has.
-        spec = prerequisites.provide(aws, spec, Path(workdir))
+        prerequisites.provide(aws, spec)
         _say(
             f"== Provisioning environment '{env}'"
             + (f"  (fault injected {args.fail_when} {args.fail_at})" if args.fail_at else "")
@@ -118,7 +144,7 @@ def run(argv: list[str] | None = None) -> int:
             _say(f"the stand-in container answered HTTP {page}" if page else "no page was served")
             _say()
             _say("Resources created:")
-            rows = resource_rows(output["resources"])
+            rows = resource_rows(output)
             width = max(len(kind) for kind, _ in rows)
             for kind, ident in rows:
                 _say(f"  {kind:<{width}}  {ident}")
@@ -132,6 +158,7 @@ def run(argv: list[str] | None = None) -> int:
                 _say(f"rolled back: {rollback['deleted_count']} resources deleted ({kinds})")
             elif rollback:
                 _say(f"rollback {rollback.get('status')}: {rollback.get('error')}")
+                _say(f"rollback cause: {rollback.get('cause')}")
             else:
                 _say(f"resources: {cause.get('resources')}")
             if cause.get("next"):
@@ -150,6 +177,8 @@ def run(argv: list[str] | None = None) -> int:
                     for item in items:
                         # ARNs shown from their resource part: service/fenv-demo/fenv-demo
                         _say(f"  {kind:<16} {item.split(':', 5)[-1]}")
+            else:
+                _say_failure(teardown)
             ok = teardown.status == "SUCCEEDED"
         _say()
         left = aws.remaining(env)

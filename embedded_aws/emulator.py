@@ -19,6 +19,7 @@ from embedded_aws import dataplane as dataplane_module
 from embedded_aws import plugs
 from embedded_aws import template as template_module
 from embedded_aws.clock import Clock, LogicalClock
+from embedded_aws.container_logs import ContainerLogs
 from embedded_aws.dataplane import DataPlane
 from embedded_aws.faults import Faults
 from embedded_aws.lambdas import LambdaRunner
@@ -126,7 +127,8 @@ class EmbeddedAWS:
         self.sam_template = sam
         self.catalog = template_module.functions(sam, template_path.parent)
         self.plane = DataPlane(self.clock, self.model, self.faults, ACCOUNT_ID, region)
-        self.standins = StandIns(self.plane)
+        self.container_logs = ContainerLogs(self.plane)
+        self.standins = StandIns(self.plane, self.container_logs)
         self.runner = LambdaRunner(
             self.catalog,
             template_module.layer_dirs(sam, template_path.parent),
@@ -187,9 +189,11 @@ class EmbeddedAWS:
         plugs.install(self.clock, self.runner.invoke, self._state_entered, self.faults.seed)
         self.plane.install(self._api_call)
         self.standins.install()
+        self.container_logs.install()
         self.deploy()
 
     def stop(self) -> None:
+        self.container_logs.uninstall()
         self.standins.uninstall()
         dataplane_module.uninstall()
         plugs.uninstall()

@@ -10,6 +10,7 @@ jsonata-python are pinned exactly.
 - Lambda: invocations run the real handler in-process (lambdas.py).
 - Nested executions: SDK parameter and response casing, as Step Functions does it.
 - EventBridge TestEventPattern: answered with moto's own pattern matcher.
+- EventBridge rules targeting a state machine: delivered by eventbridge.py.
 """
 
 from __future__ import annotations
@@ -365,6 +366,13 @@ def install(
         return json.dumps({"Result": pattern.matches_event(event)})
 
     _patch(EventsHandler, "test_event_pattern", test_event_pattern)
+
+    # EventBridge -> Step Functions targets: moto raises NotImplementedError (eventbridge.py).
+    from moto.events.models import Rule
+
+    from embedded_aws import eventbridge
+
+    _patch(Rule, "send_to_targets", eventbridge.send_to_targets(Rule.send_to_targets))
 
     # Lambda: the real handler, in-process.
     def backend_invoke(

@@ -1,54 +1,127 @@
 """What a spec refers to and a user's account would already have: certificates, secrets, EFS
-file systems. The samples name example ids; here they are created in the embedded AWS and the
-spec is pointed at the real ones."""
+file systems. The samples name example ids; here they are created in the embedded AWS with
+exactly those ids, so every sample input runs as written (the demo's and the emulator's).
+
+moto picks its own ids (random certificate ARNs, secret suffixes, file system ids): each created
+resource is re-keyed in moto's backend to the id the spec names.
+"""
 
 from __future__ import annotations
 
-import copy
+import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from embedded_aws.emulator import EmbeddedAWS
 from embedded_aws.standin import _self_signed_certificate
+from embedded_aws.template import REPO_ROOT
+
+SAMPLE_INPUTS = REPO_ROOT / "events" / "inputs"
 
 
-def _certificate(aws: EmbeddedAWS, directory: Path) -> str:
+def _arn_parts(arn: str) -> tuple[str, str, str, str]:
+    """(service, region, account, resource) of an ARN."""
+    _, _, service, region, account, resource = arn.split(":", 5)
+    return service, region, account, resource
+
+
+def _certificate(aws: EmbeddedAWS, arn: str, directory: Path) -> None:
+    service, region, account, resource = _arn_parts(arn)
     cert, key = _self_signed_certificate(directory)
+    if service == "iam":
+        iam = aws.client("iam")
+        name = resource.split("/")[-1]
+        if not any(
+            item["ServerCertificateName"] == name
+            for item in iam.list_server_certificates()["ServerCertificateMetadataList"]
+        ):
+            iam.upload_server_certificate(
+                ServerCertificateName=name,
+                CertificateBody=cert.read_text(),
+                PrivateKey=key.read_text(),
+            )
+        return
+    from moto.acm.models import acm_backends
+
+    backend = acm_backends[account][region]
+    if arn in backend._certificates:
+        return
     imported = aws.client("acm").import_certificate(
         Certificate=cert.read_bytes(), PrivateKey=key.read_bytes()
-    )
-    return str(imported["CertificateArn"])
+    )["CertificateArn"]
+    bundle = backend._certificates.pop(imported)
+    bundle.arn = arn
+    backend._certificates[arn] = bundle
 
 
-def provide(aws: EmbeddedAWS, spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
-    """Create what `spec` refers to; return the spec with the real ids in place."""
-    spec = copy.deepcopy(spec)
-    for lb in spec.get("load_balancers", []):
-        for listener in lb.get("listeners") or []:
-            if listener.get("certificate_arn"):
-                listener["certificate_arn"] = _certificate(aws, workdir)
-    container = spec.get("container", {})
-    for name, reference in list(container.get("secrets", {}).items()):
-        if reference.split(":")[2] == "ssm":
-            parameter = reference.split(":parameter", 1)[1]
-            aws.client("ssm").put_parameter(
-                Name=parameter, Value="example", Type="SecureString", Overwrite=True
-            )
-        else:
-            secret_name = reference.split(":secret:", 1)[1].rsplit("-", 1)[0]
-            secrets = aws.client("secretsmanager")
-            try:
-                arn = secrets.create_secret(Name=secret_name, SecretString="example")["ARN"]
-            except secrets.exceptions.ResourceExistsException:
-                arn = secrets.describe_secret(SecretId=secret_name)["ARN"]
-            container["secrets"][name] = arn
-    for volume in container.get("volumes", []):
+def _secret(aws: EmbeddedAWS, reference: str) -> None:
+    # ECS's suffix (:json-key:version-stage:version-id) is not part of the secret's ARN.
+    arn = ":".join(reference.split(":")[:7])
+    service, region, account, resource = _arn_parts(arn)
+    if service == "ssm":
+        aws.client("ssm").put_parameter(
+            Name=resource.removeprefix("parameter"),
+            Value="example",
+            Type="SecureString",
+            Overwrite=True,
+        )
+        return
+    from moto.secretsmanager.models import secretsmanager_backends
+
+    backend = secretsmanager_backends[account][region]
+    if arn in backend.secrets:
+        return
+    name = resource.removeprefix("secret:").rsplit("-", 1)[0]  # the name, without the suffix
+    aws.client("secretsmanager").create_secret(Name=name, SecretString="example")
+    backend.secrets[name].arn = arn
+
+
+def _file_system(aws: EmbeddedAWS, efs_config: dict[str, Any]) -> None:
+    from moto.efs.models import efs_backends
+
+    backend = efs_backends[aws.plane.account_id][aws.region]
+    system_id = efs_config["file_system_id"]
+    if system_id not in backend.file_systems_by_id:
+        created = aws.client("efs").create_file_system(CreationToken=system_id, Encrypted=True)
+        system = backend.file_systems_by_id.pop(created["FileSystemId"])
+        system.file_system_id = system_id
+        system.file_system_arn = system.file_system_arn.rsplit("/", 1)[0] + f"/{system_id}"
+        backend.file_systems_by_id[system_id] = system
+    access_point_id = efs_config.get("access_point_id")
+    if access_point_id and access_point_id not in backend.access_points:
+        created = aws.client("efs").create_access_point(
+            ClientToken=access_point_id, FileSystemId=system_id
+        )
+        point = backend.access_points.pop(created["AccessPointId"])
+        point.access_point_id = access_point_id
+        point.access_point_arn = point.access_point_arn.rsplit("/", 1)[0] + f"/{access_point_id}"
+        backend.access_points[access_point_id] = point
+
+
+def provide(aws: EmbeddedAWS, spec: dict[str, Any], workdir: Path | None = None) -> dict[str, Any]:
+    """Create what `spec` refers to, with the ids it names (idempotent); returns `spec`, which
+    runs unchanged. `workdir` keeps the certificates' files (a temporary folder otherwise)."""
+    with tempfile.TemporaryDirectory(prefix="fargate-env-prerequisites-") as directory:
+        for lb in spec.get("load_balancers") or []:
+            for listener in lb.get("listeners") or []:
+                if listener.get("certificate_arn"):
+                    _certificate(aws, listener["certificate_arn"], workdir or Path(directory))
+    container = spec.get("container") or {}
+    for reference in (container.get("secrets") or {}).values():
+        _secret(aws, reference)
+    for volume in container.get("volumes") or []:
         if volume.get("efs"):
-            efs = aws.client("efs")
-            token = f"{spec['name']}-{volume['name']}"
-            try:
-                created = efs.create_file_system(CreationToken=token, Encrypted=True)
-            except efs.exceptions.FileSystemAlreadyExists:
-                created = efs.describe_file_systems(CreationToken=token)["FileSystems"][0]
-            volume["efs"]["file_system_id"] = created["FileSystemId"]
+            _file_system(aws, volume["efs"])
     return spec
+
+
+def provide_for_samples(aws: EmbeddedAWS, directory: Path = SAMPLE_INPUTS) -> list[str]:
+    """What every sample provisioning input refers to; the samples' file names."""
+    provided = []
+    for path in sorted(directory.glob("*.json")):
+        document = json.loads(path.read_text())
+        if isinstance(document, dict) and isinstance(document.get("spec"), dict):
+            provide(aws, document["spec"])
+            provided.append(path.name)
+    return provided

@@ -21,6 +21,7 @@ from embedded_aws.clock import UNTIMED_PREFIX
 from embedded_aws.dataplane import forwarded_target_group
 
 if TYPE_CHECKING:
+    from embedded_aws.container_logs import ContainerLogs
     from embedded_aws.dataplane import DataPlane
 
 ELB_DNS_SUFFIXES = (".elb.amazonaws.com", ".elb.amazonaws.com.cn")
@@ -81,10 +82,12 @@ def _self_signed_certificate(directory: Path) -> tuple[Path, Path]:
 
 
 class StandIns:
-    """One loopback server per (load balancer, listener port), started when first resolved."""
+    """One loopback server per (load balancer, listener port), started when first resolved or
+    when the emulator publishes it for the host (local_urls)."""
 
-    def __init__(self, plane: DataPlane) -> None:
+    def __init__(self, plane: DataPlane, logs: ContainerLogs | None = None) -> None:
         self.plane = plane
+        self.logs = logs
         self._servers: dict[tuple[str, int], http.server.ThreadingHTTPServer] = {}
         self._lock = threading.Lock()
         self._original_getaddrinfo: Any = None
@@ -167,9 +170,30 @@ class StandIns:
             self._servers[(lb_arn, port)] = server
             return server
 
-    def answer(self, lb_arn: str, port: int) -> tuple[int, dict[str, str], str]:
-        """What the load balancer answers on `port` at the time its name was last resolved."""
-        now = self.plane.request_times.get(lb_arn, self.plane.clock.now())
+    def local_urls(self) -> dict[str, str]:
+        """Each active load balancer listener's URL (no trailing slash, the port only when it is
+        not the scheme's) -> the loopback address that answers for it from this machine."""
+        now = self.plane.clock.latest()
+        urls: dict[str, str] = {}
+        for lb in list(self.plane._elbv2().load_balancers.values()):
+            if self.plane.load_balancer_state(lb.arn, now) != "active":
+                continue
+            for listener in list(lb.listeners.values()):
+                port = int(listener.port)
+                scheme = "https" if listener.protocol in ("HTTPS", "TLS") else "http"
+                default = 443 if scheme == "https" else 80
+                address = self._server_for(lb.arn, port).server_address[1]
+                shown = lb.dns_name.lower() + ("" if port == default else f":{port}")
+                urls[f"{scheme}://{shown}"] = f"{scheme}://127.0.0.1:{address}"
+        return urls
+
+    def answer(
+        self, lb_arn: str, port: int, now: float | None = None
+    ) -> tuple[int, dict[str, str], str]:
+        """What the load balancer answers on `port` at `now` (default: when its name was last
+        resolved)."""
+        if now is None:
+            now = self.plane.request_times.get(lb_arn, self.plane.clock.now())
         lb = self.plane._elbv2().load_balancers.get(lb_arn)
         listener = self._listener(lb_arn, port)
         if lb is None or listener is None:
@@ -197,6 +221,27 @@ class StandIns:
             _container_page(image),
         )
 
+    def log_request(
+        self,
+        lb_arn: str,
+        port: int,
+        moment: float,
+        request: http.server.BaseHTTPRequestHandler,
+        size: int,
+    ) -> None:
+        """The container's access-log line for a request it served (nginx's combined format)."""
+        listener = self._listener(lb_arn, port)
+        action = listener.default_actions[0].data if listener and listener.default_actions else {}
+        target_group = forwarded_target_group(action)
+        if target_group is None or self.logs is None:
+            return
+        when = datetime.datetime.fromtimestamp(self.plane.clock.epoch + moment, tz=datetime.UTC)
+        line = (
+            f"{request.client_address[0]} - - [{when.strftime('%d/%b/%Y:%H:%M:%S +0000')}] "
+            f'"{request.requestline}" 200 {size} "-" "{request.headers.get("User-Agent", "-")}"'
+        )
+        self.logs.request(target_group, moment, line)
+
     def _handler(self, lb_arn: str, port: int) -> type[http.server.BaseHTTPRequestHandler]:
         stand_in = self
 
@@ -204,10 +249,16 @@ class StandIns:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
-                status, headers, body = stand_in.answer(lb_arn, port)
-                moment = stand_in.plane.request_times.get(lb_arn, 0.0)
-                stand_in.answers.append((status, self.headers.get("Host", ""), moment))
+                host = self.headers.get("Host", "")
+                if host.split(":")[0].lower().endswith(ELB_DNS_SUFFIXES):
+                    moment = stand_in.plane.request_times.get(lb_arn, 0.0)
+                else:  # from this machine, by the local address: as of now, the latest moment
+                    moment = stand_in.plane.clock.latest()
+                status, headers, body = stand_in.answer(lb_arn, port, moment)
+                stand_in.answers.append((status, host, moment))
                 payload = body.encode()
+                if status == 200 and stand_in.logs is not None:
+                    stand_in.log_request(lb_arn, port, moment, self, len(payload))
                 self.send_response(status)
                 self.send_header("Content-Type", "text/html")
                 self.send_header("Content-Length", str(len(payload)))

@@ -1,12 +1,14 @@
 """Following an execution as it runs: one line per state, as the console's graph shows it
-(state, outcome, duration). A polling loop's repeated states fold into one line."""
+(state, outcome, duration). A polling loop's repeated states fold into one line. On a terminal,
+a status line under them shows what runs now and for how long (LiveLine); piped, only the lines."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 _REPEATABLE = ("Task", "Wait", "Choice")
@@ -22,6 +24,9 @@ class Progress:
     last_failed: set[str] = field(default_factory=set)  # states whose last attempt failed
     state_of_event: dict[int, str] = field(default_factory=dict)
     repeats: dict[str, int] = field(default_factory=dict)
+    #: states entered and not yet left (what runs now), and the latest moment seen
+    active: dict[str, float] = field(default_factory=dict)
+    latest: float = 0.0
 
     def _flush_repeats(self) -> None:
         for name, count in self.repeats.items():
@@ -33,9 +38,11 @@ class Progress:
         moment = event["timestamp"].timestamp() - self.start
         # Every event descends from the StateEntered event of its state (previousEventId chain).
         state = self.state_of_event.get(event.get("previousEventId", 0))
+        self.latest = max(self.latest, moment)
         if kind.endswith("StateEntered"):
             state = event["stateEnteredEventDetails"]["name"]
             self.entered[state] = moment
+            self.active[state] = moment
             self.failures.pop(state, None)
         if state is not None:
             self.state_of_event[event["id"]] = state
@@ -47,6 +54,7 @@ class Progress:
         if not kind.endswith("StateExited"):
             return
         name = event["stateExitedEventDetails"]["name"]
+        self.active.pop(name, None)
         if name in self.printed and kind.removesuffix("StateExited") in _REPEATABLE:
             self.repeats[name] = self.repeats.get(name, 0) + 1
             return
@@ -65,6 +73,38 @@ class Progress:
     def finish(self) -> None:
         self._flush_repeats()
 
+    def running(self) -> str:
+        """What runs now: the most recently entered states, with the time so far."""
+        if not self.active:
+            return f"[{self.latest:7.1f}s] starting"
+        recent = sorted(self.active, key=lambda name: self.active[name], reverse=True)
+        shown = ", ".join(recent[:2]) + (f" (+{len(recent) - 2} more)" if len(recent) > 2 else "")
+        return f"[{self.latest:7.1f}s] running: {shown}"
+
+
+class LiveLine:
+    """Lines above, one status line below that is rewritten in place (a terminal only)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.status_text = ""
+
+    def write(self, line: str) -> None:
+        self.stream.write(f"\r\033[K{line}\n")
+        if self.status_text:
+            self.stream.write(self.status_text)
+        self.stream.flush()
+
+    def status(self, text: str) -> None:
+        width = shutil.get_terminal_size().columns - 1
+        self.status_text = text[:width]
+        self.stream.write(f"\r\033[K{self.status_text}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\r\033[K")
+        self.stream.flush()
+
 
 def history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
@@ -74,9 +114,15 @@ def history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
 
 
 def follow(
-    sfn: Any, execution_arn: str, write: Callable[[str], None], poll_seconds: float = 0.05
+    sfn: Any,
+    execution_arn: str,
+    write: Callable[[str], None],
+    poll_seconds: float = 0.05,
+    status: Callable[[str], None] | None = None,
+    deadline: float | None = None,
 ) -> dict[str, Any]:
-    """Print progress until the execution ends; returns its final description."""
+    """Print progress until the execution ends (or the monotonic `deadline` passes); returns its
+    last description. `status` receives what runs now after each look (a live display)."""
     described = sfn.describe_execution(executionArn=execution_arn)
     progress = Progress(start=described["startDate"].timestamp(), write=write)
     done = 0
@@ -88,6 +134,10 @@ def follow(
         done = len(events)
         if described["status"] in TERMINAL:
             break
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        if status is not None:
+            status(progress.running())
         time.sleep(poll_seconds)
     progress.finish()
     return dict(described)

@@ -1,4 +1,5 @@
-"""`make demo` (python -m embedded_aws demo): the main job, and its rollback when a step fails."""
+"""`make demo` (python -m embedded_aws demo): the main job, its rollback when a step fails, a
+failed teardown, and the exit codes the README gives (through make too)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,12 @@ from tests.support import REPO_ROOT
 
 
 def demo(*args: str) -> subprocess.CompletedProcess[str]:
+    return run(sys.executable, "-m", "embedded_aws", "demo", *args)
+
+
+def run(*argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "embedded_aws", "demo", *args],
+        argv,
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -19,26 +24,61 @@ def demo(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def shows(out: str, *texts: str) -> None:
+    for text in texts:
+        assert text in out, f"{text!r} not in:\n{out}"
+
+
 def test_the_demo_provisions_verifies_and_leaves_nothing():
     run = demo()
 
     assert run.returncode == 0, run.stdout + run.stderr
-    out = run.stdout
-    assert "URL: http://fenv-demo-web-1.us-east-1.elb.amazonaws.com/" in out
-    assert "verify_endpoint: HTTP 200" in out
-    assert "the stand-in container answered HTTP 200" in out
-    assert "Resources created:" in out
-    assert "ECS service" in out
-    assert "== Teardown SUCCEEDED" in out
-    assert out.rstrip().splitlines()[-2] == "0 resources left"
+    shows(
+        run.stdout,
+        "URL: http://fenv-demo-web-1.us-east-1.elb.amazonaws.com/",
+        "verify_endpoint: HTTP 200",
+        "the stand-in container answered HTTP 200",
+        "Resources created:",
+        "ECS service",
+        "== Teardown SUCCEEDED",
+    )
+    assert run.stdout.rstrip().splitlines()[-2] == "0 resources left"
 
 
-def test_a_fault_at_a_step_shows_the_rollback_and_fails_the_demo():
-    run = demo("--fail-at", "create_listeners", "--fail-when", "after")
+def test_a_fault_at_a_step_shows_the_rollback_and_make_fails_with_the_demos_exit_code():
+    made = run("make", "--no-print-directory", "demo", "DEMO_ARGS=--fail-at create_listeners")
 
-    assert run.returncode == 1, run.stdout + run.stderr
-    out = run.stdout
-    assert "== Provisioning FAILED" in out
-    assert "failed step: Create the listeners" in out
-    assert "rolled back:" in out
-    assert "0 resources left" in out
+    # the demo exits 1; make reports it ("Error 1") and exits 2, as the README says
+    assert made.returncode == 2, made.stdout + made.stderr
+    assert "demo] Error 1" in made.stderr
+    shows(
+        made.stdout,
+        "== Provisioning FAILED",
+        "failed step: Create the listeners",
+        "rolled back:",
+        "0 resources left",
+    )
+
+
+def test_a_failed_teardown_prints_its_error_and_cause_and_the_expiry_is_listed():
+    run = demo("--sample", "https", "--fail-at", "delete_cluster")
+
+    assert run.returncode == 2, run.stdout + run.stderr  # resources are left
+    shows(
+        run.stdout,
+        "expiry schedule              fenv-demo-https-expiry (tears down at",
+        "== Teardown FAILED",
+        "error: InjectedFault",
+        "failed step: Delete the cluster",
+        "cause: delete_cluster: fault injected after its work",
+    )
+
+
+def test_an_unknown_step_is_refused_with_the_valid_ones():
+    run = demo("--fail-at", "bogus_step")
+
+    assert run.returncode == 2
+    message = run.stderr.strip()
+    assert message.startswith("--fail-at: unknown step 'bogus_step'; valid steps: ")
+    assert "create_service" in message
+    assert "fault injected" not in run.stdout

@@ -12,6 +12,8 @@ import pytest
 
 from embedded_aws.emulator import EmbeddedAWS, Execution
 from embedded_aws.faults import Faults, StepFault
+from fargate_env import pricing
+from fargate_env import spec as spec_model
 from tests.support import EVENTS
 
 LIFECYCLE_TYPES = ["Environment Ready", "Environment Failed", "Environment Deleted"]
@@ -267,6 +269,13 @@ def test_ready_and_deleted_events_go_out_on_the_bus(embedded, env_name, lifecycl
     by_type = {event["detail-type"]: event["detail"] for event in events}
     assert set(by_type) == {"Environment Ready", "Environment Deleted"}
     assert by_type["Environment Ready"]["url"] == provision.output["url"]
+    # the estimate counts the load balancer's addresses in the zones it was really given
+    zones = len(provision.output["resources"]["network"]["load_balancer_subnet_ids"])
+    normalised = spec_model.normalise(spec_model.parse({"name": env_name}))
+    assert (
+        by_type["Environment Ready"]["estimated_hourly_cost_usd"]
+        == (pricing.estimate(normalised, zones=zones)["hourly"])
+    )
     assert by_type["Environment Deleted"]["deleted"]["load_balancers"]
 
 

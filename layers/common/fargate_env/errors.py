@@ -55,6 +55,10 @@ class AwsRequestFailed(FargateEnvError):
     """An AWS call failed with an error retrying cannot fix (access denied, quota, bad request)."""
 
 
+class EnvironmentNotFound(FargateEnvError):
+    """No environment of that name is in the registry (asked for by a tool, not a state)."""
+
+
 def invalid_spec(problems: list[str]) -> InvalidSpec:
     """One InvalidSpec listing every problem, each starting with its field's path."""
     count = len(problems)

@@ -4,9 +4,14 @@ the lifecycle events, moved together at the start and end of each flow."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fargate_env import bounds, lifecycle_events, registry, schedules
+from fargate_env import bounds, clock, lifecycle_events, pricing, registry, schedules
+from fargate_env.errors import EnvironmentBusy, EnvironmentNotFound, InvalidSpec
+
+#: The furthest an expiry may be moved: the spec's own bound on time_to_live_minutes (a year).
+MAX_EXPIRY_AHEAD = timedelta(minutes=525_600)
 
 
 def claim(spec: dict[str, Any], execution: str) -> dict[str, Any]:
@@ -17,6 +22,9 @@ def claim(spec: dict[str, Any], execution: str) -> dict[str, Any]:
 def ready(spec: dict[str, Any], execution: str, outcome: dict[str, Any]) -> dict[str, Any]:
     """End of a successful provisioning: expiry scheduled, READY recorded, event published."""
     expiry = schedules.ensure(spec)
+    network = (outcome.get("resources") or {}).get("network") or {}
+    zones = len(network.get("load_balancer_subnet_ids") or network.get("subnet_ids") or [])
+    hourly_cost = pricing.estimate(spec, zones=zones or None)["hourly"]
     recorded = registry.mark_ready(
         spec["name"],
         execution,
@@ -33,10 +41,49 @@ def ready(spec: dict[str, Any], execution: str, outcome: dict[str, Any]) -> dict
             "url": outcome.get("url"),
             "load_balancers": outcome.get("load_balancers", []),
             "expires_at": expiry["expires_at"],
+            "estimated_hourly_cost_usd": hourly_cost,
             "execution": execution,
         },
     )
     return {"recorded": recorded, **expiry}
+
+
+def extend(name: str, seconds: int, now: float | None = None) -> dict[str, Any]:
+    """Give a READY environment `seconds` more before it expires: its expiry schedule and the
+    registry's expires_at move together (from the current expiry, or from `now` if that passed;
+    `now` is AWS's time as the caller knows it, this machine's by default)."""
+    if seconds <= 0:
+        raise InvalidSpec(f"duration: must be positive (got {seconds} seconds)")
+    current = registry.get(name)
+    if current is None:
+        raise EnvironmentNotFound(f"no environment named {name!r}")
+    if current["status"] != registry.READY:
+        raise EnvironmentBusy(
+            f"environment {name!r} is {current['status']}: only a READY environment can be "
+            "extended. Nothing was changed."
+        )
+    previous = current.get("expires_at")
+    if not previous:
+        raise InvalidSpec(
+            f"environment {name!r} has no time to live (time_to_live_minutes is null): it never "
+            "expires, so there is nothing to extend"
+        )
+    now_at = datetime.fromtimestamp(clock.now() if now is None else now, tz=UTC)
+    at = (max(datetime.fromisoformat(previous), now_at) + timedelta(seconds=seconds)).replace(
+        microsecond=0
+    )
+    if at - now_at > MAX_EXPIRY_AHEAD:
+        raise InvalidSpec(
+            f"duration: the expiry would be {at.isoformat()}, more than a year ahead "
+            "(time_to_live_minutes allows at most 525600)"
+        )
+    moved = schedules.move(name, at)
+    if moved is None or not registry.set_expiry(name, at.isoformat(), str(previous)):
+        raise EnvironmentBusy(
+            f"environment {name!r} changed while it was being extended (its expiry schedule "
+            "may have started the teardown): check it with `fenv status`"
+        )
+    return {"name": name, "expires_at": at.isoformat(), "previous_expires_at": previous}
 
 
 def error_message(cause: str | None) -> str:

@@ -64,6 +64,14 @@ def get(name: str) -> dict[str, Any] | None:
     return _deserialize(item) if item else None
 
 
+def all_items() -> list[dict[str, Any]]:
+    """Every environment's item (a scan: for tools listing environments, not for the flows)."""
+    items: list[dict[str, Any]] = []
+    for page in client("dynamodb").get_paginator("scan").paginate(TableName=_table()):
+        items.extend(_deserialize(item) for item in page["Items"])
+    return items
+
+
 def _update(name: str, assignments: dict[str, Any], condition: str, values: dict[str, Any]) -> bool:
     """Apply `assignments` when `condition` holds; False when it does not."""
     names = {"#status": "status"}
@@ -166,6 +174,16 @@ def mark_ready(name: str, execution: str, outputs: dict[str, Any]) -> bool:
         {"status": READY, "updated_at": _now(), **outputs},
         "#status = :creating AND provision_execution = :execution",
         {"creating": CREATING, "execution": execution},
+    )
+
+
+def set_expiry(name: str, expires_at: str, previous: str) -> bool:
+    """Move a READY environment's expiry, if nothing changed it since it was read."""
+    return _update(
+        name,
+        {"expires_at": expires_at, "updated_at": _now()},
+        "#status = :ready AND expires_at = :previous",
+        {"ready": READY, "previous": previous},
     )
 
 

@@ -26,6 +26,20 @@ def expiry_time(ttl_minutes: int, now: float | None = None) -> datetime:
     return (moment + timedelta(minutes=ttl_minutes)).replace(microsecond=0)
 
 
+def _request(env: str, at: datetime, target: dict[str, Any]) -> dict[str, Any]:
+    """The whole schedule (UpdateSchedule replaces every field, so both calls send all of it)."""
+    return {
+        "Name": naming.schedule_name(env),
+        "GroupName": _group(),
+        "ScheduleExpression": f"at({at.strftime('%Y-%m-%dT%H:%M:%S')})",
+        "ScheduleExpressionTimezone": "UTC",
+        "FlexibleTimeWindow": {"Mode": "OFF"},
+        "ActionAfterCompletion": "DELETE",
+        "Description": f"fargate-env: tear down {env} when its time to live ends",
+        "Target": target,
+    }
+
+
 def ensure(spec: dict[str, Any]) -> dict[str, Any]:
     """Schedule the teardown for the spec's time to live (none: nothing to do)."""
     ttl = spec.get("time_to_live_minutes")
@@ -34,21 +48,16 @@ def ensure(spec: dict[str, Any]) -> dict[str, Any]:
     env = spec["name"]
     name = naming.schedule_name(env)
     at = expiry_time(int(ttl))
-    request = {
-        "Name": name,
-        "GroupName": _group(),
-        "ScheduleExpression": f"at({at.strftime('%Y-%m-%dT%H:%M:%S')})",
-        "ScheduleExpressionTimezone": "UTC",
-        "FlexibleTimeWindow": {"Mode": "OFF"},
-        "ActionAfterCompletion": "DELETE",
-        "Description": f"fargate-env: tear down {env} when its time to live ends",
-        "Target": {
+    request = _request(
+        env,
+        at,
+        {
             "Arn": os.environ[TEARDOWN_STATE_MACHINE_ENV],
             "RoleArn": os.environ[SCHEDULER_ROLE_ENV],
             "Input": json.dumps({"name": env, "reason": "expired"}),
             "RetryPolicy": {"MaximumRetryAttempts": 10, "MaximumEventAgeInSeconds": 3600},
         },
-    }
+    )
     scheduler = client("scheduler")
     try:
         scheduler.create_schedule(**request)
@@ -57,6 +66,19 @@ def ensure(spec: dict[str, Any]) -> dict[str, Any]:
             raise
         scheduler.update_schedule(**request)  # a re-run moves the expiry: last ready wins
     return {"schedule": name, "expires_at": at.isoformat()}
+
+
+def move(env: str, at: datetime) -> dict[str, Any] | None:
+    """Move `env`'s expiry schedule to `at`, its target unchanged; None when it has none."""
+    scheduler = client("scheduler")
+    try:
+        current = scheduler.get_schedule(Name=naming.schedule_name(env), GroupName=_group())
+    except Exception as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return None
+        raise
+    scheduler.update_schedule(**_request(env, at, current["Target"]))
+    return {"schedule": current["Name"], "expires_at": at.isoformat()}
 
 
 def find(env: str) -> str | None:
