@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from typing import Any, Final
 
+from fargate_env import ingress
 from fargate_env import spec as spec_model
 from fargate_env.errors import InvalidSpec, invalid_spec
 
@@ -41,6 +42,6 @@ def validate(execution_input: Any) -> dict[str, Any]:
     if not isinstance(execution_input, dict) or execution_input.get("spec") is None:
         raise InvalidSpec('spec: missing; the execution input is {"spec": {...}}')
     raw_spec = execution_input["spec"]
-    parsed = spec_model.parse(raw_spec)
+    parsed = spec_model.parse(raw_spec, security_group_rule_quota=ingress.rules_quota())
     check_secrets_allowed(dict(parsed.container.secrets), allowed_secret_prefixes())
     return {"spec": spec_model.normalise(parsed)}
