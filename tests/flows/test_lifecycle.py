@@ -25,8 +25,20 @@ def rules(embedded: EmbeddedAWS) -> dict[str, dict[str, Any]]:
         if resource["Type"] != "AWS::Events::Rule":
             continue
         target = resource["Properties"]["Targets"][0]
-        found[target["Arn"]["Ref"]] = {"pattern": resource["Properties"]["EventPattern"], **target}
+        pattern = with_stack_name(resource["Properties"]["EventPattern"], embedded.stack_name)
+        found[target["Arn"]["Ref"]] = {"pattern": pattern, **target}
     return found
+
+
+def with_stack_name(value: Any, stack: str) -> Any:
+    """`value` with CloudFormation's {"Ref": "AWS::StackName"} resolved, as on deploy."""
+    if value == {"Ref": "AWS::StackName"}:
+        return stack
+    if isinstance(value, dict):
+        return {key: with_stack_name(item, stack) for key, item in value.items()}
+    if isinstance(value, list):
+        return [with_stack_name(item, stack) for item in value]
+    return value
 
 
 def sample(name: str) -> Any:
@@ -106,10 +118,15 @@ def test_sample_events_match_their_rule_and_near_misses_do_not(embedded):
         {**create_event, "detail-type": "Environment Created"},
         {**create_event, "detail": {"spec": {"image": "nginx"}}},
         {**create_event, "detail": {"name": "pr-1234"}},
+        # a request for another deployment (stack) in the same account and bus, or for none
+        {**create_event, "detail": {**create_event["detail"], "deployment": "other-stack"}},
+        {**create_event, "detail": {"spec": create_event["detail"]["spec"]}},
     ]
     for event in near_misses:
         assert not matches(embedded, create, event), event
     assert not matches(embedded, teardown, {**teardown_event, "detail": {"spec": {"name": "x"}}})
+    other = {**teardown_event["detail"], "deployment": "other-stack"}
+    assert not matches(embedded, teardown, {**teardown_event, "detail": other})
     # The ready-made put-events entries carry the same source and detail-types
     for entries, event in (
         ("create-requested.entries.json", create_event),
@@ -152,7 +169,7 @@ def test_the_input_mapping_turns_the_sample_events_into_executions_that_succeed(
         embedded.start_execution(embedded.teardown_arn, teardown_input, f"event-td-{env_name}")
     )
 
-    assert provision_input == {"spec": create_event["detail"]["spec"]}
+    assert provision_input == {"spec": create_event["detail"]["spec"], "deployment": "fargate-env"}
     assert teardown_input == {"name": env_name, "reason": "requested"}
     assert provision.status == "SUCCEEDED", provision.cause
     assert teardown.status == "SUCCEEDED", teardown.cause
@@ -268,6 +285,7 @@ def test_ready_and_deleted_events_go_out_on_the_bus(embedded, env_name, lifecycl
     assert set(by_type) == {"Environment Ready", "Environment Deleted"}
     assert by_type["Environment Ready"]["url"] == provision.output["url"]
     assert by_type["Environment Deleted"]["deleted"]["load_balancers"]
+    assert {detail["deployment"] for detail in by_type.values()} == {embedded.stack_name}
 
 
 def test_a_failed_event_names_the_step_and_cause(embedded, env_name, lifecycle_queue):

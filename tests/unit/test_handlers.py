@@ -916,8 +916,8 @@ def test_create_step_refuses_a_same_name_resource_it_does_not_own(kind, world):
     foreign = case.make(world)
     before = case.tags(foreign)
 
-    # When the create step runs / Then it refuses, naming the resource and the missing tag
-    with pytest.raises(ResourceConflict, match=f"{kind} .* lacks the tag {ENV_TAG}={ENV}"):
+    # When the create step runs / Then it refuses, naming the resource and the missing tags
+    with pytest.raises(ResourceConflict, match=f"{kind} .* lacks the tags {ENV_TAG}={ENV}, "):
         world.run(case.create_step)
 
     # And the resource is neither adopted (tagged) nor deleted
@@ -945,6 +945,57 @@ def test_delete_step_leaves_a_same_name_resource_it_does_not_own(kind, world):
     # And even an inventory naming it by id does not make the delete step delete it
     world.run(case.delete_step)
     assert case.tags(foreign) == before
+
+
+OTHER_STACK = "fargate-env-staging"
+OTHER_TEARDOWN = "arn:aws:states:us-east-1:123456789012:stateMachine:fargate-env-staging-teardown"
+#: The create steps that find an existing resource of the environment's name: each must refuse
+#: another deployment's (record_environment_ready: the expiry schedule).
+CREATES_THAT_ADOPT = (
+    "create_security_groups",
+    "create_target_group",
+    "create_load_balancer",
+    "create_log_group",
+    "register_task_definition",
+    "create_cluster",
+    "create_service",
+    "record_environment_ready",
+)
+
+
+def _as_deployment(monkeypatch: pytest.MonkeyPatch, stack: str, teardown: str) -> None:
+    monkeypatch.setenv("DEPLOYMENT_NAME", stack)
+    monkeypatch.setenv("TEARDOWN_STATE_MACHINE_ARN", teardown)
+
+
+def test_two_deployments_in_one_account_never_manage_the_same_environment(
+    world, deployment, monkeypatch
+):
+    # Given environment "demo" provisioned, with an expiry, by another stack in this account
+    our_teardown = deployment["TEARDOWN_STATE_MACHINE_ARN"]
+    _as_deployment(monkeypatch, OTHER_STACK, OTHER_TEARDOWN)
+    world.given(*PROVISIONED, "claim_environment", an_expiry_schedule)
+    theirs = inventory.find(ENV, None)
+    assert theirs["count"] == 9
+    assert ecs_tags(theirs["cluster"])["fargate-env:managed-by"] == OTHER_STACK
+    _as_deployment(monkeypatch, "fargate-env", our_teardown)
+
+    # When this deployment looks for "demo" / Then it finds nothing of its own
+    assert world.run("find_environment_resources")["count"] == 0
+
+    # And every create step refuses the other stack's resource instead of adopting it
+    for step in CREATES_THAT_ADOPT:
+        event = world.event(step)
+        if step == "record_environment_ready":
+            event = with_time_to_live(event)
+        with pytest.raises(ResourceConflict, match=OTHER_STACK + "|another stack"):
+            world.run(step, event)
+
+    # And every delete step, even given the other stack's ids, deletes nothing
+    for step in DELETE_STEPS:
+        _nothing_deleted(world.run(step))
+    _as_deployment(monkeypatch, OTHER_STACK, OTHER_TEARDOWN)
+    assert inventory.find(ENV, None) == theirs
 
 
 # ---------------------------------------------------------------- f. error contract

@@ -174,11 +174,14 @@ def create_for_environment(spec: dict[str, Any], network: dict[str, Any]) -> dic
 
 
 def find(env: str) -> list[dict[str, Any]]:
-    """Every security group tagged as this environment's."""
+    """Every security group tagged as this environment's, of this deployment."""
     paginator = client("ec2").get_paginator("describe_security_groups")
     groups: list[dict[str, Any]] = []
     for page in paginator.paginate(
-        Filters=[{"Name": f"tag:{naming.ENVIRONMENT_TAG}", "Values": [env]}]
+        Filters=[
+            {"Name": f"tag:{naming.ENVIRONMENT_TAG}", "Values": [env]},
+            {"Name": f"tag:{naming.MANAGED_BY_TAG}", "Values": [naming.deployment()]},
+        ]
     ):
         groups.extend(page["SecurityGroups"])
     return groups
@@ -189,22 +192,25 @@ def existing(env: str, group_ids: list[str]) -> list[str]:
     return [group["GroupId"] for group in _describe_owned(env, group_ids)]
 
 
-def _describe_owned(env: str, group_ids: list[str]) -> list[dict[str, Any]]:
-    """The recorded groups that still exist and are ours (unknown or foreign ids are skipped)."""
-    owned = []
+def _describe(group_ids: list[str]) -> list[dict[str, Any]]:
+    """The groups among `group_ids` that exist (whoever's they are)."""
+    found = []
     for group_id in group_ids:
         try:
-            groups = client("ec2").describe_security_groups(GroupIds=[group_id])["SecurityGroups"]
+            found += client("ec2").describe_security_groups(GroupIds=[group_id])["SecurityGroups"]
         except Exception as exc:
-            if error_code(exc) in _GONE:
-                continue
-            raise
-        owned.extend(
-            group
-            for group in groups
-            if naming.owned_by(naming.from_key_value_list(group.get("Tags")), env)
-        )
-    return owned
+            if error_code(exc) not in _GONE:
+                raise
+    return found
+
+
+def _describe_owned(env: str, group_ids: list[str]) -> list[dict[str, Any]]:
+    """The recorded groups that still exist and are ours (unknown or foreign ids are skipped)."""
+    return [
+        group
+        for group in _describe(group_ids)
+        if naming.owned_by(naming.from_key_value_list(group.get("Tags")), env)
+    ]
 
 
 def delete_for_environment(env: str, recorded_ids: list[str]) -> dict[str, Any]:
@@ -215,8 +221,11 @@ def delete_for_environment(env: str, recorded_ids: list[str]) -> dict[str, Any]:
     the state machine to retry the rest with back-off.
     """
     groups = {group["GroupId"]: group for group in find(env)}
-    for group in _describe_owned(env, [i for i in recorded_ids if i not in groups]):
-        groups[group["GroupId"]] = group
+    others = _describe([i for i in recorded_ids if i not in groups])
+    for group in others:
+        if naming.owned_by(naming.from_key_value_list(group.get("Tags")), env):
+            groups[group["GroupId"]] = group
+    foreign = {group["GroupId"] for group in others} - set(groups)
 
     ec2 = client("ec2")
     for group in groups.values():
@@ -253,5 +262,7 @@ def delete_for_environment(env: str, recorded_ids: list[str]) -> dict[str, Any]:
             f"(deleted so far: {', '.join(deleted) or 'none'})"
         )
     # A retry sees only what earlier attempts left: the inventory's groups not found now were
-    # deleted by those attempts (the inventory lists only groups that existed).
-    return {"deleted": sorted({*deleted, *(i for i in recorded_ids if i not in groups)})}
+    # deleted by those attempts (the inventory lists only groups that existed); a recorded id
+    # that exists but is not ours was never deleted.
+    gone = (i for i in recorded_ids if i not in groups and i not in foreign)
+    return {"deleted": sorted({*deleted, *gone})}

@@ -592,8 +592,9 @@ class EnvironmentSpec(Model):
     def _tags(cls, value: dict[str, str]) -> dict[str, str]:
         if len(value) > naming.MAX_USER_TAGS:
             raise ValueError(
-                f"at most {naming.MAX_USER_TAGS} tags (AWS allows 50 per resource and "
-                f"fargate-env adds {naming.SYSTEM_TAG_COUNT})"
+                f"at most {naming.MAX_USER_TAGS} tags (AWS allows "
+                f"{naming.MAX_TAGS_PER_RESOURCE} per resource and fargate-env adds up to "
+                f"{naming.SYSTEM_TAG_COUNT})"
             )
         problems = []
         for key, tag_value in value.items():
