@@ -11,9 +11,11 @@ The rules:
   NOT_RESOURCE_SCOPED) and in a `# Resource "*": <why>` comment above it in template.yaml.
 - iam:PassRole names the roles it passes (never "*") and the service they go to
   (iam:PassedToService).
-- Each step's role allows every AWS call the step's handler makes, and nothing else but the
-  IMPLICIT permissions AWS checks besides the calls (each with its reason). The calls are
-  recorded from the real handlers running the flows on the embedded AWS (run_flows below).
+- Each step's role allows every AWS call the step's handler makes and what AWS checks on the
+  caller of those calls (caller_permissions.py: a table with AWS's source for each), and nothing
+  else but the IMPLICIT permissions the Lambda service uses with the role (each with its
+  reason). The calls are recorded from the real handlers running the flows on the embedded AWS
+  (run_flows below).
 - The state machines may invoke only their own functions, the provisioning machine may start
   only the teardown machine, each EventBridge rule's role may start only its machine, and only
   the task execution role reads secret values, only under the template's prefixes.
@@ -38,6 +40,11 @@ from embedded_aws import template as template_module
 from embedded_aws.emulator import ACCOUNT_ID, EmbeddedAWS
 from embedded_aws.faults import Faults, StepFault
 from embedded_aws.latency import LatencyModel
+from tests.contract.caller_permissions import (
+    CHECKED_ON_CALLER,
+    SERVICE_LINKED_ROLES,
+    checked_on_caller,
+)
 from tests.support import EVENTS, REGION
 
 NOT_RESOURCE_SCOPED = "NotResourceScoped"
@@ -86,50 +93,14 @@ AWS_MANAGED_POLICIES: dict[str, list[dict[str, Any]]] = {
     ],
 }
 
-#: Permissions a step needs although its handler never calls them: IAM checks them as part of
-#: another call (which must be among the step's calls: `triggers`), or the Lambda service uses
-#: them with the function's role. Each with its reason.
-IMPLICIT: dict[str, tuple[str, frozenset[str] | None]] = {
-    "logs:CreateLogStream": ("Lambda writes the function's own logs with its role", None),
-    "logs:PutLogEvents": ("Lambda writes the function's own logs with its role", None),
-    "xray:PutTraceSegments": ("Lambda active tracing uploads the function's segments", None),
-    "xray:PutTelemetryRecords": ("Lambda active tracing reports the X-Ray telemetry", None),
-    "ec2:CreateTags": (
-        "CreateSecurityGroup with TagSpecifications is also authorised as ec2:CreateTags",
-        frozenset({"ec2:CreateSecurityGroup"}),
-    ),
-    "elasticloadbalancing:AddTags": (
-        "ELBv2 Create* calls with Tags are also authorised as AddTags",
-        frozenset(
-            {
-                "elasticloadbalancing:CreateLoadBalancer",
-                "elasticloadbalancing:CreateTargetGroup",
-                "elasticloadbalancing:CreateListener",
-            }
-        ),
-    ),
-    "ecs:TagResource": (
-        "ECS Create*/RegisterTaskDefinition calls with tags are also authorised as TagResource",
-        frozenset({"ecs:CreateCluster", "ecs:CreateService", "ecs:RegisterTaskDefinition"}),
-    ),
-    "logs:TagResource": (
-        "CreateLogGroup with tags is also authorised as logs:TagResource",
-        frozenset({"logs:CreateLogGroup"}),
-    ),
-    "logs:TagLogGroup": (
-        "... and, where the older tagging API still applies, as logs:TagLogGroup",
-        frozenset({"logs:CreateLogGroup"}),
-    ),
-    "iam:PassRole": (
-        "task definitions and schedules name roles: the caller must be allowed to pass them",
-        frozenset(
-            {"ecs:RegisterTaskDefinition", "scheduler:CreateSchedule", "scheduler:UpdateSchedule"}
-        ),
-    ),
-    "iam:CreateServiceLinkedRole": (
-        "ECS and Elastic Load Balancing create their service-linked role on first use",
-        frozenset({"ecs:CreateCluster", "elasticloadbalancing:CreateLoadBalancer"}),
-    ),
+#: Permissions a step needs although its handler never calls them: the Lambda service uses them
+#: with the function's role (each with its reason). What AWS checks on the caller of a call the
+#: step makes is in caller_permissions.CHECKED_ON_CALLER, with its source.
+IMPLICIT: dict[str, str] = {
+    "logs:CreateLogStream": "Lambda writes the function's own logs with its role",
+    "logs:PutLogEvents": "Lambda writes the function's own logs with its role",
+    "xray:PutTraceSegments": "Lambda active tracing uploads the function's segments",
+    "xray:PutTelemetryRecords": "Lambda active tracing reports the X-Ray telemetry",
 }
 
 #: Service names as moto reports them -> IAM service prefixes.
@@ -489,11 +460,14 @@ def test_the_flows_reach_every_step_that_calls_aws(calls_by_step):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("step", sorted(STEPS))
-def test_each_step_may_make_every_call_it_makes(calls_by_step, step):
+def test_each_step_may_make_every_call_it_makes_and_what_aws_checks_on_its_caller(
+    calls_by_step, step
+):
     statements = role_statements(step_role(step))
+    calls = calls_by_step.get(step, set())
     missing = sorted(
         action
-        for action in calls_by_step.get(step, set())
+        for action in calls | checked_on_caller(calls)
         if not any(statement.grants(action) for statement in statements)
     )
     assert missing == [], f"{step_role(step)} lacks {missing}"
@@ -503,21 +477,59 @@ def test_each_step_may_make_every_call_it_makes(calls_by_step, step):
 @pytest.mark.parametrize("step", sorted(STEPS))
 def test_each_step_may_make_only_the_calls_it_makes(calls_by_step, step):
     calls = calls_by_step.get(step, set())
-    excess = []
-    for action in sorted(allowed_actions(role_statements(step_role(step)))):
-        if action in calls:
-            continue
-        implicit = IMPLICIT.get(action)
-        if implicit is not None and (implicit[1] is None or implicit[1] & calls):
-            continue
-        excess.append(action)
+    needed = calls | checked_on_caller(calls) | set(IMPLICIT)
+    excess = sorted(allowed_actions(role_statements(step_role(step))) - needed)
     assert excess == [], f"{step_role(step)} allows {excess}, never called by {step}"
 
 
 def test_every_implicit_permission_has_a_reason():
-    for action, (reason, _) in IMPLICIT.items():
+    for action, reason in IMPLICIT.items():
         assert reference_entry(action) is not None, action
         assert len(reason.split()) >= 6, action
+
+
+def test_every_permission_checked_on_a_caller_exists_and_has_its_aws_source():
+    for call, checks in CHECKED_ON_CALLER.items():
+        assert reference_entry(call) is not None, call
+        for checked in checks:
+            assert checked.source.startswith("https://docs.aws.amazon.com/"), call
+            for permission in checked.permissions:
+                assert reference_entry(permission) is not None, f"{call}: {permission}"
+
+
+def test_elb_checks_ec2_reads_on_the_caller_of_its_creates():
+    # AWS's "Elastic Load Balancing API permissions" page, as the table holds it
+    load_balancer = checked_on_caller({"elasticloadbalancing:CreateLoadBalancer"})
+    assert {
+        "ec2:DescribeAccountAttributes",
+        "ec2:DescribeAddresses",
+        "ec2:DescribeInternetGateways",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeVpcs",
+        "iam:CreateServiceLinkedRole",
+    } <= load_balancer
+    target_group = checked_on_caller({"elasticloadbalancing:CreateTargetGroup"})
+    assert {"ec2:DescribeInternetGateways", "ec2:DescribeVpcs"} <= target_group
+
+
+@pytest.mark.parametrize("call", sorted(SERVICE_LINKED_ROLES))
+def test_a_step_may_create_only_the_service_linked_role_of_the_service_it_calls(call):
+    service = SERVICE_LINKED_ROLES[call]
+    steps = {
+        "elasticloadbalancing:CreateLoadBalancer": "create_load_balancer",
+        "ecs:CreateCluster": "create_cluster",
+    }
+    grants = [
+        s
+        for s in role_statements(step_role(steps[call]))
+        if s.grants("iam:CreateServiceLinkedRole")
+    ]
+    assert grants, call
+    for statement in grants:
+        condition = (statement.condition or {}).get("StringEquals", {})
+        assert condition.get("iam:AWSServiceName") == service, statement.sid
+        assert all(f"/aws-service-role/{service}/" in str(r) for r in statement.resources)
 
 
 # ---------------------------------------------------------------------------- 5. who may do what
