@@ -40,6 +40,7 @@ from embedded_aws import template as template_module
 from embedded_aws.emulator import ACCOUNT_ID, EmbeddedAWS
 from embedded_aws.faults import Faults, StepFault
 from embedded_aws.latency import LatencyModel
+from fargate_env import naming
 from tests.contract.caller_permissions import (
     CHECKED_ON_CALLER,
     SERVICE_LINKED_ROLES,
@@ -376,6 +377,11 @@ def run_flows(aws: EmbeddedAWS, workdir: Path) -> None:
                 FileSystemId=volume["efs"]["file_system_id"]
             )["AccessPointId"]
     _provision_and_tear_down(aws, spec, "secrets-volumes sample")
+    # A cluster that the account's first CreateCluster left without its capacity providers
+    # (ECS's service-linked role not assumable yet): the retry completes it
+    left = {naming.ENVIRONMENT_TAG: "iam-slr", naming.MANAGED_BY_TAG: aws.stack_name}
+    aws.client("ecs").create_cluster(clusterName="fenv-iam-slr", tags=naming.as_ecs_tags(left))
+    _provision_and_tear_down(aws, {"name": "iam-slr"}, "cluster left without capacity providers")
     # A time to live: the expiry schedule is created, and removed by the teardown
     _provision_and_tear_down(aws, {"name": "iam-ttl", "time_to_live_minutes": 60}, "ttl")
     # A failed provisioning, rolled back
