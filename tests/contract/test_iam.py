@@ -677,3 +677,36 @@ def test_the_task_execution_role_pulls_only_from_this_accounts_ecr_and_logs_only
                         "repository/*"
                     },
                 )
+
+
+def test_secrets_decrypt_only_with_the_allowed_keys_only_through_ssm_and_secrets_manager():
+    cfn = translated()
+    # No keys by default: the secrets use AWS managed keys and nobody may decrypt with a CMK
+    assert cfn["Parameters"]["SecretsKmsKeyArns"]["Default"] == ""
+    assert cfn["Conditions"]["HasSecretsKmsKeys"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": "SecretsKmsKeyArns"}]}, ""]}]
+    }
+    policy = cfn["Resources"]["SecretsKeysDecryptPolicy"]
+    assert policy["Condition"] == "HasSecretsKmsKeys"
+    assert policy["Properties"]["Roles"] == [{"Ref": "TaskExecutionRole"}]
+    [statement] = _statements(
+        "SecretsKeysDecryptPolicy", policy["Properties"]["PolicyDocument"], True
+    )
+    assert (statement.actions, statement.resources) == (
+        ("kms:Decrypt",),
+        ({"Ref": "SecretsKmsKeyArns"},),
+    )
+    assert statement.condition == {
+        "StringEquals": {
+            "kms:ViaService": [
+                {"Fn::Sub": "ssm.${AWS::Region}.amazonaws.com"},
+                {"Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com"},
+            ]
+        }
+    }
+    decrypters = {
+        owner
+        for owner, statements in POLICIES.items()
+        if any(s.grants("kms:Decrypt") for s in statements)
+    }
+    assert decrypters == {"SecretsKeysDecryptPolicy"}

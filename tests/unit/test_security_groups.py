@@ -172,3 +172,33 @@ def test_a_probe_in_another_vpc_is_never_named(probe_group, monkeypatch):
     groups = security_groups.create_for_environment(spec, network.resolve(spec))
 
     assert all(not r["UserIdGroupPairs"] for r in rules(groups["load_balancers"]["int"]))
+
+
+def test_groups_still_in_use_ask_for_a_retry_and_say_how_to_resume(aws, monkeypatch):
+    # Given the environment's groups, and EC2 refusing to delete one still used by an ENI
+    from botocore.exceptions import ClientError
+
+    from fargate_env.aws import client
+    from fargate_env.errors import ResourceNotReady
+
+    spec = spec_model.normalise(spec_model.parse({"name": "eni"}))
+    groups = security_groups.create_for_environment(spec, network.resolve(spec))
+    ec2 = client("ec2")
+    real_delete = ec2.delete_security_group
+
+    def delete(GroupId: str) -> dict:
+        if GroupId == groups["load_balancers"]["web"]:
+            error = {"Code": "DependencyViolation", "Message": "has a dependent object"}
+            raise ClientError({"Error": error}, "DeleteSecurityGroup")
+        return dict(real_delete(GroupId=GroupId))
+
+    monkeypatch.setattr(ec2, "delete_security_group", delete)
+
+    # When the teardown deletes them / Then the free one goes, the busy one is retried, and
+    # the message tells what to do when the retries run out
+    with pytest.raises(ResourceNotReady) as raised:
+        security_groups.delete_for_environment("eni", list(groups["load_balancers"].values()))
+    message = str(raised.value)
+    assert groups["load_balancers"]["web"] in message
+    assert f"deleted so far: {groups['tasks']}" in message
+    assert 'start the teardown again with {"name": "eni"}' in message

@@ -257,9 +257,14 @@ def delete_for_environment(env: str, recorded_ids: list[str]) -> dict[str, Any]:
                 continue
             raise
     if in_use:
+        # Load balancers release their network interfaces minutes after they are deleted,
+        # sometimes more than the teardown's retries wait: it then fails, and a new teardown
+        # resumes from what is left.
         raise ResourceNotReady(
             f"security groups still in use by network interfaces or rules: {', '.join(in_use)} "
-            f"(deleted so far: {', '.join(deleted) or 'none'})"
+            f"(deleted so far: {', '.join(deleted) or 'none'}). Retried with back-off; should "
+            f'the retries run out, start the teardown again with {{"name": "{env}"}}: it '
+            "resumes where this one stopped."
         )
     # A retry sees only what earlier attempts left: the inventory's groups not found now were
     # deleted by those attempts (the inventory lists only groups that existed); a recorded id
