@@ -87,6 +87,10 @@ class LambdaRunner:
         """The step whose handler the calling thread is running (None outside handlers)."""
         return getattr(self._local, "step", None)
 
+    def running_function(self) -> Any:
+        """The moto function whose handler the calling thread runs (None outside handlers)."""
+        return getattr(self._local, "function", None)
+
     def step_of(self, logical_id: str) -> str:
         return self.catalog[logical_id].code_dir.name
 
@@ -117,7 +121,10 @@ class LambdaRunner:
             )
             saved = dict(os.environ)
             os.environ.update({k: str(v) for k, v in (function.environment_vars or {}).items()})
-            self._local.step = step
+            # A handler may invoke another function (verify_endpoint its probe): the caller's
+            # step and function resume when the callee returns.
+            caller = (getattr(self._local, "step", None), getattr(self._local, "function", None))
+            self._local.step, self._local.function = step, function
             try:
                 injected = self.faults.step_fault(step, "before")
                 if injected is not None:
@@ -142,6 +149,6 @@ class LambdaRunner:
                 }
                 return json.dumps(payload).encode()
             finally:
-                self._local.step = None
+                self._local.step, self._local.function = caller
                 os.environ.clear()
                 os.environ.update(saved)

@@ -46,6 +46,7 @@ from tests.contract.caller_permissions import (
     SERVICE_LINKED_ROLES,
     checked_on_caller,
 )
+from tests.flows.conftest import probe_in_the_default_vpc
 from tests.support import EVENTS, REGION
 
 NOT_RESOURCE_SCOPED = "NotResourceScoped"
@@ -103,9 +104,23 @@ IMPLICIT: dict[str, str] = {
     "xray:PutTraceSegments": "Lambda active tracing uploads the function's segments",
     "xray:PutTelemetryRecords": "Lambda active tracing reports the X-Ray telemetry",
 }
+#: ... and, for a function attached to a VPC (VpcConfig), what Lambda needs of its role to attach
+#: it (Lambda developer guide, "Giving Lambda functions access to resources in an Amazon VPC").
+VPC_ATTACHMENT: dict[str, str] = dict.fromkeys(
+    (
+        "ec2:CreateNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+    ),
+    "Lambda manages the network interfaces of a function attached to a VPC with its role",
+)
 
 #: Service names as moto reports them -> IAM service prefixes.
 IAM_SERVICE = {
+    "awslambda": "lambda",
     "elbv2": "elasticloadbalancing",
     "stepfunctions": "states",
     "efs": "elasticfilesystem",
@@ -199,6 +214,15 @@ def role_statements(role_id: str) -> list[Statement]:
                 f"{role_id} attaches {arn}: add its document to AWS_MANAGED_POLICIES to check it"
             )
             found += _statements(f"{role_id}/{arn}", AWS_MANAGED_POLICIES[arn], ours=False)
+    # Policies that attach themselves to the role (those the template creates only under a
+    # condition, such as the endpoint probe's invoke permission)
+    for policy_id, policy in cfn["Resources"].items():
+        if policy["Type"] in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy") and {
+            "Ref": role_id
+        } in policy["Properties"].get("Roles", []):
+            found += _statements(
+                f"{role_id}/{policy_id}", policy["Properties"]["PolicyDocument"], ours=True
+            )
     return found
 
 
@@ -339,9 +363,14 @@ def step_role(step: str) -> str:
     return str(role["Fn::GetAtt"][0])
 
 
+#: Calls whose IAM action is not named like the API operation.
+IAM_ACTION = {"lambda:Invoke": "lambda:InvokeFunction"}
+
+
 def iam_action(call: str) -> str:
     service, action = call.split(":", 1)
-    return f"{IAM_SERVICE.get(service, service)}:{action}"
+    named = f"{IAM_SERVICE.get(service, service)}:{action}"
+    return IAM_ACTION.get(named, named)
 
 
 FAST = LatencyModel.load().scaled(0.1)
@@ -382,6 +411,9 @@ def run_flows(aws: EmbeddedAWS, workdir: Path) -> None:
     left = {naming.ENVIRONMENT_TAG: "iam-slr", naming.MANAGED_BY_TAG: aws.stack_name}
     aws.client("ecs").create_cluster(clusterName="fenv-iam-slr", tags=naming.as_ecs_tags(left))
     _provision_and_tear_down(aws, {"name": "iam-slr"}, "cluster left without capacity providers")
+    # The README's internal NLB: the verify step asks the in-VPC probe to GET it
+    internal = {"id": "tcp", "type": "network", "scheme": "internal"}
+    _provision_and_tear_down(aws, {"name": "iam-internal", "load_balancers": [internal]}, "nlb")
     # A time to live: the expiry schedule is created, and removed by the teardown
     _provision_and_tear_down(aws, {"name": "iam-ttl", "time_to_live_minutes": 60}, "ttl")
     # A failed provisioning, rolled back
@@ -442,7 +474,7 @@ def _claimed(aws: EmbeddedAWS, name: str) -> bool:
 @pytest.fixture(scope="module")
 def calls_by_step(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, set[str]]]:
     """Step -> the IAM actions of the AWS calls its handler made in the flows."""
-    with EmbeddedAWS(model=FAST) as aws:
+    with EmbeddedAWS(model=FAST, parameters=probe_in_the_default_vpc) as aws:
         run_flows(aws, tmp_path_factory.mktemp("iam-flows"))
         yield {
             step: {iam_action(call) for call in calls}
@@ -461,7 +493,12 @@ def test_the_flows_reach_every_step_that_calls_aws(calls_by_step):
     assert set(calls_by_step) <= set(STEPS)
     without_calls = set(STEPS) - set(calls_by_step)
     # Only the steps that call no AWS API at all
-    assert without_calls == {"validate_spec", "verify_endpoint"}
+    assert without_calls == {"validate_spec", "probe_endpoint"}
+
+
+def in_a_vpc(step: str) -> bool:
+    function = template_module.load_sam_template()["Resources"][STEPS[step]]
+    return "VpcConfig" in function["Properties"]
 
 
 @pytest.mark.slow
@@ -471,11 +508,8 @@ def test_each_step_may_make_every_call_it_makes_and_what_aws_checks_on_its_calle
 ):
     statements = role_statements(step_role(step))
     calls = calls_by_step.get(step, set())
-    missing = sorted(
-        action
-        for action in calls | checked_on_caller(calls)
-        if not any(statement.grants(action) for statement in statements)
-    )
+    needed = calls | checked_on_caller(calls) | (set(VPC_ATTACHMENT) if in_a_vpc(step) else set())
+    missing = sorted(action for action in needed if not any(s.grants(action) for s in statements))
     assert missing == [], f"{step_role(step)} lacks {missing}"
 
 
@@ -484,6 +518,8 @@ def test_each_step_may_make_every_call_it_makes_and_what_aws_checks_on_its_calle
 def test_each_step_may_make_only_the_calls_it_makes(calls_by_step, step):
     calls = calls_by_step.get(step, set())
     needed = calls | checked_on_caller(calls) | set(IMPLICIT)
+    if in_a_vpc(step):
+        needed |= set(VPC_ATTACHMENT)
     excess = sorted(allowed_actions(role_statements(step_role(step))) - needed)
     assert excess == [], f"{step_role(step)} allows {excess}, never called by {step}"
 
@@ -750,4 +786,5 @@ def test_secrets_decrypt_only_with_the_allowed_keys_only_through_ssm_and_secrets
         for owner, statements in POLICIES.items()
         if any(s.grants("kms:Decrypt") for s in statements)
     }
-    assert decrypters == {"SecretsKeysDecryptPolicy"}
+    # the policy itself, and the one role it attaches to
+    assert decrypters == {"SecretsKeysDecryptPolicy", "TaskExecutionRole"}

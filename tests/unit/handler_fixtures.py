@@ -180,6 +180,11 @@ def serving(status: int = 200) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+def the_load_balancer_address_is_local(world: World) -> None:
+    """The sample's private address of the load balancer is this machine (for the probe)."""
+    world.use(sample("probe_endpoint")["address"], "127.0.0.1")
+
+
 def a_web_server_at_the_url(world: World) -> None:
     """The load balancer's URL answers (a loopback server stands in for it)."""
     world.use(SAMPLE_LB["url"], world.cleanup.enter_context(serving(200)))

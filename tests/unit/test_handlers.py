@@ -58,6 +58,7 @@ from tests.unit.handler_fixtures import (
     target_group_named,
     task_definition_revisions,
     tasks_keep_running,
+    the_load_balancer_address_is_local,
     with_time_to_live,
 )
 
@@ -107,7 +108,13 @@ GIVEN: dict[str, tuple[Prerequisite, ...]] = {
     "create_service": PROVISIONED[:-1],
     "wait_load_balancers_active": (*NETWORK, "create_security_groups", "create_load_balancer"),
     "wait_service_stable": (tasks_keep_running, *PROVISIONED, a_healthy_target),
-    "verify_endpoint": (a_web_server_at_the_url,),
+    "verify_endpoint": (
+        tasks_keep_running,
+        *PROVISIONED,
+        a_healthy_target,
+        a_web_server_at_the_url,
+    ),
+    "probe_endpoint": (a_web_server_at_the_url, the_load_balancer_address_is_local),
     "record_environment_ready": ("claim_environment",),
     "record_provisioning_failure": ("claim_environment",),
     "begin_teardown": READY,
@@ -194,7 +201,10 @@ def test_every_sample_event_has_exactly_the_fields_its_state_machine_sends():
     # Given each function's Task Payload in the two state machines
     payloads = state_machine_payloads()
     steps = template_steps()
-    assert sorted(payloads) == sorted(steps), "every function is invoked by exactly one Task"
+    invoked_by_steps = {"EndpointProbeFunction"}  # the verify step invokes the probe
+    assert sorted(payloads) == sorted(set(steps) - invoked_by_steps), (
+        "every step function is invoked by exactly one Task"
+    )
 
     # Then its sample event has the same fields, and every spec is the normalised default spec
     normalised = spec_model.normalise(spec_model.parse({"name": ENV}))
@@ -361,8 +371,15 @@ def _(result, world):
     url = world.real(SAMPLE_LB["url"])
     assert url.startswith("http://127.0.0.1:")
     [check] = result["checks"]
-    assert (check["url"], check["status"], check["attempts"]) == (url, 200, 1)
+    assert (check["id"], check["url"], check["check"]) == ("web", url, "http")
+    assert (check["status"], check["healthy_targets"], check["attempts"]) == (200, 1, 1)
     assert result["url"] == url
+
+
+@then("probe_endpoint")
+def _(result, world):
+    # The load balancer's private address answered the probe's GET
+    assert (result["status"], result["detail"]) == (200, "ok")
 
 
 @then("record_environment_ready")
@@ -493,22 +510,33 @@ def test_each_step_handles_its_own_sample_event(step, world):
 
 
 def test_verify_endpoint_fails_when_nothing_answers(world, monkeypatch):
-    # Given a URL where nothing listens, and retries that do not wait
+    # Given healthy targets but a URL where nothing listens, and pauses that do not wait
+    world.given(*GIVEN["verify_endpoint"][:-1])
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}/"
     world.use(SAMPLE_LB["url"], closed)
     pauses: list[float] = []
-    monkeypatch.setattr(clock, "sleep", pauses.append)
+    elapsed = [0.0]
 
-    # When the endpoint is verified / Then it fails, naming the URL, after every attempt
-    with pytest.raises(EndpointCheckFailed, match=re.escape(closed)):
+    def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        elapsed[0] += seconds
+
+    monkeypatch.setattr(clock, "sleep", sleep)
+    monkeypatch.setattr(clock, "monotonic", lambda: elapsed[0])
+
+    # When the endpoint is verified / Then it fails, naming the URL and the last answer, after
+    # as many attempts as the function's time allows (30 s less the margin, 5 s apart)
+    with pytest.raises(EndpointCheckFailed, match=re.escape(closed) + ".* attempts\\): URLError"):
         world.run("verify_endpoint")
-    assert len(pauses) == 11
+    assert pauses
+    assert sum(pauses) <= 30
 
 
 def test_verify_endpoint_fails_on_a_server_error(world, monkeypatch):
-    # Given a URL that answers 503
+    # Given healthy targets, and a URL that answers 503
+    world.given(*GIVEN["verify_endpoint"][:-1])
     world.use(SAMPLE_LB["url"], world.cleanup.enter_context(serving(503)))
     monkeypatch.setattr(clock, "sleep", lambda seconds: None)
 
@@ -1000,7 +1028,7 @@ def test_two_deployments_in_one_account_never_manage_the_same_environment(
 
 # ---------------------------------------------------------------- f. error contract
 
-AWS_STEPS = [step for step in step_names() if step not in ("validate_spec", "verify_endpoint")]
+AWS_STEPS = [step for step in step_names() if step not in ("validate_spec", "probe_endpoint")]
 
 
 @pytest.mark.parametrize(
