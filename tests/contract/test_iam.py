@@ -539,22 +539,6 @@ def test_every_permission_checked_on_a_caller_exists_and_has_its_aws_source():
                 assert reference_entry(permission) is not None, f"{call}: {permission}"
 
 
-def test_elb_checks_ec2_reads_on_the_caller_of_its_creates():
-    # AWS's "Elastic Load Balancing API permissions" page, as the table holds it
-    load_balancer = checked_on_caller({"elasticloadbalancing:CreateLoadBalancer"})
-    assert {
-        "ec2:DescribeAccountAttributes",
-        "ec2:DescribeAddresses",
-        "ec2:DescribeInternetGateways",
-        "ec2:DescribeSecurityGroups",
-        "ec2:DescribeSubnets",
-        "ec2:DescribeVpcs",
-        "iam:CreateServiceLinkedRole",
-    } <= load_balancer
-    target_group = checked_on_caller({"elasticloadbalancing:CreateTargetGroup"})
-    assert {"ec2:DescribeInternetGateways", "ec2:DescribeVpcs"} <= target_group
-
-
 @pytest.mark.parametrize("call", sorted(SERVICE_LINKED_ROLES))
 def test_a_step_may_create_only_the_service_linked_role_of_the_service_it_calls(call):
     service = SERVICE_LINKED_ROLES[call]

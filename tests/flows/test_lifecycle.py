@@ -13,6 +13,7 @@ import pytest
 from embedded_aws.emulator import EmbeddedAWS, Execution
 from embedded_aws.faults import Faults, StepFault
 from tests.support import EVENTS
+from tests.unit.handler_fixtures import substitute
 
 LIFECYCLE_TYPES = ["Environment Ready", "Environment Failed", "Environment Deleted"]
 
@@ -25,20 +26,11 @@ def rules(embedded: EmbeddedAWS) -> dict[str, dict[str, Any]]:
         if resource["Type"] != "AWS::Events::Rule":
             continue
         target = resource["Properties"]["Targets"][0]
-        pattern = with_stack_name(resource["Properties"]["EventPattern"], embedded.stack_name)
+        # CloudFormation resolves {"Ref": "AWS::StackName"} on deploy
+        stack_name = [({"Ref": "AWS::StackName"}, embedded.stack_name)]
+        pattern = substitute(resource["Properties"]["EventPattern"], stack_name)
         found[target["Arn"]["Ref"]] = {"pattern": pattern, **target}
     return found
-
-
-def with_stack_name(value: Any, stack: str) -> Any:
-    """`value` with CloudFormation's {"Ref": "AWS::StackName"} resolved, as on deploy."""
-    if value == {"Ref": "AWS::StackName"}:
-        return stack
-    if isinstance(value, dict):
-        return {key: with_stack_name(item, stack) for key, item in value.items()}
-    if isinstance(value, list):
-        return [with_stack_name(item, stack) for item in value]
-    return value
 
 
 def sample(name: str) -> Any:

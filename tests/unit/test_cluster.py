@@ -4,6 +4,8 @@ and a retry must finish a cluster the failed call left without its capacity prov
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -21,37 +23,38 @@ ROLE_NOT_READY = (
 )
 
 
-def test_the_service_linked_role_still_propagating_is_retryable(aws, spec):
-    # Given ECS answering the first CreateCluster of the account as it does while its
-    # service-linked role propagates
-    ecs = client("ecs")
-    with Stubber(ecs) as stub:
+@contextlib.contextmanager
+def create_cluster_refused(message: str) -> Iterator[None]:
+    """ECS answering the step's CreateCluster with InvalidParameterException `message`."""
+    with Stubber(client("ecs")) as stub:
         stub.add_response("describe_clusters", {"clusters": [], "failures": []})
         stub.add_client_error(
             "create_cluster",
             service_error_code="InvalidParameterException",
-            service_message=ROLE_NOT_READY,
+            service_message=message,
             http_status_code=400,
         )
+        yield
 
-        # When / Then the step raises the error the state machine retries, not a terminal one
-        with pytest.raises(TransientAwsError, match="service-linked role"):
-            cluster.ensure(spec)
+
+def test_the_service_linked_role_still_propagating_is_retryable(aws, spec):
+    # Given ECS answering the first CreateCluster of the account as it does while its
+    # service-linked role propagates
+    # When / Then the step raises the error the state machine retries, not a terminal one
+    with (
+        create_cluster_refused(ROLE_NOT_READY),
+        pytest.raises(TransientAwsError, match="service-linked role"),
+    ):
+        cluster.ensure(spec)
     assert TransientAwsError.retryable
 
 
 def test_other_invalid_parameters_stay_terminal(aws, spec):
-    ecs = client("ecs")
-    with Stubber(ecs) as stub:
-        stub.add_response("describe_clusters", {"clusters": [], "failures": []})
-        stub.add_client_error(
-            "create_cluster",
-            service_error_code="InvalidParameterException",
-            service_message="Invalid capacity provider strategy",
-            http_status_code=400,
-        )
-        with pytest.raises(ClientError, match="Invalid capacity provider strategy"):
-            cluster.ensure(spec)
+    with (
+        create_cluster_refused("Invalid capacity provider strategy"),
+        pytest.raises(ClientError, match="Invalid capacity provider strategy"),
+    ):
+        cluster.ensure(spec)
 
 
 def test_a_retry_gives_a_cluster_left_without_capacity_providers_its_providers(aws, spec):

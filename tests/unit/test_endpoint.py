@@ -4,9 +4,6 @@ before Lambda's own timeout would."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -14,6 +11,7 @@ import pytest
 from fargate_env import clock, endpoint, ingress, service
 from fargate_env import spec as spec_model
 from fargate_env.errors import EndpointCheckFailed
+from tests.unit.handler_fixtures import serving
 
 VPC = "vpc-0123456789abcdef0"
 
@@ -153,36 +151,13 @@ def test_without_a_probe_unhealthy_targets_fail_the_target_health_check(virtual_
     assert "target health only" in check["note"]
 
 
-@pytest.fixture
-def recording_server() -> Iterator[tuple[int, list[dict[str, str]]]]:
-    """A loopback server answering 200 and recording each request's path and Host header."""
+def test_the_probe_gets_the_private_address_with_the_load_balancers_name():
     seen: list[dict[str, str]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            seen.append({"path": self.path, "host": self.headers.get("Host", "")})
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1], seen
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def test_the_probe_gets_the_private_address_with_the_load_balancers_name(recording_server):
-    port, seen = recording_server
     name = "internal-fenv-demo-tcp-1.us-east-1.elb.amazonaws.com"
 
-    answer = endpoint.probe(f"http://{name}:{port}/health", "127.0.0.1", 5)
+    with serving(200, seen) as url:
+        port = url.rstrip("/").rsplit(":", 1)[1]
+        answer = endpoint.probe(f"http://{name}:{port}/health", "127.0.0.1", 5)
 
     assert (answer["status"], answer["detail"]) == (200, "ok")
     assert seen == [{"path": "/health", "host": f"{name}:{port}"}]
