@@ -16,12 +16,15 @@ import sys
 import threading
 import traceback
 import uuid
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from aws_lambda_powertools.warnings import PowertoolsUserWarning
 
 from embedded_aws.clock import Clock
 from embedded_aws.faults import Faults
@@ -134,7 +137,12 @@ class LambdaRunner:
                     invoked_function_arn=function.function_arn,
                     aws_request_id=str(uuid.uuid4()),
                 )
-                result = self._handler(info)(event, context)
+                with warnings.catch_warnings():
+                    if caller[0] is not None:
+                        # On AWS the callee runs in its own process; here it shares the caller's
+                        # Powertools metrics, which warn of the step dimension set twice.
+                        warnings.simplefilter("ignore", PowertoolsUserWarning)
+                    result = self._handler(info)(event, context)
                 injected = self.faults.step_fault(step, "after")
                 if injected is not None:
                     raise injected

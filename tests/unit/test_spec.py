@@ -802,3 +802,16 @@ def test_validate_spec_applies_the_deployments_rule_quota(monkeypatch):
 
     monkeypatch.setenv(ingress.RULES_QUOTA_ENV, "100")
     assert validation.validate({"spec": raw})["spec"]["load_balancers"][0]["ingress_cidrs"]
+
+
+def test_a_request_for_another_deployment_is_refused_naming_the_field(monkeypatch):
+    from fargate_env import naming, validation
+
+    monkeypatch.setenv(naming.DEPLOYMENT_ENV, "fargate-env-staging")
+    request = {"spec": {"name": "demo"}, "deployment": "fargate-env-prod"}
+
+    with pytest.raises(InvalidSpec, match=r"^deployment: the request is for .*fargate-env-prod"):
+        validation.validate(request)
+
+    request["deployment"] = "fargate-env-staging"
+    assert validation.validate(request)["spec"]["name"] == "demo"
