@@ -14,6 +14,7 @@ caller's simulated time, so a run is deterministic.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 import threading
 from collections.abc import Callable
@@ -54,6 +55,8 @@ class SimLoadBalancer:
     active_after: float
     eni_release: float
     deleted_at: float | None = None
+    #: Its network interfaces in moto (one per subnet): ELB describes them "ELB <type>/<name>/<id>".
+    interface_ids: list[str] = field(default_factory=list)
 
     @property
     def active_at(self) -> float:
@@ -155,13 +158,35 @@ class DataPlane:
                 created_at=self.clock.now(),
                 active_after=self.model.load_balancer_active_after(lb.type),
                 eni_release=self.model.lb_eni_release_after_delete,
+                interface_ids=self._create_interfaces(lb),
             )
+
+    def _create_interfaces(self, lb: Any) -> list[str]:
+        """One network interface per subnet, at a private address derived from the load
+        balancer's ARN (deterministic), described as ELB describes its own."""
+        ec2 = self._ec2()
+        description = "ELB " + lb.arn.split(":loadbalancer/", 1)[1]
+        host = 10 + int(hashlib.sha256(lb.arn.encode()).hexdigest(), 16) % 200
+        created = []
+        for subnet in lb.subnets:
+            subnet = subnet if hasattr(subnet, "cidr_block") else ec2.get_subnet(subnet)
+            address = str(ipaddress.ip_network(subnet.cidr_block)[host])
+            interface = ec2.create_network_interface(
+                subnet,
+                address,
+                group_ids=list(lb.security_groups or []),
+                description=description,
+            )
+            created.append(interface.id)
+        return created
 
     def load_balancer_deleted(self, arn: str) -> None:
         with self.lock:
             sim = self.load_balancers.get(arn)
             if sim is not None and sim.deleted_at is None:
                 sim.deleted_at = self.clock.now()
+                for interface_id in sim.interface_ids:
+                    self._ec2().delete_network_interface(interface_id)
 
     def load_balancer_state(self, arn: str, now: float) -> str:
         sim = self.load_balancers.get(arn)

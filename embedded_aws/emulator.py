@@ -4,6 +4,7 @@ AWS account - for the demo, the local endpoint, the benchmark and every flow tes
 from __future__ import annotations
 
 import io
+import ipaddress
 import json
 import logging
 import os
@@ -11,6 +12,7 @@ import threading
 import time
 import zipfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,12 +27,15 @@ from embedded_aws.faults import Faults
 from embedded_aws.lambdas import LambdaRunner
 from embedded_aws.latency import LatencyModel
 from embedded_aws.patches import Patches
-from embedded_aws.standin import StandIns
+from embedded_aws.standin import OUTSIDE, Caller, StandIns
 
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_STACK = "fargate-env"
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+Parameters = dict[str, str] | Callable[["EmbeddedAWS"], dict[str, str]]
 
 
 class DeployError(RuntimeError):
@@ -107,6 +112,7 @@ class EmbeddedAWS:
         stack_name: str = DEFAULT_STACK,
         template_path: Path = template_module.TEMPLATE_PATH,
         quiet: bool = True,
+        parameters: Parameters | None = None,
     ) -> None:
         self.model = model or LatencyModel.load()
         self.faults = faults or Faults()
@@ -115,6 +121,9 @@ class EmbeddedAWS:
         self.stack_name = stack_name
         self.template_path = template_path
         self.quiet = quiet
+        #: Template parameters of the deploy: a dict, or made from the account once it exists
+        #: (e.g. the default VPC's id for ProbeVpcId).
+        self.parameters = parameters
         self.counters = Counters()
         self.outputs: dict[str, str] = {}
         self.physical: dict[str, str] = {}  # logical id -> physical id
@@ -129,6 +138,7 @@ class EmbeddedAWS:
         self.plane = DataPlane(self.clock, self.model, self.faults, ACCOUNT_ID, region)
         self.container_logs = ContainerLogs(self.plane)
         self.standins = StandIns(self.plane, self.container_logs)
+        self.standins.caller = self._caller
         self.runner = LambdaRunner(
             self.catalog,
             template_module.layer_dirs(sam, template_path.parent),
@@ -222,6 +232,19 @@ class EmbeddedAWS:
             plugs.reseed(faults.seed)
 
     # ------------------------------------------------------------------ hooks
+    def _caller(self) -> Caller:
+        """Who the calling thread is, for the load balancers' security groups: a function
+        attached to a VPC (the endpoint probe) comes from an address of its first subnet with
+        its groups; anything else from outside any VPC."""
+        function = self.runner.running_function()
+        config = getattr(function, "_vpc_config", None) or {}
+        subnets = config.get("SubnetIds") or []
+        if not subnets:
+            return OUTSIDE
+        subnet = self.plane._ec2().get_subnet(subnets[0])
+        address = str(ipaddress.ip_network(subnet.cidr_block)[-6])
+        return Caller(address, subnet.vpc_id, tuple(config.get("SecurityGroupIds") or ()))
+
     def _state_entered(self) -> None:
         self.counters.transitions += 1
         self.clock.advance(self.model.state_transition)
@@ -284,11 +307,16 @@ class EmbeddedAWS:
         original_backends = sfn_models.stepfunctions_backends
         # State machines a stack creates must land where moto executes them.
         sfn_models.stepfunctions_backends = stepfunctions_parser_backends
+        parameters = self.parameters(self) if callable(self.parameters) else self.parameters
         try:
             cloudformation.create_stack(
                 StackName=self.stack_name,
                 TemplateBody=json.dumps(template),
                 Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+                Parameters=[
+                    {"ParameterKey": key, "ParameterValue": value}
+                    for key, value in (parameters or {}).items()
+                ],
             )
         except Exception as exc:
             raise DeployError(f"CloudFormation rejected the template: {exc}") from exc
@@ -312,12 +340,18 @@ class EmbeddedAWS:
         for page in paginator.paginate(StackName=self.stack_name):
             for resource in page["StackResourceSummaries"]:
                 self.physical[resource["LogicalResourceId"]] = resource["PhysicalResourceId"]
-        missing = [lid for lid in self.catalog if lid not in self.physical]
+        # A function under a template condition exists only when the condition holds.
+        missing = [
+            lid
+            for lid, info in self.catalog.items()
+            if lid not in self.physical and info.condition is None
+        ]
         if missing:
             raise DeployError(f"functions missing after deploy: {', '.join(missing)}")
         for logical_id in self.catalog:
-            physical = self.physical[logical_id]
-            self.runner.physical_names[physical.split(":")[-1]] = logical_id
+            if logical_id in self.physical:
+                physical = self.physical[logical_id]
+                self.runner.physical_names[physical.split(":")[-1]] = logical_id
 
     def function_environment(self) -> dict[str, str]:
         """Every deployed function's environment variables, merged (for direct library calls)."""

@@ -60,6 +60,9 @@ class Faults:
     tasks_stop_reason: str | None = None
     #: Refuse this many security group deletions with DependencyViolation (-1: always).
     dependency_violations: int = 0
+    #: When set, the containers answer every request with this HTTP status (a broken page
+    #: behind targets a TCP health check still finds healthy).
+    container_status: int | None = None
     seed: int = 7
     _random: random.Random = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

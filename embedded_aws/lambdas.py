@@ -16,12 +16,15 @@ import sys
 import threading
 import traceback
 import uuid
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from aws_lambda_powertools.warnings import PowertoolsUserWarning
 
 from embedded_aws.clock import Clock
 from embedded_aws.faults import Faults
@@ -87,6 +90,10 @@ class LambdaRunner:
         """The step whose handler the calling thread is running (None outside handlers)."""
         return getattr(self._local, "step", None)
 
+    def running_function(self) -> Any:
+        """The moto function whose handler the calling thread runs (None outside handlers)."""
+        return getattr(self._local, "function", None)
+
     def step_of(self, logical_id: str) -> str:
         return self.catalog[logical_id].code_dir.name
 
@@ -117,7 +124,10 @@ class LambdaRunner:
             )
             saved = dict(os.environ)
             os.environ.update({k: str(v) for k, v in (function.environment_vars or {}).items()})
-            self._local.step = step
+            # A handler may invoke another function (verify_endpoint its probe): the caller's
+            # step and function resume when the callee returns.
+            caller = (getattr(self._local, "step", None), getattr(self._local, "function", None))
+            self._local.step, self._local.function = step, function
             try:
                 injected = self.faults.step_fault(step, "before")
                 if injected is not None:
@@ -127,7 +137,12 @@ class LambdaRunner:
                     invoked_function_arn=function.function_arn,
                     aws_request_id=str(uuid.uuid4()),
                 )
-                result = self._handler(info)(event, context)
+                with warnings.catch_warnings():
+                    if caller[0] is not None:
+                        # On AWS the callee runs in its own process; here it shares the caller's
+                        # Powertools metrics, which warn of the step dimension set twice.
+                        warnings.simplefilter("ignore", PowertoolsUserWarning)
+                    result = self._handler(info)(event, context)
                 injected = self.faults.step_fault(step, "after")
                 if injected is not None:
                     raise injected
@@ -142,6 +157,6 @@ class LambdaRunner:
                 }
                 return json.dumps(payload).encode()
             finally:
-                self._local.step = None
+                self._local.step, self._local.function = caller
                 os.environ.clear()
                 os.environ.update(saved)

@@ -3,17 +3,30 @@ the load balancer would (503 while no target is healthy, the redirect of a redir
 and, once a target is healthy, as the container behind it (nginx's welcome page for nginx).
 
 Routing happens on the emulator's side: socket.getaddrinfo answers the `*.elb.amazonaws.com`
-names it knows, so verify_endpoint's real HTTP request needs no test-only branch.
+names it knows, and the private addresses of the load balancers' network interfaces, so the
+verify step's real HTTP requests need no test-only branch. Who may connect is AWS's rule:
+- an internal load balancer's name resolves to private addresses, reachable only from inside its
+  VPC (here: the invocations of a function attached to that VPC, the endpoint probe);
+- the listener's security groups must admit the caller on the port: its source address within
+  a rule's CIDR, or, for a caller inside the VPC using a private address, its security group
+  named by a rule. A caller outside any VPC (a step, a test, the CLI) comes from a public
+  address (EXTERNAL_ADDRESS); traffic to an internet-facing load balancer's public addresses
+  leaves the VPC, so it is never matched by a group rule.
+A connection AWS would drop goes to a closed loopback port: refused at once, where AWS would let
+it time out (the check's time budget is tested without the network).
 """
 
 from __future__ import annotations
 
 import datetime
 import http.server
+import ipaddress
 import socket
 import ssl
 import tempfile
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +38,21 @@ if TYPE_CHECKING:
     from embedded_aws.dataplane import DataPlane
 
 ELB_DNS_SUFFIXES = (".elb.amazonaws.com", ".elb.amazonaws.com.cn")
+#: Where callers outside any VPC come from (TEST-NET-3: no real address is in a spec's CIDRs by
+#: accident; 0.0.0.0/0 admits it, as it admits Lambda's own egress).
+EXTERNAL_ADDRESS = "203.0.113.10"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who opens a connection: its source address, and, inside a VPC, the VPC and its groups."""
+
+    address: str = EXTERNAL_ADDRESS
+    vpc_id: str | None = None
+    security_groups: tuple[str, ...] = ()
+
+
+OUTSIDE = Caller()
 
 NGINX_WELCOME = """<!DOCTYPE html>
 <html>
@@ -95,6 +123,11 @@ class StandIns:
         self._tmp = tempfile.TemporaryDirectory(prefix="fargate-env-standin-")
         #: (status, host, simulated time) of every answer given, for the demo and the benchmark.
         self.answers: list[tuple[int, str, float]] = []
+        #: Who the calling thread is (the emulator knows which function's handler it runs).
+        self.caller: Callable[[], Caller] = lambda: OUTSIDE
+        # A bound port that never listens: connections AWS would drop are refused here.
+        self._unreachable = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._unreachable.bind(("127.0.0.1", 0))
 
     # ------------------------------------------------------------------ DNS
     def install(self) -> None:
@@ -102,7 +135,9 @@ class StandIns:
         original = self._original_getaddrinfo
 
         def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
-            if isinstance(host, str) and host.lower().endswith(ELB_DNS_SUFFIXES):
+            if isinstance(host, str) and (
+                host.lower().endswith(ELB_DNS_SUFFIXES) or self._interface_owner(host)
+            ):
                 address = self.resolve(host.lower(), int(port or 80))
                 return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", address)]
             return original(host, port, *args, **kwargs)
@@ -118,12 +153,25 @@ class StandIns:
         for server in servers:
             server.shutdown()
             server.server_close()
+        self._unreachable.close()
         self._tmp.cleanup()
 
+    def _interface_owner(self, address: str) -> Any:
+        """The load balancer one of whose network interfaces has `address` (None: none)."""
+        for sim in self.plane.load_balancers.values():
+            if sim.deleted_at is None:
+                for interface_id in sim.interface_ids:
+                    interface = self.plane._ec2().enis.get(interface_id)
+                    if interface is not None and interface.private_ip_address == address:
+                        return self.plane._elbv2().load_balancers.get(sim.arn)
+        return None
+
     def resolve(self, host: str, port: int) -> tuple[str, int]:
-        """The loopback address answering for `host`:`port`, as of the caller's time."""
+        """Where a connection to `host`:`port` goes, as of the caller's time: the loopback
+        server of the load balancer's listener, or nowhere when AWS would drop it."""
         now = self.plane.clock.now()
-        lb = next(
+        private = self._interface_owner(host)
+        lb = private or next(
             (
                 lb
                 for lb in self.plane._elbv2().load_balancers.values()
@@ -134,8 +182,36 @@ class StandIns:
         # A load balancer's name resolves once it is active (aws-facts.md: 503 until then at best).
         if lb is None or self.plane.load_balancer_state(lb.arn, now) != "active":
             raise socket.gaierror(socket.EAI_NONAME, f"Name or service not known: {host}")
+        # An internal load balancer's name resolves to its private addresses too.
+        if not self._admits(lb, port, self.caller(), private or lb.scheme == "internal"):
+            return ("127.0.0.1", self._unreachable.getsockname()[1])
         self.plane.request_times[lb.arn] = now
         return ("127.0.0.1", self._server_for(lb.arn, port).server_address[1])
+
+    def _admits(self, lb: Any, port: int, caller: Caller, private: bool) -> bool:
+        """Whether AWS would let `caller` connect to the listener on `port`."""
+        if self._listener(lb.arn, port) is None:
+            return False
+        if private and caller.vpc_id != lb.vpc_id:
+            return False  # private addresses route only inside the VPC
+        # Leaving the VPC for a public address, the caller's groups do not travel with it.
+        groups = set(caller.security_groups) if private else set()
+        source = ipaddress.ip_address(caller.address if private else EXTERNAL_ADDRESS)
+        if not lb.security_groups:
+            return True  # a network load balancer created without groups filters nothing
+        ec2 = self.plane._ec2()
+        for group_id in lb.security_groups:
+            for rule in ec2.get_security_group_from_id(group_id).ingress_rules:
+                if rule.ip_protocol not in ("tcp", "-1"):
+                    continue
+                if rule.ip_protocol == "tcp" and not rule.from_port <= port <= rule.to_port:
+                    continue
+                cidr = (rule.ip_range or {}).get("CidrIp")
+                if cidr and source in ipaddress.ip_network(cidr):
+                    return True
+                if (rule.source_group or {}).get("GroupId") in groups:
+                    return True
+        return False
 
     # ------------------------------------------------------------------ servers
     def _tls_context(self) -> ssl.SSLContext:
@@ -216,7 +292,7 @@ class StandIns:
             "",
         )
         return (
-            200,
+            self.plane.faults.container_status or 200,
             {"Server": "nginx" if "nginx" in image else "fargate-env"},
             _container_page(image),
         )

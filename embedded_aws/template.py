@@ -29,6 +29,8 @@ class FunctionInfo:
     handler: str
     timeout: int
     environment: dict[str, Any] = field(default_factory=dict)
+    #: The template condition it is created under (None: always created).
+    condition: str | None = None
 
     @property
     def module_file(self) -> Path:
@@ -55,6 +57,7 @@ def functions(template: dict[str, Any], root: Path = REPO_ROOT) -> dict[str, Fun
             handler=props.get("Handler", defaults.get("Handler", "app.lambda_handler")),
             timeout=int(props.get("Timeout", defaults.get("Timeout", 3))),
             environment=environment,
+            condition=resource.get("Condition"),
         )
     return found
 

@@ -1,4 +1,5 @@
-"""Prove the page answers: a real HTTP request to each load balancer's DNS name."""
+"""Prove every load balancer answers, by the strongest check the deployment allows (an HTTP GET
+from here, one from inside the VPC, or the target health), within the function's time."""
 
 from typing import Any
 
@@ -8,4 +9,9 @@ from fargate_env.observability import step
 
 @step("verify_endpoint")
 def lambda_handler(event: dict[str, Any], context: Any) -> Any:
-    return endpoint.verify_all(event["urls"])
+    return endpoint.verify_all(
+        event["spec"],
+        event["load_balancers"],
+        event["network"],
+        remaining_seconds=context.get_remaining_time_in_millis() / 1000,
+    )

@@ -11,9 +11,11 @@ The rules:
   NOT_RESOURCE_SCOPED) and in a `# Resource "*": <why>` comment above it in template.yaml.
 - iam:PassRole names the roles it passes (never "*") and the service they go to
   (iam:PassedToService).
-- Each step's role allows every AWS call the step's handler makes, and nothing else but the
-  IMPLICIT permissions AWS checks besides the calls (each with its reason). The calls are
-  recorded from the real handlers running the flows on the embedded AWS (run_flows below).
+- Each step's role allows every AWS call the step's handler makes and what AWS checks on the
+  caller of those calls (caller_permissions.py: a table with AWS's source for each), and nothing
+  else but the IMPLICIT permissions the Lambda service uses with the role (each with its
+  reason). The calls are recorded from the real handlers running the flows on the embedded AWS
+  (run_flows below).
 - The state machines may invoke only their own functions, the provisioning machine may start
   only the teardown machine, each EventBridge rule's role may start only its machine, and only
   the task execution role reads secret values, only under the template's prefixes.
@@ -38,6 +40,13 @@ from embedded_aws import template as template_module
 from embedded_aws.emulator import ACCOUNT_ID, EmbeddedAWS
 from embedded_aws.faults import Faults, StepFault
 from embedded_aws.latency import LatencyModel
+from fargate_env import naming
+from tests.contract.caller_permissions import (
+    CHECKED_ON_CALLER,
+    SERVICE_LINKED_ROLES,
+    checked_on_caller,
+)
+from tests.flows.conftest import probe_in_the_default_vpc
 from tests.support import EVENTS, REGION
 
 NOT_RESOURCE_SCOPED = "NotResourceScoped"
@@ -86,54 +95,32 @@ AWS_MANAGED_POLICIES: dict[str, list[dict[str, Any]]] = {
     ],
 }
 
-#: Permissions a step needs although its handler never calls them: IAM checks them as part of
-#: another call (which must be among the step's calls: `triggers`), or the Lambda service uses
-#: them with the function's role. Each with its reason.
-IMPLICIT: dict[str, tuple[str, frozenset[str] | None]] = {
-    "logs:CreateLogStream": ("Lambda writes the function's own logs with its role", None),
-    "logs:PutLogEvents": ("Lambda writes the function's own logs with its role", None),
-    "xray:PutTraceSegments": ("Lambda active tracing uploads the function's segments", None),
-    "xray:PutTelemetryRecords": ("Lambda active tracing reports the X-Ray telemetry", None),
-    "ec2:CreateTags": (
-        "CreateSecurityGroup with TagSpecifications is also authorised as ec2:CreateTags",
-        frozenset({"ec2:CreateSecurityGroup"}),
-    ),
-    "elasticloadbalancing:AddTags": (
-        "ELBv2 Create* calls with Tags are also authorised as AddTags",
-        frozenset(
-            {
-                "elasticloadbalancing:CreateLoadBalancer",
-                "elasticloadbalancing:CreateTargetGroup",
-                "elasticloadbalancing:CreateListener",
-            }
-        ),
-    ),
-    "ecs:TagResource": (
-        "ECS Create*/RegisterTaskDefinition calls with tags are also authorised as TagResource",
-        frozenset({"ecs:CreateCluster", "ecs:CreateService", "ecs:RegisterTaskDefinition"}),
-    ),
-    "logs:TagResource": (
-        "CreateLogGroup with tags is also authorised as logs:TagResource",
-        frozenset({"logs:CreateLogGroup"}),
-    ),
-    "logs:TagLogGroup": (
-        "... and, where the older tagging API still applies, as logs:TagLogGroup",
-        frozenset({"logs:CreateLogGroup"}),
-    ),
-    "iam:PassRole": (
-        "task definitions and schedules name roles: the caller must be allowed to pass them",
-        frozenset(
-            {"ecs:RegisterTaskDefinition", "scheduler:CreateSchedule", "scheduler:UpdateSchedule"}
-        ),
-    ),
-    "iam:CreateServiceLinkedRole": (
-        "ECS and Elastic Load Balancing create their service-linked role on first use",
-        frozenset({"ecs:CreateCluster", "elasticloadbalancing:CreateLoadBalancer"}),
-    ),
+#: Permissions a step needs although its handler never calls them: the Lambda service uses them
+#: with the function's role (each with its reason). What AWS checks on the caller of a call the
+#: step makes is in caller_permissions.CHECKED_ON_CALLER, with its source.
+IMPLICIT: dict[str, str] = {
+    "logs:CreateLogStream": "Lambda writes the function's own logs with its role",
+    "logs:PutLogEvents": "Lambda writes the function's own logs with its role",
+    "xray:PutTraceSegments": "Lambda active tracing uploads the function's segments",
+    "xray:PutTelemetryRecords": "Lambda active tracing reports the X-Ray telemetry",
 }
+#: ... and, for a function attached to a VPC (VpcConfig), what Lambda needs of its role to attach
+#: it (Lambda developer guide, "Giving Lambda functions access to resources in an Amazon VPC").
+VPC_ATTACHMENT: dict[str, str] = dict.fromkeys(
+    (
+        "ec2:CreateNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+    ),
+    "Lambda manages the network interfaces of a function attached to a VPC with its role",
+)
 
 #: Service names as moto reports them -> IAM service prefixes.
 IAM_SERVICE = {
+    "awslambda": "lambda",
     "elbv2": "elasticloadbalancing",
     "stepfunctions": "states",
     "efs": "elasticfilesystem",
@@ -227,6 +214,15 @@ def role_statements(role_id: str) -> list[Statement]:
                 f"{role_id} attaches {arn}: add its document to AWS_MANAGED_POLICIES to check it"
             )
             found += _statements(f"{role_id}/{arn}", AWS_MANAGED_POLICIES[arn], ours=False)
+    # Policies that attach themselves to the role (those the template creates only under a
+    # condition, such as the endpoint probe's invoke permission)
+    for policy_id, policy in cfn["Resources"].items():
+        if policy["Type"] in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy") and {
+            "Ref": role_id
+        } in policy["Properties"].get("Roles", []):
+            found += _statements(
+                f"{role_id}/{policy_id}", policy["Properties"]["PolicyDocument"], ours=True
+            )
     return found
 
 
@@ -367,9 +363,14 @@ def step_role(step: str) -> str:
     return str(role["Fn::GetAtt"][0])
 
 
+#: Calls whose IAM action is not named like the API operation.
+IAM_ACTION = {"lambda:Invoke": "lambda:InvokeFunction"}
+
+
 def iam_action(call: str) -> str:
     service, action = call.split(":", 1)
-    return f"{IAM_SERVICE.get(service, service)}:{action}"
+    named = f"{IAM_SERVICE.get(service, service)}:{action}"
+    return IAM_ACTION.get(named, named)
 
 
 FAST = LatencyModel.load().scaled(0.1)
@@ -405,6 +406,14 @@ def run_flows(aws: EmbeddedAWS, workdir: Path) -> None:
                 FileSystemId=volume["efs"]["file_system_id"]
             )["AccessPointId"]
     _provision_and_tear_down(aws, spec, "secrets-volumes sample")
+    # A cluster that the account's first CreateCluster left without its capacity providers
+    # (ECS's service-linked role not assumable yet): the retry completes it
+    left = {naming.ENVIRONMENT_TAG: "iam-slr", naming.MANAGED_BY_TAG: aws.stack_name}
+    aws.client("ecs").create_cluster(clusterName="fenv-iam-slr", tags=naming.as_ecs_tags(left))
+    _provision_and_tear_down(aws, {"name": "iam-slr"}, "cluster left without capacity providers")
+    # The README's internal NLB: the verify step asks the in-VPC probe to GET it
+    internal = {"id": "tcp", "type": "network", "scheme": "internal"}
+    _provision_and_tear_down(aws, {"name": "iam-internal", "load_balancers": [internal]}, "nlb")
     # A time to live: the expiry schedule is created, and removed by the teardown
     _provision_and_tear_down(aws, {"name": "iam-ttl", "time_to_live_minutes": 60}, "ttl")
     # A failed provisioning, rolled back
@@ -465,7 +474,7 @@ def _claimed(aws: EmbeddedAWS, name: str) -> bool:
 @pytest.fixture(scope="module")
 def calls_by_step(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, set[str]]]:
     """Step -> the IAM actions of the AWS calls its handler made in the flows."""
-    with EmbeddedAWS(model=FAST) as aws:
+    with EmbeddedAWS(model=FAST, parameters=probe_in_the_default_vpc) as aws:
         run_flows(aws, tmp_path_factory.mktemp("iam-flows"))
         yield {
             step: {iam_action(call) for call in calls}
@@ -484,18 +493,23 @@ def test_the_flows_reach_every_step_that_calls_aws(calls_by_step):
     assert set(calls_by_step) <= set(STEPS)
     without_calls = set(STEPS) - set(calls_by_step)
     # Only the steps that call no AWS API at all
-    assert without_calls == {"validate_spec", "verify_endpoint"}
+    assert without_calls == {"validate_spec", "probe_endpoint"}
+
+
+def in_a_vpc(step: str) -> bool:
+    function = template_module.load_sam_template()["Resources"][STEPS[step]]
+    return "VpcConfig" in function["Properties"]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("step", sorted(STEPS))
-def test_each_step_may_make_every_call_it_makes(calls_by_step, step):
+def test_each_step_may_make_every_call_it_makes_and_what_aws_checks_on_its_caller(
+    calls_by_step, step
+):
     statements = role_statements(step_role(step))
-    missing = sorted(
-        action
-        for action in calls_by_step.get(step, set())
-        if not any(statement.grants(action) for statement in statements)
-    )
+    calls = calls_by_step.get(step, set())
+    needed = calls | checked_on_caller(calls) | (set(VPC_ATTACHMENT) if in_a_vpc(step) else set())
+    missing = sorted(action for action in needed if not any(s.grants(action) for s in statements))
     assert missing == [], f"{step_role(step)} lacks {missing}"
 
 
@@ -503,21 +517,45 @@ def test_each_step_may_make_every_call_it_makes(calls_by_step, step):
 @pytest.mark.parametrize("step", sorted(STEPS))
 def test_each_step_may_make_only_the_calls_it_makes(calls_by_step, step):
     calls = calls_by_step.get(step, set())
-    excess = []
-    for action in sorted(allowed_actions(role_statements(step_role(step)))):
-        if action in calls:
-            continue
-        implicit = IMPLICIT.get(action)
-        if implicit is not None and (implicit[1] is None or implicit[1] & calls):
-            continue
-        excess.append(action)
+    needed = calls | checked_on_caller(calls) | set(IMPLICIT)
+    if in_a_vpc(step):
+        needed |= set(VPC_ATTACHMENT)
+    excess = sorted(allowed_actions(role_statements(step_role(step))) - needed)
     assert excess == [], f"{step_role(step)} allows {excess}, never called by {step}"
 
 
 def test_every_implicit_permission_has_a_reason():
-    for action, (reason, _) in IMPLICIT.items():
+    for action, reason in IMPLICIT.items():
         assert reference_entry(action) is not None, action
         assert len(reason.split()) >= 6, action
+
+
+def test_every_permission_checked_on_a_caller_exists_and_has_its_aws_source():
+    for call, checks in CHECKED_ON_CALLER.items():
+        assert reference_entry(call) is not None, call
+        for checked in checks:
+            assert checked.source.startswith("https://docs.aws.amazon.com/"), call
+            for permission in checked.permissions:
+                assert reference_entry(permission) is not None, f"{call}: {permission}"
+
+
+@pytest.mark.parametrize("call", sorted(SERVICE_LINKED_ROLES))
+def test_a_step_may_create_only_the_service_linked_role_of_the_service_it_calls(call):
+    service = SERVICE_LINKED_ROLES[call]
+    steps = {
+        "elasticloadbalancing:CreateLoadBalancer": "create_load_balancer",
+        "ecs:CreateCluster": "create_cluster",
+    }
+    grants = [
+        s
+        for s in role_statements(step_role(steps[call]))
+        if s.grants("iam:CreateServiceLinkedRole")
+    ]
+    assert grants, call
+    for statement in grants:
+        condition = (statement.condition or {}).get("StringEquals", {})
+        assert condition.get("iam:AWSServiceName") == service, statement.sid
+        assert all(f"/aws-service-role/{service}/" in str(r) for r in statement.resources)
 
 
 # ---------------------------------------------------------------------------- 5. who may do what
@@ -595,6 +633,45 @@ def test_the_provisioning_machine_follows_only_teardown_executions():
                     assert ":execution:${AWS::StackName}-teardown:" in resource["Fn::Sub"], action
 
 
+#: Condition keys KMS evaluates for each service principal of our key policy, as AWS documents
+#: them: a key the request does not carry makes the statement never match, and the service's
+#: deliveries fail silently.
+KEY_POLICY_CONDITION_KEYS: dict[str, tuple[frozenset[str], str]] = {
+    "logs.${AWS::Region}.amazonaws.com": (
+        frozenset({"kms:EncryptionContext:aws:logs:arn"}),
+        "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html",
+    ),
+    # The documented statement for an EventBridge target encrypted with a customer managed key
+    # has no condition: the source keys are not supported for EventBridge deliveries.
+    "events.amazonaws.com": (
+        frozenset(),
+        "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-targets.html",
+    ),
+    "cloudwatch.amazonaws.com": (
+        frozenset({"aws:SourceAccount", "aws:SourceArn"}),
+        "https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html",
+    ),
+}
+
+
+def _service(principal: Any) -> str:
+    value = principal["Service"]
+    return str(value["Fn::Sub"] if isinstance(value, dict) else value)
+
+
+def test_key_policies_name_only_conditions_kms_evaluates_for_that_service():
+    for key_id, key in resources_of(translated(), "AWS::KMS::Key").items():
+        for statement in key["Properties"]["KeyPolicy"]["Statement"]:
+            if "Service" not in statement["Principal"]:
+                continue
+            where = f"{key_id} {statement.get('Sid')}"
+            service = _service(statement["Principal"])
+            assert service in KEY_POLICY_CONDITION_KEYS, f"{where}: {service} not documented"
+            supported, _ = KEY_POLICY_CONDITION_KEYS[service]
+            named = {key for test in (statement.get("Condition") or {}).values() for key in test}
+            assert named <= supported, f"{where}: {sorted(named - supported)} never match"
+
+
 def test_key_policies_delegate_to_iam_and_give_services_only_named_actions_under_conditions():
     keys = resources_of(translated(), "AWS::KMS::Key")
     assert keys
@@ -609,7 +686,9 @@ def test_key_policies_delegate_to_iam_and_give_services_only_named_actions_under
                 assert as_list(statement["Action"]) == ["kms:*"], where
                 continue
             assert list(principal) == ["Service"], where
-            assert statement.get("Condition"), f"{where}: a service statement needs a condition"
+            # A condition wherever KMS evaluates one for the service
+            if KEY_POLICY_CONDITION_KEYS[_service(principal)][0]:
+                assert statement.get("Condition"), f"{where}: a service statement needs one"
             for action in as_list(statement["Action"]):
                 assert "*" not in action, where
                 assert reference_entry(action) is not None, where
@@ -659,3 +738,37 @@ def test_the_task_execution_role_pulls_only_from_this_accounts_ecr_and_logs_only
                         "repository/*"
                     },
                 )
+
+
+def test_secrets_decrypt_only_with_the_allowed_keys_only_through_ssm_and_secrets_manager():
+    cfn = translated()
+    # No keys by default: the secrets use AWS managed keys and nobody may decrypt with a CMK
+    assert cfn["Parameters"]["SecretsKmsKeyArns"]["Default"] == ""
+    assert cfn["Conditions"]["HasSecretsKmsKeys"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": "SecretsKmsKeyArns"}]}, ""]}]
+    }
+    policy = cfn["Resources"]["SecretsKeysDecryptPolicy"]
+    assert policy["Condition"] == "HasSecretsKmsKeys"
+    assert policy["Properties"]["Roles"] == [{"Ref": "TaskExecutionRole"}]
+    [statement] = _statements(
+        "SecretsKeysDecryptPolicy", policy["Properties"]["PolicyDocument"], True
+    )
+    assert (statement.actions, statement.resources) == (
+        ("kms:Decrypt",),
+        ({"Ref": "SecretsKmsKeyArns"},),
+    )
+    assert statement.condition == {
+        "StringEquals": {
+            "kms:ViaService": [
+                {"Fn::Sub": "ssm.${AWS::Region}.amazonaws.com"},
+                {"Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com"},
+            ]
+        }
+    }
+    decrypters = {
+        owner
+        for owner, statements in POLICIES.items()
+        if any(s.grants("kms:Decrypt") for s in statements)
+    }
+    # the policy itself, and the one role it attaches to
+    assert decrypters == {"SecretsKeysDecryptPolicy", "TaskExecutionRole"}

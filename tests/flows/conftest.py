@@ -21,9 +21,19 @@ REAL = LatencyModel.load()
 FAST = REAL.scaled(0.1)
 
 
+def probe_in_the_default_vpc(aws: EmbeddedAWS) -> dict[str, str]:
+    """Template parameters deploying the endpoint probe in the default VPC (two subnets)."""
+    ec2 = aws.client("ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])
+    ids = sorted(subnet["SubnetId"] for subnet in subnets["Subnets"])[:2]
+    return {"ProbeVpcId": vpc["VpcId"], "ProbeSubnetIds": ",".join(ids)}
+
+
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[EmbeddedAWS]:
-    with EmbeddedAWS() as aws:
+    """The application deployed with the optional endpoint probe (in the default VPC)."""
+    with EmbeddedAWS(parameters=probe_in_the_default_vpc) as aws:
         yield aws
 
 

@@ -15,6 +15,7 @@ from embedded_aws.faults import Faults, StepFault
 from fargate_env import pricing
 from fargate_env import spec as spec_model
 from tests.support import EVENTS
+from tests.unit.handler_fixtures import substitute
 
 LIFECYCLE_TYPES = ["Environment Ready", "Environment Failed", "Environment Deleted"]
 
@@ -27,7 +28,10 @@ def rules(embedded: EmbeddedAWS) -> dict[str, dict[str, Any]]:
         if resource["Type"] != "AWS::Events::Rule":
             continue
         target = resource["Properties"]["Targets"][0]
-        found[target["Arn"]["Ref"]] = {"pattern": resource["Properties"]["EventPattern"], **target}
+        # CloudFormation resolves {"Ref": "AWS::StackName"} on deploy
+        stack_name = [({"Ref": "AWS::StackName"}, embedded.stack_name)]
+        pattern = substitute(resource["Properties"]["EventPattern"], stack_name)
+        found[target["Arn"]["Ref"]] = {"pattern": pattern, **target}
     return found
 
 
@@ -108,10 +112,15 @@ def test_sample_events_match_their_rule_and_near_misses_do_not(embedded):
         {**create_event, "detail-type": "Environment Created"},
         {**create_event, "detail": {"spec": {"image": "nginx"}}},
         {**create_event, "detail": {"name": "pr-1234"}},
+        # a request for another deployment (stack) in the same account and bus, or for none
+        {**create_event, "detail": {**create_event["detail"], "deployment": "other-stack"}},
+        {**create_event, "detail": {"spec": create_event["detail"]["spec"]}},
     ]
     for event in near_misses:
         assert not matches(embedded, create, event), event
     assert not matches(embedded, teardown, {**teardown_event, "detail": {"spec": {"name": "x"}}})
+    other = {**teardown_event["detail"], "deployment": "other-stack"}
+    assert not matches(embedded, teardown, {**teardown_event, "detail": other})
     # The ready-made put-events entries carry the same source and detail-types
     for entries, event in (
         ("create-requested.entries.json", create_event),
@@ -154,7 +163,7 @@ def test_the_input_mapping_turns_the_sample_events_into_executions_that_succeed(
         embedded.start_execution(embedded.teardown_arn, teardown_input, f"event-td-{env_name}")
     )
 
-    assert provision_input == {"spec": create_event["detail"]["spec"]}
+    assert provision_input == {"spec": create_event["detail"]["spec"], "deployment": "fargate-env"}
     assert teardown_input == {"name": env_name, "reason": "requested"}
     assert provision.status == "SUCCEEDED", provision.cause
     assert teardown.status == "SUCCEEDED", teardown.cause
@@ -277,6 +286,7 @@ def test_ready_and_deleted_events_go_out_on_the_bus(embedded, env_name, lifecycl
         == (pricing.estimate(normalised, zones=zones)["hourly"])
     )
     assert by_type["Environment Deleted"]["deleted"]["load_balancers"]
+    assert {detail["deployment"] for detail in by_type.values()} == {embedded.stack_name}
 
 
 def test_a_failed_event_names_the_step_and_cause(embedded, env_name, lifecycle_queue):

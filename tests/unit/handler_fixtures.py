@@ -155,11 +155,14 @@ def a_healthy_target(world: World) -> None:
 
 
 @contextlib.contextmanager
-def serving(status: int = 200) -> Iterator[str]:
-    """A loopback HTTP server answering every GET with `status`; yields its URL."""
+def serving(status: int = 200, seen: list[dict[str, str]] | None = None) -> Iterator[str]:
+    """A loopback HTTP server answering every GET with `status`; yields its URL. `seen`
+    collects each request's path and Host header."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            if seen is not None:
+                seen.append({"path": self.path, "host": self.headers.get("Host", "")})
             body = b"<h1>Welcome to nginx!</h1>"
             self.send_response(status)
             self.send_header("Content-Length", str(len(body)))
@@ -178,6 +181,11 @@ def serving(status: int = 200) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def the_load_balancer_address_is_local(world: World) -> None:
+    """The sample's private address of the load balancer is this machine (for the probe)."""
+    world.use(sample("probe_endpoint")["address"], "127.0.0.1")
 
 
 def a_web_server_at_the_url(world: World) -> None:

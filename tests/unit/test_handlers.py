@@ -58,6 +58,7 @@ from tests.unit.handler_fixtures import (
     target_group_named,
     task_definition_revisions,
     tasks_keep_running,
+    the_load_balancer_address_is_local,
     with_time_to_live,
 )
 
@@ -107,7 +108,13 @@ GIVEN: dict[str, tuple[Prerequisite, ...]] = {
     "create_service": PROVISIONED[:-1],
     "wait_load_balancers_active": (*NETWORK, "create_security_groups", "create_load_balancer"),
     "wait_service_stable": (tasks_keep_running, *PROVISIONED, a_healthy_target),
-    "verify_endpoint": (a_web_server_at_the_url,),
+    "verify_endpoint": (
+        tasks_keep_running,
+        *PROVISIONED,
+        a_healthy_target,
+        a_web_server_at_the_url,
+    ),
+    "probe_endpoint": (a_web_server_at_the_url, the_load_balancer_address_is_local),
     "record_environment_ready": ("claim_environment",),
     "record_provisioning_failure": ("claim_environment",),
     "begin_teardown": READY,
@@ -194,7 +201,10 @@ def test_every_sample_event_has_exactly_the_fields_its_state_machine_sends():
     # Given each function's Task Payload in the two state machines
     payloads = state_machine_payloads()
     steps = template_steps()
-    assert sorted(payloads) == sorted(steps), "every function is invoked by exactly one Task"
+    invoked_by_steps = {"EndpointProbeFunction"}  # the verify step invokes the probe
+    assert sorted(payloads) == sorted(set(steps) - invoked_by_steps), (
+        "every step function is invoked by exactly one Task"
+    )
 
     # Then its sample event has the same fields, and every spec is the normalised default spec
     normalised = spec_model.normalise(spec_model.parse({"name": ENV}))
@@ -361,8 +371,15 @@ def _(result, world):
     url = world.real(SAMPLE_LB["url"])
     assert url.startswith("http://127.0.0.1:")
     [check] = result["checks"]
-    assert (check["url"], check["status"], check["attempts"]) == (url, 200, 1)
+    assert (check["id"], check["url"], check["check"]) == ("web", url, "http")
+    assert (check["status"], check["healthy_targets"], check["attempts"]) == (200, 1, 1)
     assert result["url"] == url
+
+
+@then("probe_endpoint")
+def _(result, world):
+    # The load balancer's private address answered the probe's GET
+    assert (result["status"], result["detail"]) == (200, "ok")
 
 
 @then("record_environment_ready")
@@ -495,22 +512,33 @@ def test_each_step_handles_its_own_sample_event(step, world):
 
 
 def test_verify_endpoint_fails_when_nothing_answers(world, monkeypatch):
-    # Given a URL where nothing listens, and retries that do not wait
+    # Given healthy targets but a URL where nothing listens, and pauses that do not wait
+    world.given(*GIVEN["verify_endpoint"][:-1])
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}/"
     world.use(SAMPLE_LB["url"], closed)
     pauses: list[float] = []
-    monkeypatch.setattr(clock, "sleep", pauses.append)
+    elapsed = [0.0]
 
-    # When the endpoint is verified / Then it fails, naming the URL, after every attempt
-    with pytest.raises(EndpointCheckFailed, match=re.escape(closed)):
+    def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        elapsed[0] += seconds
+
+    monkeypatch.setattr(clock, "sleep", sleep)
+    monkeypatch.setattr(clock, "monotonic", lambda: elapsed[0])
+
+    # When the endpoint is verified / Then it fails, naming the URL and the last answer, after
+    # as many attempts as the function's time allows (30 s less the margin, 5 s apart)
+    with pytest.raises(EndpointCheckFailed, match=re.escape(closed) + ".* attempts\\): URLError"):
         world.run("verify_endpoint")
-    assert len(pauses) == 11
+    assert pauses
+    assert sum(pauses) <= 30
 
 
 def test_verify_endpoint_fails_on_a_server_error(world, monkeypatch):
-    # Given a URL that answers 503
+    # Given healthy targets, and a URL that answers 503
+    world.given(*GIVEN["verify_endpoint"][:-1])
     world.use(SAMPLE_LB["url"], world.cleanup.enter_context(serving(503)))
     monkeypatch.setattr(clock, "sleep", lambda seconds: None)
 
@@ -918,8 +946,8 @@ def test_create_step_refuses_a_same_name_resource_it_does_not_own(kind, world):
     foreign = case.make(world)
     before = case.tags(foreign)
 
-    # When the create step runs / Then it refuses, naming the resource and the missing tag
-    with pytest.raises(ResourceConflict, match=f"{kind} .* lacks the tag {ENV_TAG}={ENV}"):
+    # When the create step runs / Then it refuses, naming the resource and the missing tags
+    with pytest.raises(ResourceConflict, match=f"{kind} .* lacks the tags {ENV_TAG}={ENV}, "):
         world.run(case.create_step)
 
     # And the resource is neither adopted (tagged) nor deleted
@@ -949,9 +977,60 @@ def test_delete_step_leaves_a_same_name_resource_it_does_not_own(kind, world):
     assert case.tags(foreign) == before
 
 
+OTHER_STACK = "fargate-env-staging"
+OTHER_TEARDOWN = "arn:aws:states:us-east-1:123456789012:stateMachine:fargate-env-staging-teardown"
+#: The create steps that find an existing resource of the environment's name: each must refuse
+#: another deployment's (record_environment_ready: the expiry schedule).
+CREATES_THAT_ADOPT = (
+    "create_security_groups",
+    "create_target_group",
+    "create_load_balancer",
+    "create_log_group",
+    "register_task_definition",
+    "create_cluster",
+    "create_service",
+    "record_environment_ready",
+)
+
+
+def _as_deployment(monkeypatch: pytest.MonkeyPatch, stack: str, teardown: str) -> None:
+    monkeypatch.setenv("DEPLOYMENT_NAME", stack)
+    monkeypatch.setenv("TEARDOWN_STATE_MACHINE_ARN", teardown)
+
+
+def test_two_deployments_in_one_account_never_manage_the_same_environment(
+    world, deployment, monkeypatch
+):
+    # Given environment "demo" provisioned, with an expiry, by another stack in this account
+    our_teardown = deployment["TEARDOWN_STATE_MACHINE_ARN"]
+    _as_deployment(monkeypatch, OTHER_STACK, OTHER_TEARDOWN)
+    world.given(*PROVISIONED, "claim_environment", an_expiry_schedule)
+    theirs = inventory.find(ENV, None)
+    assert theirs["count"] == 9
+    assert ecs_tags(theirs["cluster"])["fargate-env:managed-by"] == OTHER_STACK
+    _as_deployment(monkeypatch, "fargate-env", our_teardown)
+
+    # When this deployment looks for "demo" / Then it finds nothing of its own
+    assert world.run("find_environment_resources")["count"] == 0
+
+    # And every create step refuses the other stack's resource instead of adopting it
+    for step in CREATES_THAT_ADOPT:
+        event = world.event(step)
+        if step == "record_environment_ready":
+            event = with_time_to_live(event)
+        with pytest.raises(ResourceConflict, match=OTHER_STACK + "|another stack"):
+            world.run(step, event)
+
+    # And every delete step, even given the other stack's ids, deletes nothing
+    for step in DELETE_STEPS:
+        _nothing_deleted(world.run(step))
+    _as_deployment(monkeypatch, OTHER_STACK, OTHER_TEARDOWN)
+    assert inventory.find(ENV, None) == theirs
+
+
 # ---------------------------------------------------------------- f. error contract
 
-AWS_STEPS = [step for step in step_names() if step not in ("validate_spec", "verify_endpoint")]
+AWS_STEPS = [step for step in step_names() if step not in ("validate_spec", "probe_endpoint")]
 
 
 @pytest.mark.parametrize(

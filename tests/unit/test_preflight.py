@@ -104,3 +104,31 @@ def test_a_certificate_in_another_region_is_refused(aws):
 
     with pytest.raises(InvalidSpec, match="the certificate is in eu-west-1"):
         preflight.check(spec)
+
+
+def https_spec(certificate_arn: str) -> dict:
+    listener = {"port": 443, "protocol": "HTTPS", "certificate_arn": certificate_arn}
+    return spec_model.normalise(
+        spec_model.parse({"name": "refs", "load_balancers": [{"listeners": [listener]}]})
+    )
+
+
+@pytest.mark.parametrize("path", ["/", "/team/web/"])
+def test_an_iam_server_certificate_is_looked_up_by_its_bare_name(aws, path):
+    # Given an IAM server certificate, at the root or under a path
+    uploaded = boto3.client("iam", region_name="us-east-1").upload_server_certificate(
+        ServerCertificateName="site", CertificateBody="body", PrivateKey="key", Path=path
+    )["ServerCertificateMetadata"]["Arn"]
+
+    # When / Then the spec naming its ARN passes the preflight
+    assert preflight.check(https_spec(uploaded))["vpc_id"].startswith("vpc-")
+
+
+def test_an_iam_server_certificate_under_another_path_is_refused(aws):
+    boto3.client("iam", region_name="us-east-1").upload_server_certificate(
+        ServerCertificateName="site", CertificateBody="body", PrivateKey="key", Path="/team/"
+    )
+    wrong = "arn:aws:iam::123456789012:server-certificate/other/site"
+
+    with pytest.raises(InvalidSpec, match=r"certificate_arn: the IAM server certificate 'site'"):
+        preflight.check(https_spec(wrong))

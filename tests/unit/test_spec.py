@@ -751,3 +751,72 @@ def test_any_accepted_name_yields_elbv2_names_within_32_characters(name, lb_ids)
     for lb in parsed.load_balancers:
         assert_elbv2_name(naming.load_balancer_name(parsed.name, lb.id))
         assert_elbv2_name(naming.target_group_name(parsed.name, lb.id))
+
+
+# --- security-group rule quota -------------------------------------------------------------------
+
+
+def ten_listeners(**lb: Any) -> dict[str, Any]:
+    return with_lb(listeners=[http(port) for port in range(8000, 8010)], **lb)
+
+
+def cidrs(count: int, version: int = 4) -> list[str]:
+    if version == 6:
+        return [f"2001:db8:{i:x}::/48" for i in range(count)]
+    return [f"10.{i}.0.0/16" for i in range(count)]
+
+
+def test_listeners_times_cidrs_beyond_the_rule_quota_are_refused_naming_the_cidrs():
+    # Given 10 listener ports open to 6 CIDRs: 60 rules, plus 10 naming the in-VPC probe
+    raw = ten_listeners(ingress_cidrs=cidrs(6))
+
+    # When / Then: over AWS's default of 60 inbound rules per security group
+    with pytest.raises(InvalidSpec) as raised:
+        spec.parse(raw)
+    message = str(raised.value)
+    assert problem_paths_named(message, "load_balancers[0].ingress_cidrs"), message
+    assert "10 listener port(s) x 6 IPv4 CIDR(s) + 10 for the in-VPC endpoint check" in message
+    assert "make 70 inbound IPv4 rules" in message
+
+
+def test_the_rule_quota_is_the_deployments_when_raised():
+    raw = ten_listeners(ingress_cidrs=cidrs(6))
+
+    parsed = spec.parse(raw, security_group_rule_quota=70)
+
+    assert len(parsed.load_balancers[0].ingress_cidrs) == 6
+
+
+def test_ipv4_and_ipv6_rules_count_against_the_quota_separately():
+    # 10 ports x (0.0.0.0/0 + 5 IPv4) = 60 IPv4 rules, 10 x 5 = 50 IPv6 rules: both fit
+    world_open = ["0.0.0.0/0", *cidrs(5), *cidrs(5, version=6)]
+
+    assert spec.parse(ten_listeners(ingress_cidrs=world_open))
+
+    # one more IPv4 CIDR is one rule per port too many
+    with pytest.raises(InvalidSpec, match="make 70 inbound IPv4 rules"):
+        spec.parse(ten_listeners(ingress_cidrs=[*world_open, "192.0.2.0/24"]))
+
+
+def test_validate_spec_applies_the_deployments_rule_quota(monkeypatch):
+    from fargate_env import ingress, validation
+
+    raw = ten_listeners(ingress_cidrs=cidrs(6))
+    with pytest.raises(InvalidSpec, match="the quota is 60 per group"):
+        validation.validate({"spec": raw})
+
+    monkeypatch.setenv(ingress.RULES_QUOTA_ENV, "100")
+    assert validation.validate({"spec": raw})["spec"]["load_balancers"][0]["ingress_cidrs"]
+
+
+def test_a_request_for_another_deployment_is_refused_naming_the_field(monkeypatch):
+    from fargate_env import naming, validation
+
+    monkeypatch.setenv(naming.DEPLOYMENT_ENV, "fargate-env-staging")
+    request = {"spec": {"name": "demo"}, "deployment": "fargate-env-prod"}
+
+    with pytest.raises(InvalidSpec, match=r"^deployment: the request is for .*fargate-env-prod"):
+        validation.validate(request)
+
+    request["deployment"] = "fargate-env-staging"
+    assert validation.validate(request)["spec"]["name"] == "demo"

@@ -326,8 +326,9 @@ def definition() -> Json:
         asl.task(
             "Verify the endpoint answers",
             "verify_endpoint",
-            "A real HTTP GET through each load balancer's DNS name, retried within a bound.",
-            {"urls": "[$resources.load_balancers.url]"},
+            "Each load balancer's targets healthy, and an HTTP GET from here or from inside the "
+            "VPC where the deployment has a probe, within the function's time.",
+            {"spec": "$spec", "load_balancers": "$resources.load_balancers", "network": "$network"},
             compensate,
             assign={"verification": RESULT},
         ),

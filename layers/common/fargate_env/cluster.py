@@ -6,7 +6,7 @@ from typing import Any
 
 from fargate_env import naming
 from fargate_env.aws import client
-from fargate_env.errors import ResourceNotReady, error_code
+from fargate_env.errors import ResourceNotReady, TransientAwsError, error_code
 
 
 def _describe(name_or_arn: str) -> dict[str, Any] | None:
@@ -15,31 +15,62 @@ def _describe(name_or_arn: str) -> dict[str, Any] | None:
     return active[0] if active else None
 
 
+CAPACITY_PROVIDERS = ["FARGATE", "FARGATE_SPOT"]
+#: ECS's answer while its service-linked role, created by the account's first CreateCluster,
+#: is not assumable yet (aws/containers-roadmap#2614): it goes away within seconds.
+_ROLE_PROPAGATING = "Unable to assume the service linked role"
+
+
+def _strategy(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"capacityProvider": item["provider"], "weight": item["weight"], "base": item["base"]}
+        for item in spec["cluster"]["capacity_providers"]
+    ]
+
+
+def _create(spec: dict[str, Any], name: str) -> dict[str, Any]:
+    """CreateCluster (it returns the existing cluster when the name is taken: idempotent)."""
+    try:
+        return dict(
+            client("ecs").create_cluster(
+                clusterName=name,
+                tags=naming.as_ecs_tags(naming.environment_tags(spec["name"], spec["tags"])),
+                settings=[
+                    {
+                        "name": "containerInsights",
+                        "value": "enabled" if spec["cluster"]["container_insights"] else "disabled",
+                    }
+                ],
+                capacityProviders=CAPACITY_PROVIDERS,
+                defaultCapacityProviderStrategy=_strategy(spec),
+            )["cluster"]
+        )
+    except Exception as exc:
+        if error_code(exc) == "InvalidParameterException" and _ROLE_PROPAGATING in str(exc):
+            raise TransientAwsError(
+                f"cluster {name!r}: ECS's service-linked role is still being created in this "
+                f"account (first cluster); retrying: {exc}"
+            ) from None
+        raise
+
+
 def ensure(spec: dict[str, Any]) -> dict[str, Any]:
     env = spec["name"]
     name = naming.cluster_name(env)
     existing = _describe(name)
-    if existing is not None:
-        naming.require_owned("cluster", name, naming.from_key_value_list(existing.get("tags")), env)
-        return {"arn": existing["clusterArn"], "name": name}
-    strategy = spec["cluster"]["capacity_providers"]
-    # CreateCluster returns the existing cluster when the name is taken: idempotent by itself.
-    created = client("ecs").create_cluster(
-        clusterName=name,
-        tags=naming.as_ecs_tags(naming.environment_tags(env, spec["tags"])),
-        settings=[
-            {
-                "name": "containerInsights",
-                "value": "enabled" if spec["cluster"]["container_insights"] else "disabled",
-            }
-        ],
-        capacityProviders=["FARGATE", "FARGATE_SPOT"],
-        defaultCapacityProviderStrategy=[
-            {"capacityProvider": item["provider"], "weight": item["weight"], "base": item["base"]}
-            for item in strategy
-        ],
-    )["cluster"]
-    return {"arn": created["clusterArn"], "name": name}
+    if existing is None:
+        created = _create(spec, name)
+        return {"arn": created["clusterArn"], "name": name}
+    naming.require_owned("cluster", name, naming.from_key_value_list(existing.get("tags")), env)
+    if not set(CAPACITY_PROVIDERS) <= set(existing.get("capacityProviders") or []):
+        # Left by a create that failed on the service-linked role after making the cluster:
+        # the service's capacity provider strategy needs them.
+        client("ecs").put_cluster_capacity_providers(
+            cluster=name,
+            capacityProviders=CAPACITY_PROVIDERS,
+            defaultCapacityProviderStrategy=_strategy(spec),
+        )
+    return {"arn": existing["clusterArn"], "name": name}
 
 
 def find(env: str) -> str | None:

@@ -1,21 +1,46 @@
-"""Proof that the page answers: a real HTTP request to the load balancer's DNS name.
+"""Proof that the page answers, for every load balancer, by the strongest check the deployment
+allows, and within the step's own time.
 
-A new load balancer's DNS name can take a little while to resolve after it is active, so the
-check retries within a bound before it gives up.
+Per load balancer, always: its targets, as the load balancer sees them, are healthy (one per
+task the service runs). Then:
+- `http`: internet-facing and open to every IPv4 address: a real HTTP GET of its URL from the
+  step itself (a Lambda outside any VPC, on an AWS public address nobody can list);
+- `http-from-vpc`: internal, or open only to some CIDRs: the step cannot reach it (an internal
+  name resolves to private addresses; a CIDR list leaves the step's address out), so the
+  deployment's endpoint probe, a function attached to the VPC, GETs the load balancer's private
+  addresses (its network interfaces), which admit the probe's security group;
+- `target-health`: the same without a probe configured (template parameters ProbeVpcId and
+  ProbeSubnetIds): the target health alone, and the result says so.
+
+The checks share one budget: the Lambda's remaining time less a margin, so a load balancer that
+never answers fails the step with EndpointCheckFailed naming its URL and last answer, never with
+Lambda's own timeout.
 """
 
 from __future__ import annotations
 
 import http.client
+import json
 import ssl
 import urllib.error
 import urllib.request
 from typing import Any, Final
 
-from fargate_env import clock
+from fargate_env import clock, ingress, service
+from fargate_env.aws import client
 from fargate_env.errors import EndpointCheckFailed
 
+HTTP: Final = "http"
+HTTP_FROM_VPC: Final = "http-from-vpc"
+TARGET_HEALTH: Final = "target-health"
+
 REQUEST_TIMEOUT_SECONDS: Final = 5.0
+PAUSE_SECONDS: Final = 5.0
+MAX_ATTEMPTS: Final = 12
+#: Left of the Lambda's time for the step to report (and Lambda to return) after the checks.
+MARGIN_SECONDS: Final = 3.0
+#: The probe function's timeout (template.yaml): an invocation never takes longer.
+PROBE_TIMEOUT_SECONDS: Final = 10.0
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -28,8 +53,9 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 def _opener(url: str) -> urllib.request.OpenerDirector:
     handlers: list[Any] = [_NoRedirect()]
     if url.startswith("https://"):
-        # The certificate names the user's domain, not the load balancer's DNS name: this is a
-        # liveness check of the listener, not a check of the certificate.
+        # The certificate names the user's domain, not the load balancer's DNS name (or, from the
+        # probe, its private address): this is a liveness check of the listener, not of the
+        # certificate.
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
@@ -37,36 +63,142 @@ def _opener(url: str) -> urllib.request.OpenerDirector:
     return urllib.request.build_opener(*handlers)
 
 
-def _get(url: str) -> tuple[int | None, str]:
-    """Status code (None when nothing answered) and a short description."""
-    request = urllib.request.Request(url, headers={"User-Agent": "fargate-env-verify/1"})
+def get(
+    url: str, timeout: float = REQUEST_TIMEOUT_SECONDS, host: str | None = None
+) -> dict[str, Any]:
+    """One GET: {"status": code or None when nothing answered, "detail", "latency_ms"}. `host`:
+    the Host header when `url` names an address rather than the load balancer's name."""
+    headers = {"User-Agent": "fargate-env-verify/1"}
+    if host:
+        headers["Host"] = host
+    request = urllib.request.Request(url, headers=headers)
+    started = clock.monotonic()
+    status: int | None
     try:
-        with _opener(url).open(request, timeout=REQUEST_TIMEOUT_SECONDS) as response:
+        with _opener(url).open(request, timeout=max(timeout, 0.1)) as response:
             response.read(65536)
-            return int(response.status), "ok"
+            status, detail = int(response.status), "ok"
     except urllib.error.HTTPError as exc:
-        return int(exc.code), str(exc.reason)
+        status, detail = int(exc.code), str(exc.reason)
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         reason = getattr(exc, "reason", exc)
-        return None, f"{type(exc).__name__}: {reason}"
+        status, detail = None, f"{type(exc).__name__}: {reason}"
+    latency_ms = round((clock.monotonic() - started) * 1000, 1)
+    return {"status": status, "detail": detail, "latency_ms": latency_ms}
 
 
-def verify(url: str, attempts: int = 12, pause_seconds: float = 5.0) -> dict[str, Any]:
-    """GET `url` until it answers 2xx/3xx, at most `attempts` times."""
-    last = "not tried"
-    for attempt in range(1, attempts + 1):
-        started = clock.monotonic()
-        status, detail = _get(url)
-        latency_ms = round((clock.monotonic() - started) * 1000, 1)
-        if status is not None and 200 <= status < 400:
-            return {"url": url, "status": status, "latency_ms": latency_ms, "attempts": attempt}
-        last = f"HTTP {status} ({detail})" if status is not None else detail
-        if attempt < attempts:
-            clock.sleep(pause_seconds)
-    raise EndpointCheckFailed(f"{url} did not answer 2xx/3xx after {attempts} attempts: {last}")
+def check_kind(lb: dict[str, Any], vpc_id: str) -> str:
+    if ingress.reachable_from_outside(lb["scheme"], lb["ingress_cidrs"]):
+        return HTTP
+    return HTTP_FROM_VPC if ingress.probe_function(vpc_id) else TARGET_HEALTH
 
 
-def verify_all(urls: list[str]) -> dict[str, Any]:
-    """Verify every load balancer's URL; the first one that does not answer fails the step."""
-    checks = [verify(url) for url in urls]
-    return {"checks": checks, "url": checks[0]["url"] if checks else None}
+def private_addresses(load_balancer_arn: str) -> list[str]:
+    """The load balancer's private IPv4 addresses: those of its network interfaces, which ELB
+    describes as "ELB <type>/<name>/<id>" (the end of its ARN)."""
+    description = "ELB " + load_balancer_arn.split(":loadbalancer/", 1)[1]
+    interfaces = client("ec2").describe_network_interfaces(
+        Filters=[{"Name": "description", "Values": [description]}]
+    )["NetworkInterfaces"]
+    return sorted(str(item["PrivateIpAddress"]) for item in interfaces)
+
+
+def _from_the_probe(url: str, address: str | None, timeout: float, vpc_id: str) -> dict[str, Any]:
+    """One GET made by the probe inside the VPC, of `address` (the load balancer's private
+    address) with the URL's host as Host header."""
+    if address is None:
+        return {"status": None, "detail": "the load balancer has no network interface yet"}
+    response = client("lambda").invoke(
+        FunctionName=ingress.probe_function(vpc_id),
+        Payload=json.dumps({"url": url, "address": address, "timeout_seconds": timeout}),
+    )
+    answer = json.loads(response["Payload"].read() or b"{}")
+    if response.get("FunctionError"):
+        return {"status": None, "detail": f"the probe failed: {answer.get('errorMessage')}"}
+    return dict(answer)
+
+
+def probe(url: str, address: str, timeout_seconds: float) -> dict[str, Any]:
+    """The probe function's work: GET `url` at `address` (no AWS call: no NAT needed)."""
+    scheme, rest = url.split("://", 1)
+    host_and_port, _, path = rest.partition("/")
+    port = host_and_port.partition(":")[2]
+    target = f"{scheme}://{address}{':' + port if port else ''}/{path}"
+    timeout = min(float(timeout_seconds), REQUEST_TIMEOUT_SECONDS)
+    return get(target, timeout=timeout, host=host_and_port)
+
+
+def _verify(
+    spec: dict[str, Any], lb: dict[str, Any], created: dict[str, Any], vpc_id: str, deadline: float
+) -> dict[str, Any]:
+    url, kind = created["url"], check_kind(lb, vpc_id)
+    desired = int(spec["service"]["desired_count"])
+    addresses = private_addresses(created["arn"]) if kind == HTTP_FROM_VPC else []
+    attempt_seconds = PROBE_TIMEOUT_SECONDS if kind == HTTP_FROM_VPC else REQUEST_TIMEOUT_SECONDS
+    last, attempts, healthy = "not tried: no time left", 0, 0
+    while clock.monotonic() + attempt_seconds <= deadline:
+        attempts += 1
+        [healthy] = service.healthy_targets([created["target_group_arn"]]).values()
+        answer: dict[str, Any] = {"status": None, "detail": ""}
+        if healthy < desired:
+            last = f"{healthy} of {desired} targets healthy"
+        elif kind == TARGET_HEALTH:
+            return _result(lb, url, kind, attempts, healthy, answer)
+        else:
+            timeout = min(REQUEST_TIMEOUT_SECONDS, deadline - clock.monotonic())
+            if kind == HTTP:
+                answer = get(url, timeout)
+            else:
+                address = addresses[(attempts - 1) % len(addresses)] if addresses else None
+                answer = _from_the_probe(url, address, timeout, vpc_id)
+            status = answer.get("status")
+            if status is not None and 200 <= status < 400:
+                return _result(lb, url, kind, attempts, healthy, answer)
+            last = f"HTTP {status} ({answer.get('detail')})" if status else answer.get("detail")
+        if (
+            attempts == MAX_ATTEMPTS
+            or clock.monotonic() + PAUSE_SECONDS + attempt_seconds > deadline
+        ):
+            break  # no more attempts, or another after the pause would not fit in the time
+        clock.sleep(PAUSE_SECONDS)
+    raise EndpointCheckFailed(
+        f"{url} (load balancer {lb['id']}, {kind} check) did not answer 2xx/3xx within the step's "
+        f"time ({attempts} attempt{'s' if attempts != 1 else ''}): {last}"
+    )
+
+
+def _result(
+    lb: dict[str, Any], url: str, kind: str, attempts: int, healthy: int, answer: dict[str, Any]
+) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "id": lb["id"],
+        "url": url,
+        "check": kind,
+        "status": answer.get("status"),
+        "healthy_targets": healthy,
+        "attempts": attempts,
+    }
+    if "latency_ms" in answer:
+        result["latency_ms"] = answer["latency_ms"]
+    if kind == TARGET_HEALTH:
+        result["note"] = (
+            "not reachable from the verify step (internal, or not open to 0.0.0.0/0) and no "
+            "in-VPC probe deployed (ProbeVpcId, ProbeSubnetIds): target health only"
+        )
+    return result
+
+
+def verify_all(
+    spec: dict[str, Any],
+    load_balancers: list[dict[str, Any]],
+    network: dict[str, Any],
+    remaining_seconds: float,
+) -> dict[str, Any]:
+    """Check every load balancer of the spec within `remaining_seconds` (the Lambda's time)."""
+    deadline = clock.monotonic() + remaining_seconds - MARGIN_SECONDS
+    created = {item["id"]: item for item in load_balancers}
+    checks = [
+        _verify(spec, lb, created[lb["id"]], network["vpc_id"], deadline)
+        for lb in spec["load_balancers"]
+    ]
+    return {"checks": checks, "url": checks[0]["url"]}

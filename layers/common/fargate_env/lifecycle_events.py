@@ -1,7 +1,8 @@
 """Lifecycle events on EventBridge, so other systems react to environments.
 
 source "fargate-env", detail-types "Environment Ready" (with the URL), "Environment Failed" (the
-failed step and cause) and "Environment Deleted" (what was deleted).
+failed step and cause) and "Environment Deleted" (what was deleted); every detail names the
+`deployment` (stack) that published it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 import os
 from typing import Any, Final
 
+from fargate_env import naming
 from fargate_env.aws import client
 from fargate_env.errors import TransientAwsError
 
@@ -23,12 +25,14 @@ TEARDOWN_REQUESTED: Final = "Environment Teardown Requested"
 
 
 def publish(detail_type: str, detail: dict[str, Any]) -> None:
+    """Put one lifecycle event on the deployment's bus, naming the deployment (the stack), as
+    the requests it answers do."""
     response = client("events").put_events(
         Entries=[
             {
                 "Source": SOURCE,
                 "DetailType": detail_type,
-                "Detail": json.dumps(detail),
+                "Detail": json.dumps({**detail, "deployment": naming.deployment()}),
                 "EventBusName": os.environ.get(BUS_ENV, "default"),
             }
         ]

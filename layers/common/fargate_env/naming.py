@@ -1,19 +1,25 @@
 """Names and tags of every resource an environment owns.
 
-Every resource is named from the environment name and tagged with it. Name + tag make each
-create step idempotent and each resource findable when the recorded ids are lost; the fixed
-`fenv-` prefix lets IAM policies scope the application to its own resources by ARN.
+Every resource is named from the environment name and tagged with it and with the deployment
+(the stack) that manages it. Name + tags make each create step idempotent and each resource
+findable when the recorded ids are lost; the fixed `fenv-` prefix lets IAM policies scope the
+application to its own resources by ARN, and the deployment tag lets them scope each deployment
+to its own: two stacks in one account never adopt or delete each other's resources.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Final
 
 PREFIX: Final = "fenv"
 ENVIRONMENT_TAG: Final = "fargate-env:environment"
+#: Its value is the deployment (stack name) that manages the resource.
 MANAGED_BY_TAG: Final = "fargate-env:managed-by"
-MANAGED_BY_VALUE: Final = "fargate-env"
+#: The deployment when none is configured: the default stack name.
+DEFAULT_DEPLOYMENT: Final = "fargate-env"
+DEPLOYMENT_ENV: Final = "DEPLOYMENT_NAME"
 RESERVED_TAG_PREFIX: Final = "fargate-env:"
 LOG_GROUP_ROOT: Final = "/fargate-env"
 
@@ -22,9 +28,11 @@ LOG_GROUP_ROOT: Final = "/fargate-env"
 MAX_ELBV2_NAME: Final = 32
 MAX_ENVIRONMENT_NAME: Final = 20
 MAX_LOAD_BALANCER_ID: Final = 6
-# AWS allows 50 tags per resource on ECS, ELBv2, EC2 and CloudWatch Logs; we add two of our own.
+# AWS allows 50 tags per resource on ECS, ELBv2, EC2 and CloudWatch Logs (tags starting with
+# "aws:" excepted). Ours: the environment and the deployment on every resource, and the request
+# fingerprint on task definitions: the most one resource carries is three.
 MAX_TAGS_PER_RESOURCE: Final = 50
-SYSTEM_TAG_COUNT: Final = 2
+SYSTEM_TAG_COUNT: Final = 3
 MAX_USER_TAGS: Final = MAX_TAGS_PER_RESOURCE - SYSTEM_TAG_COUNT
 
 # \Z, not $: a trailing newline must not pass.
@@ -67,11 +75,16 @@ def schedule_name(env: str) -> str:
     return f"{PREFIX}-{env}-expiry"
 
 
+def deployment() -> str:
+    """The deployment (its stack name) this code runs for."""
+    return os.environ.get(DEPLOYMENT_ENV, "").strip() or DEFAULT_DEPLOYMENT
+
+
 def environment_tags(env: str, user_tags: dict[str, str] | None = None) -> dict[str, str]:
     """The tags every resource of `env` carries: the user's, then ours (ours win)."""
     tags = dict(user_tags or {})
     tags[ENVIRONMENT_TAG] = env
-    tags[MANAGED_BY_TAG] = MANAGED_BY_VALUE
+    tags[MANAGED_BY_TAG] = deployment()
     return tags
 
 
@@ -97,19 +110,26 @@ def from_key_value_list(tags: list[dict[str, str]] | None) -> dict[str, str]:
 
 
 def owned_by(tags: dict[str, str], env: str) -> bool:
-    return tags.get(ENVIRONMENT_TAG) == env
+    """Whether a resource is environment `env`'s, managed by this deployment."""
+    return tags.get(ENVIRONMENT_TAG) == env and tags.get(MANAGED_BY_TAG) == deployment()
 
 
 def require_owned(kind: str, name: str, tags: dict[str, str], env: str) -> None:
-    """A resource with our name but without our environment tag is someone else's: never adopt
-    it, never delete it; say so clearly."""
+    """A resource with our name but without our tags is someone else's (another environment,
+    another deployment, or nothing of fargate-env's): never adopt it, never delete it; say so."""
     if not owned_by(tags, env):
         from fargate_env.errors import ResourceConflict
 
-        owner = tags.get(ENVIRONMENT_TAG)
-        whose = f"environment {owner!r}" if owner else "something outside fargate-env"
+        owner, manager = tags.get(ENVIRONMENT_TAG), tags.get(MANAGED_BY_TAG)
+        if owner == env and manager:
+            whose = f"environment {env!r} of the deployment {manager!r} (another stack)"
+        elif owner:
+            whose = f"environment {owner!r}"
+        else:
+            whose = "something outside fargate-env"
         raise ResourceConflict(
-            f"{kind} {name!r} already exists and belongs to {whose} (it lacks the tag "
-            f"{ENVIRONMENT_TAG}={env}); fargate-env will neither adopt nor delete it. Remove or "
-            "rename it, or choose another environment name."
+            f"{kind} {name!r} already exists and belongs to {whose} (it lacks the tags "
+            f"{ENVIRONMENT_TAG}={env}, {MANAGED_BY_TAG}={deployment()}); fargate-env will "
+            "neither adopt nor delete it. Remove or rename it, or choose another environment "
+            "name."
         )

@@ -65,6 +65,34 @@ def _single_vpc(subnets: list[dict[str, Any]], field: str, vpc_id: str | None) -
     return str(found)
 
 
+def _in_listed_order(subnets: list[dict[str, Any]], wanted: list[str]) -> list[dict[str, Any]]:
+    """DescribeSubnets answers in no particular order: put the subnets back in the spec's."""
+    by_id = {subnet["SubnetId"]: subnet for subnet in subnets}
+    return [by_id[subnet_id] for subnet_id in wanted if subnet_id in by_id]
+
+
+def _one_per_zone(subnets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first subnet of each Availability Zone, in the given order: CreateLoadBalancer takes
+    at most one subnet per zone (ELBv2 API reference, CreateLoadBalancer: Subnets)."""
+    chosen: dict[str, dict[str, Any]] = {}
+    for subnet in subnets:
+        chosen.setdefault(subnet["AvailabilityZone"], subnet)
+    return list(chosen.values())
+
+
+def _refuse_shared_zones(subnets: list[dict[str, Any]], field: str) -> None:
+    by_zone: dict[str, list[str]] = {}
+    for subnet in subnets:
+        by_zone.setdefault(subnet["AvailabilityZone"], []).append(subnet["SubnetId"])
+    shared = {zone: ids for zone, ids in sorted(by_zone.items()) if len(ids) > 1}
+    if shared:
+        listed = "; ".join(f"{zone}: {', '.join(ids)}" for zone, ids in shared.items())
+        raise InvalidSpec(
+            f"network.{field}: a load balancer takes one subnet per Availability Zone, and "
+            f"these share one ({listed})"
+        )
+
+
 def resolve(spec: dict[str, Any]) -> dict[str, Any]:
     """The network the environment will use: {vpc_id, subnet_ids, load_balancer_subnet_ids}."""
     wanted = spec["network"]
@@ -72,6 +100,7 @@ def resolve(spec: dict[str, Any]) -> dict[str, Any]:
     if wanted.get("subnet_ids"):
         subnets = _describe_subnets(wanted["subnet_ids"], "subnet_ids")
         vpc_id = _single_vpc(subnets, "subnet_ids", vpc_id)
+        subnets = _in_listed_order(subnets, wanted["subnet_ids"])
     else:
         if vpc_id is None:
             vpc_id = _default_vpc_id()
@@ -84,12 +113,15 @@ def resolve(spec: dict[str, Any]) -> dict[str, Any]:
         if not subnets:
             raise InvalidSpec(f"network: the default VPC {vpc_id} has no default subnets")
 
-    lb_subnets = subnets
+    # The tasks may use several subnets of a zone; their load balancers take the first of each.
+    lb_subnets = _one_per_zone(subnets)
     if wanted.get("load_balancer_subnet_ids"):
         lb_subnets = _describe_subnets(
             wanted["load_balancer_subnet_ids"], "load_balancer_subnet_ids"
         )
         _single_vpc(lb_subnets, "load_balancer_subnet_ids", vpc_id)
+        _refuse_shared_zones(lb_subnets, "load_balancer_subnet_ids")
+        lb_subnets = _in_listed_order(lb_subnets, wanted["load_balancer_subnet_ids"])
 
     zones = {subnet["AvailabilityZone"] for subnet in lb_subnets}
     needs_two_zones = any(lb["type"] == "application" for lb in spec["load_balancers"])

@@ -30,11 +30,22 @@ def _answer(call: Callable[..., Any], **request: Any) -> Any | None:
         raise
 
 
+def _server_certificate_problem(arn: str) -> str | None:
+    """IAM wants the certificate's bare name (pattern [\\w+=,.@-]+): the ARN's resource is
+    `server-certificate/<path>/<name>`, and the name is its last segment (IAM API reference,
+    GetServerCertificate). Names are unique in the account, so the answer's ARN must be ours."""
+    name = arn.split(":", 5)[5].rsplit("/", 1)[-1]
+    found = _answer(client("iam").get_server_certificate, ServerCertificateName=name)
+    if not found:
+        return f"no such IAM server certificate {name!r}"
+    actual = found["ServerCertificate"]["ServerCertificateMetadata"]["Arn"]
+    return None if actual == arn else f"the IAM server certificate {name!r} is {actual}"
+
+
 def _certificate_problem(arn: str) -> str | None:
     parts = arn.split(":")
     if parts[2] == "iam":
-        found = _answer(client("iam").get_server_certificate, ServerCertificateName=parts[-1])
-        return None if found else "no such IAM server certificate"
+        return _server_certificate_problem(arn)
     if parts[3] != region():
         return f"the certificate is in {parts[3]}; the load balancer is in {region()}"
     described = _answer(client("acm").describe_certificate, CertificateArn=arn)

@@ -64,12 +64,20 @@ def ensure(spec: dict[str, Any]) -> dict[str, Any]:
     except Exception as exc:
         if error_code(exc) != "ConflictException":
             raise
+        if _target(name) != _teardown_machine():
+            from fargate_env.errors import ResourceConflict
+
+            raise ResourceConflict(
+                f"schedule {name!r} already exists and starts {_target(name)}, not this "
+                "deployment's teardown: another stack manages an environment of this name"
+            ) from None
         scheduler.update_schedule(**request)  # a re-run moves the expiry: last ready wins
     return {"schedule": name, "expires_at": at.isoformat()}
 
 
 def move(env: str, at: datetime) -> dict[str, Any] | None:
-    """Move `env`'s expiry schedule to `at`, its target unchanged; None when it has none."""
+    """Move `env`'s expiry schedule to `at`, its target unchanged; None when it has none of this
+    deployment's (another stack's schedule of the same name is not ours to move)."""
     scheduler = client("scheduler")
     try:
         current = scheduler.get_schedule(Name=naming.schedule_name(env), GroupName=_group())
@@ -77,23 +85,38 @@ def move(env: str, at: datetime) -> dict[str, Any] | None:
         if error_code(exc) == "ResourceNotFoundException":
             return None
         raise
+    if current.get("Target", {}).get("Arn") != _teardown_machine():
+        return None
     scheduler.update_schedule(**_request(env, at, current["Target"]))
     return {"schedule": current["Name"], "expires_at": at.isoformat()}
 
 
-def find(env: str) -> str | None:
-    name = naming.schedule_name(env)
+def _teardown_machine() -> str:
+    return os.environ[TEARDOWN_STATE_MACHINE_ENV]
+
+
+def _target(name: str) -> str | None:
+    """What schedule `name` starts (None: no such schedule). Schedules carry no tags: the
+    target tells this deployment's schedules from another stack's of the same name."""
     try:
-        client("scheduler").get_schedule(Name=name, GroupName=_group())
+        found = client("scheduler").get_schedule(Name=name, GroupName=_group())
     except Exception as exc:
         if error_code(exc) == "ResourceNotFoundException":
             return None
         raise
-    return name
+    return str(found.get("Target", {}).get("Arn", ""))
+
+
+def find(env: str) -> str | None:
+    """The environment's expiry schedule, if this deployment's."""
+    name = naming.schedule_name(env)
+    return name if _target(name) == _teardown_machine() else None
 
 
 def delete(env: str) -> dict[str, Any]:
-    name = naming.schedule_name(env)
+    name = find(env)
+    if name is None:
+        return {"deleted": []}
     try:
         client("scheduler").delete_schedule(Name=name, GroupName=_group())
     except Exception as exc:

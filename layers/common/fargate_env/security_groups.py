@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from fargate_env import naming
+from fargate_env import ingress, naming
 from fargate_env.aws import client
 from fargate_env.errors import ResourceNotReady, error_code
 
@@ -49,25 +49,84 @@ def ensure_group(env: str, name: str, description: str, vpc_id: str, tags: dict[
     return str(existing["GroupId"])
 
 
+_SOURCES = (("IpRanges", "CidrIp"), ("Ipv6Ranges", "CidrIpv6"), ("UserIdGroupPairs", "GroupId"))
+
+
+def _rule_keys(permission: dict[str, Any]) -> set[tuple[Any, ...]]:
+    """One key per rule EC2 counts: (protocol, ports, source) for each CIDR or group."""
+    ports = (permission["IpProtocol"], permission.get("FromPort"), permission.get("ToPort"))
+    return {
+        (*ports, field, source[key])
+        for field, key in _SOURCES
+        for source in permission.get(field, [])
+    }
+
+
+def _missing(wanted: dict[str, Any], existing: set[tuple[Any, ...]]) -> dict[str, Any] | None:
+    """`wanted` without the rules the group already has (None: it has them all)."""
+    ports = (wanted["IpProtocol"], wanted.get("FromPort"), wanted.get("ToPort"))
+    left = dict(wanted)
+    for field, key in _SOURCES:
+        if field in wanted:
+            left[field] = [s for s in wanted[field] if (*ports, field, s[key]) not in existing]
+            if not left[field]:
+                del left[field]
+    return left if any(field in left for field, _ in _SOURCES) else None
+
+
 def _allow(group_id: str, permissions: list[dict[str, Any]]) -> None:
-    """Add ingress rules one by one; a rule that already exists is fine (idempotent)."""
-    for permission in permissions:
+    """Add the rules the group lacks, all in one AuthorizeSecurityGroupIngress call (EC2's
+    mutating calls are rate-limited per account, and one call fails as a whole when any of its
+    rules exists: hence the rules already there are left out)."""
+    ec2 = client("ec2")
+    for attempt in (1, 2):
+        group = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
+        existing = {key for item in group.get("IpPermissions", []) for key in _rule_keys(item)}
+        batch = [left for wanted in permissions if (left := _missing(wanted, existing))]
+        if not batch:
+            return
         try:
-            client("ec2").authorize_security_group_ingress(
-                GroupId=group_id, IpPermissions=[permission]
-            )
+            ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=batch)
+            return
         except Exception as exc:
-            if error_code(exc) != "InvalidPermission.Duplicate":
+            # A concurrent attempt added some of them: read the group again, once.
+            if error_code(exc) != "InvalidPermission.Duplicate" or attempt == 2:
                 raise
 
 
-def _cidr_permission(port: int, cidr: str) -> dict[str, Any]:
+def _cidr_permission(port: int, cidrs: list[str]) -> dict[str, Any]:
+    """The listener port from every CIDR, IPv4 and IPv6 (one rule per CIDR)."""
+    description = "fargate-env ingress"
+    ipv4 = [cidr for cidr in cidrs if ipaddress.ip_network(cidr).version == 4]
+    ipv6 = [cidr for cidr in cidrs if ipaddress.ip_network(cidr).version == 6]
     permission: dict[str, Any] = {"IpProtocol": "tcp", "FromPort": port, "ToPort": port}
-    if ipaddress.ip_network(cidr).version == 6:
-        permission["Ipv6Ranges"] = [{"CidrIpv6": cidr, "Description": "fargate-env ingress"}]
-    else:
-        permission["IpRanges"] = [{"CidrIp": cidr, "Description": "fargate-env ingress"}]
+    if ipv4:
+        permission["IpRanges"] = [{"CidrIp": c, "Description": description} for c in ipv4]
+    if ipv6:
+        permission["Ipv6Ranges"] = [{"CidrIpv6": c, "Description": description} for c in ipv6]
     return permission
+
+
+def _group_permission(port: int, group_id: str, description: str) -> dict[str, Any]:
+    return {
+        "IpProtocol": "tcp",
+        "FromPort": port,
+        "ToPort": port,
+        "UserIdGroupPairs": [{"GroupId": group_id, "Description": description}],
+    }
+
+
+def _listener_permissions(lb: dict[str, Any], vpc_id: str) -> list[dict[str, Any]]:
+    """Each listener port from the ingress CIDRs; and from the endpoint probe's group when only
+    a caller inside the VPC can prove the listeners answer (see ingress.py)."""
+    ports = [int(listener["port"]) for listener in lb["listeners"]]
+    permissions = [_cidr_permission(port, lb["ingress_cidrs"]) for port in ports]
+    probe = ingress.probe_security_group(vpc_id)
+    if probe and not ingress.reachable_from_outside(lb["scheme"], lb["ingress_cidrs"]):
+        permissions += [
+            _group_permission(port, probe, "fargate-env endpoint check") for port in ports
+        ]
+    return permissions
 
 
 def _task_ports(spec: dict[str, Any]) -> list[int]:
@@ -93,14 +152,7 @@ def create_for_environment(spec: dict[str, Any], network: dict[str, Any]) -> dic
             vpc_id,
             tags,
         )
-        _allow(
-            group_id,
-            [
-                _cidr_permission(listener["port"], cidr)
-                for listener in lb["listeners"]
-                for cidr in lb["ingress_cidrs"]
-            ],
-        )
+        _allow(group_id, _listener_permissions(lb, vpc_id))
         lb_groups[lb["id"]] = group_id
 
     tasks_group = ensure_group(
@@ -113,14 +165,7 @@ def create_for_environment(spec: dict[str, Any], network: dict[str, Any]) -> dic
     _allow(
         tasks_group,
         [
-            {
-                "IpProtocol": "tcp",
-                "FromPort": port,
-                "ToPort": port,
-                "UserIdGroupPairs": [
-                    {"GroupId": lb_group, "Description": f"from load balancer {lb_id}"}
-                ],
-            }
+            _group_permission(port, lb_group, f"from load balancer {lb_id}")
             for lb_id, lb_group in lb_groups.items()
             for port in _task_ports(spec)
         ],
@@ -129,11 +174,14 @@ def create_for_environment(spec: dict[str, Any], network: dict[str, Any]) -> dic
 
 
 def find(env: str) -> list[dict[str, Any]]:
-    """Every security group tagged as this environment's."""
+    """Every security group tagged as this environment's, of this deployment."""
     paginator = client("ec2").get_paginator("describe_security_groups")
     groups: list[dict[str, Any]] = []
     for page in paginator.paginate(
-        Filters=[{"Name": f"tag:{naming.ENVIRONMENT_TAG}", "Values": [env]}]
+        Filters=[
+            {"Name": f"tag:{naming.ENVIRONMENT_TAG}", "Values": [env]},
+            {"Name": f"tag:{naming.MANAGED_BY_TAG}", "Values": [naming.deployment()]},
+        ]
     ):
         groups.extend(page["SecurityGroups"])
     return groups
@@ -144,22 +192,25 @@ def existing(env: str, group_ids: list[str]) -> list[str]:
     return [group["GroupId"] for group in _describe_owned(env, group_ids)]
 
 
-def _describe_owned(env: str, group_ids: list[str]) -> list[dict[str, Any]]:
-    """The recorded groups that still exist and are ours (unknown or foreign ids are skipped)."""
-    owned = []
+def _describe(group_ids: list[str]) -> list[dict[str, Any]]:
+    """The groups among `group_ids` that exist (whoever's they are)."""
+    found = []
     for group_id in group_ids:
         try:
-            groups = client("ec2").describe_security_groups(GroupIds=[group_id])["SecurityGroups"]
+            found += client("ec2").describe_security_groups(GroupIds=[group_id])["SecurityGroups"]
         except Exception as exc:
-            if error_code(exc) in _GONE:
-                continue
-            raise
-        owned.extend(
-            group
-            for group in groups
-            if naming.owned_by(naming.from_key_value_list(group.get("Tags")), env)
-        )
-    return owned
+            if error_code(exc) not in _GONE:
+                raise
+    return found
+
+
+def _describe_owned(env: str, group_ids: list[str]) -> list[dict[str, Any]]:
+    """The recorded groups that still exist and are ours (unknown or foreign ids are skipped)."""
+    return [
+        group
+        for group in _describe(group_ids)
+        if naming.owned_by(naming.from_key_value_list(group.get("Tags")), env)
+    ]
 
 
 def delete_for_environment(env: str, recorded_ids: list[str]) -> dict[str, Any]:
@@ -170,8 +221,11 @@ def delete_for_environment(env: str, recorded_ids: list[str]) -> dict[str, Any]:
     the state machine to retry the rest with back-off.
     """
     groups = {group["GroupId"]: group for group in find(env)}
-    for group in _describe_owned(env, [i for i in recorded_ids if i not in groups]):
-        groups[group["GroupId"]] = group
+    others = _describe([i for i in recorded_ids if i not in groups])
+    for group in others:
+        if naming.owned_by(naming.from_key_value_list(group.get("Tags")), env):
+            groups[group["GroupId"]] = group
+    foreign = {group["GroupId"] for group in others} - set(groups)
 
     ec2 = client("ec2")
     for group in groups.values():
@@ -203,10 +257,17 @@ def delete_for_environment(env: str, recorded_ids: list[str]) -> dict[str, Any]:
                 continue
             raise
     if in_use:
+        # Load balancers release their network interfaces minutes after they are deleted,
+        # sometimes more than the teardown's retries wait: it then fails, and a new teardown
+        # resumes from what is left.
         raise ResourceNotReady(
             f"security groups still in use by network interfaces or rules: {', '.join(in_use)} "
-            f"(deleted so far: {', '.join(deleted) or 'none'})"
+            f"(deleted so far: {', '.join(deleted) or 'none'}). Retried with back-off; should "
+            f'the retries run out, start the teardown again with {{"name": "{env}"}}: it '
+            "resumes where this one stopped."
         )
     # A retry sees only what earlier attempts left: the inventory's groups not found now were
-    # deleted by those attempts (the inventory lists only groups that existed).
-    return {"deleted": sorted({*deleted, *(i for i in recorded_ids if i not in groups)})}
+    # deleted by those attempts (the inventory lists only groups that existed); a recorded id
+    # that exists but is not ours was never deleted.
+    gone = (i for i in recorded_ids if i not in groups and i not in foreign)
+    return {"deleted": sorted({*deleted, *gone})}

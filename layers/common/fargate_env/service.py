@@ -127,7 +127,8 @@ def _stopped_task_reasons(cluster: str, name: str, deployment_id: str | None) ->
     return reasons
 
 
-def _healthy_targets(target_group_arns: list[str]) -> dict[str, int]:
+def healthy_targets(target_group_arns: list[str]) -> dict[str, int]:
+    """Target group name -> its targets the load balancer finds healthy."""
     elbv2 = client("elbv2")
     healthy = {}
     for arn in target_group_arns:
@@ -160,7 +161,7 @@ def check_stable(
             f"service {service_name} cannot become stable ({why}): {len(reasons)} task(s) "
             f"stopped: {shown}"
         )
-    healthy = _healthy_targets(target_group_arns)
+    healthy = healthy_targets(target_group_arns)
     running = int(service.get("runningCount", 0))
     ready = (
         rollout == "COMPLETED"

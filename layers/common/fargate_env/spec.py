@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from fargate_env import bounds, naming
+from fargate_env import bounds, ingress, naming
 from fargate_env.errors import InvalidSpec, invalid_spec
 
 SCHEMA_ID: Final = "https://github.com/fargate-env/fargate-env/schema/environment-spec.schema.json"
@@ -50,6 +50,8 @@ LOG_RETENTION_DAYS: Final = (
 )  # fmt: skip
 
 DEFAULT_IMAGE: Final = "nginx:latest"
+#: Validation context key: the inbound rules a security group may hold in this deployment.
+QUOTA_CONTEXT: Final = "security_group_rule_quota"
 DEFAULT_SSL_POLICY: Final = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 _SSM_PARAMETER_ARN = re.compile(
@@ -429,6 +431,29 @@ class LoadBalancer(Model):
             )
         return value
 
+    @model_validator(mode="after")
+    def _rules_within_quota(self, info: ValidationInfo) -> LoadBalancer:
+        """Each (listener port, CIDR) is one inbound rule of this load balancer's security group:
+        EC2 refuses the rule beyond the quota (RulesPerSecurityGroupLimitExceeded), so say it
+        now rather than half-way through creating the group."""
+        quota = (info.context or {}).get(QUOTA_CONTEXT, ingress.DEFAULT_RULES_PER_GROUP)
+        ports = [listener.port for listener in self.effective_listeners()]
+        from_probe = not ingress.reachable_from_outside(self.scheme, self.ingress_cidrs)
+        counts = ingress.load_balancer_rules(ports, self.ingress_cidrs, from_probe)
+        for version, count in counts.items():
+            if count > quota:
+                probe = len(ports) if from_probe else 0
+                cidrs = (count - probe) // len(ports)
+                raise ValueError(
+                    f"ingress_cidrs: {len(ports)} listener port(s) x {cidrs} {version} CIDR(s)"
+                    + (f" + {probe} for the in-VPC endpoint check" if probe else "")
+                    + f" make {count} inbound {version} rules on the load balancer's security "
+                    f"group; the quota is {quota} per group (EC2 inbound rules per security "
+                    "group; this deployment's SecurityGroupRuleQuota): list fewer CIDRs or "
+                    "listeners, or raise the quota"
+                )
+        return self
+
     def effective_listeners(self) -> list[Listener]:
         if self.listeners:
             return list(self.listeners)
@@ -583,8 +608,9 @@ class EnvironmentSpec(Model):
     def _tags(cls, value: dict[str, str]) -> dict[str, str]:
         if len(value) > naming.MAX_USER_TAGS:
             raise ValueError(
-                f"at most {naming.MAX_USER_TAGS} tags (AWS allows 50 per resource and "
-                f"fargate-env adds {naming.SYSTEM_TAG_COUNT})"
+                f"at most {naming.MAX_USER_TAGS} tags (AWS allows "
+                f"{naming.MAX_TAGS_PER_RESOURCE} per resource and fargate-env adds up to "
+                f"{naming.SYSTEM_TAG_COUNT})"
             )
         problems = []
         for key, tag_value in value.items():
@@ -657,12 +683,14 @@ def describe_errors(exc: ValidationError) -> list[str]:
     return lines
 
 
-def parse(raw: Any) -> EnvironmentSpec:
-    """Validate a spec; InvalidSpec names every bad field."""
+def parse(raw: Any, *, security_group_rule_quota: int | None = None) -> EnvironmentSpec:
+    """Validate a spec; InvalidSpec names every bad field. `security_group_rule_quota`: the
+    account's inbound rules per security group when raised above AWS's default."""
     if not isinstance(raw, dict):
         raise InvalidSpec("spec: must be a JSON object")
+    quota = security_group_rule_quota or ingress.DEFAULT_RULES_PER_GROUP
     try:
-        return EnvironmentSpec.model_validate(raw)
+        return EnvironmentSpec.model_validate(raw, context={QUOTA_CONTEXT: quota})
     except ValidationError as exc:
         raise invalid_spec(describe_errors(exc)) from None
 

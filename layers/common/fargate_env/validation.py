@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from typing import Any, Final
 
+from fargate_env import ingress, naming
 from fargate_env import spec as spec_model
 from fargate_env.errors import InvalidSpec, invalid_spec
 
@@ -37,10 +38,17 @@ def check_secrets_allowed(secrets: dict[str, str], prefixes: list[str]) -> None:
 
 
 def validate(execution_input: Any) -> dict[str, Any]:
-    """The execution input is {"spec": {...}}; returns {"spec": <normalised spec>}."""
+    """The execution input is {"spec": {...}} (from an event: plus the `deployment` it is for,
+    which must be this one); returns {"spec": <normalised spec>}."""
     if not isinstance(execution_input, dict) or execution_input.get("spec") is None:
         raise InvalidSpec('spec: missing; the execution input is {"spec": {...}}')
+    requested_for = execution_input.get("deployment")
+    if requested_for is not None and requested_for != naming.deployment():
+        raise InvalidSpec(
+            f"deployment: the request is for the deployment {requested_for!r}; this is "
+            f"{naming.deployment()!r}. Nothing was changed."
+        )
     raw_spec = execution_input["spec"]
-    parsed = spec_model.parse(raw_spec)
+    parsed = spec_model.parse(raw_spec, security_group_rule_quota=ingress.rules_quota())
     check_secrets_allowed(dict(parsed.container.secrets), allowed_secret_prefixes())
     return {"spec": spec_model.normalise(parsed)}
