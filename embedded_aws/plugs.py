@@ -10,7 +10,8 @@ jsonata-python are pinned exactly.
 - Lambda: invocations run the real handler in-process (lambdas.py).
 - Nested executions: SDK parameter and response casing, as Step Functions does it.
 - EventBridge TestEventPattern: answered with moto's own pattern matcher.
-- EventBridge rules targeting a state machine: delivered by eventbridge.py.
+- EventBridge rules targeting a state machine: delivered by eventbridge.py, events stamped with
+  the simulated time.
 """
 
 from __future__ import annotations
@@ -368,7 +369,11 @@ def install(
     _patch(EventsHandler, "test_event_pattern", test_event_pattern)
 
     # EventBridge -> Step Functions targets: moto raises NotImplementedError (eventbridge.py).
+    # An event's time (a request's time, for the flows) is when PutEvents ran, on AWS's clock.
+    import moto.events.models as events_models
     from moto.events.models import Rule
+
+    _patch(events_models, "unix_time", clock.wall)
 
     from embedded_aws import eventbridge
 

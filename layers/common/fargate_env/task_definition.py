@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from typing import Any, Final
 
 from fargate_env import naming
@@ -86,8 +87,11 @@ def _volume(volume: dict[str, Any]) -> dict[str, Any]:
     return {"name": volume["name"], "efsVolumeConfiguration": config}
 
 
-def build_request(spec: dict[str, Any], log_group: str) -> dict[str, Any]:
-    """The RegisterTaskDefinition request for `spec` (without tags)."""
+def build_request(
+    spec: dict[str, Any], log_group: str, environ: Mapping[str, str] = os.environ
+) -> dict[str, Any]:
+    """The RegisterTaskDefinition request for `spec` (without tags); the role ARNs come from
+    `environ` (the function's environment; sizes.py passes stand-ins)."""
     container = spec["container"]
     request: dict[str, Any] = {
         "family": naming.task_family(spec["name"]),
@@ -99,11 +103,11 @@ def build_request(spec: dict[str, Any], log_group: str) -> dict[str, Any]:
             "cpuArchitecture": container["cpu_architecture"],
             "operatingSystemFamily": "LINUX",
         },
-        "executionRoleArn": os.environ[EXECUTION_ROLE_ENV],
+        "executionRoleArn": environ[EXECUTION_ROLE_ENV],
         "containerDefinitions": [_container_definition(spec, log_group)],
         "volumes": [_volume(volume) for volume in container["volumes"]],
     }
-    task_role = os.environ.get(TASK_ROLE_ENV)
+    task_role = environ.get(TASK_ROLE_ENV)
     if spec["service"]["enable_execute_command"] and task_role:
         request["taskRoleArn"] = task_role
     return request
