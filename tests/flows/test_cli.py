@@ -150,6 +150,29 @@ def test_validate_shows_the_normalised_spec_and_its_cost(capsys, tmp_path):
         ("{not json", "not valid JSON"),
         ("[1, 2]", "expected a JSON object"),
         (json.dumps({"spec": {"name": "Bad_Name"}}), "name: must be lowercase"),
+        # the same size bounds as the provisioning's first step
+        (
+            json.dumps(
+                {
+                    "spec": {
+                        "name": "big",
+                        "container": {"environment": dict.fromkeys(("A", "B", "C"), "x" * 32768)},
+                    }
+                }
+            ),
+            "spec: ",
+        ),
+        (
+            json.dumps(
+                {
+                    "spec": {
+                        "name": "envs",
+                        "container": {"environment": {f"V{i:04d}": "v" * 12 for i in range(1700)}},
+                    }
+                }
+            ),
+            "container.environment: the task definition ECS would receive",
+        ),
     ],
 )
 def test_a_bad_spec_file_is_one_line_and_exit_2(embedded, tmp_path, capsys, content, expected):
