@@ -9,6 +9,7 @@ import pytest
 
 from fargate_env import failures
 from tests.contract.failure_shape import EVENT_KEYS, problems_with
+from tests.support import EVENTS
 
 GOOD = failures.shape(
     "demo",
@@ -73,3 +74,8 @@ def test_the_library_builds_the_shape_from_a_lambda_error_without_its_trace():
 
 def test_a_long_message_is_cut():
     assert len(failures.message_of("x" * 10_000)) == failures.MESSAGE_MAX_CHARACTERS
+
+
+def test_the_sample_environment_failed_event_has_the_shape():
+    sample = json.loads((EVENTS / "eventbridge" / "environment-failed.event.json").read_text())
+    assert problems_with(sample["detail"], EVENT_KEYS) == []
