@@ -72,7 +72,7 @@ def test_what_cannot_be_extended_is_refused_and_nothing_changes(
 
 
 def test_an_environment_that_is_not_ready_is_busy(ready):
-    registry.claim_for_teardown("keep", "teardown-1")
+    registry.claim_for_teardown("keep", "teardown-1", "2026-01-01T00:00:01.000000Z")
 
     with pytest.raises(EnvironmentBusy, match="is DELETING"):
         lifecycle.extend("keep", 60)
