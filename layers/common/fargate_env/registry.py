@@ -78,16 +78,27 @@ def all_items() -> list[dict[str, Any]]:
     return items
 
 
-def _update(name: str, assignments: dict[str, Any], condition: str, values: dict[str, Any]) -> bool:
-    """Apply `assignments` when `condition` holds; False when it does not."""
-    names = {"#status": "status"}
+def _update(
+    name: str,
+    assignments: dict[str, Any],
+    condition: str,
+    values: dict[str, Any],
+    defaults: dict[str, Any] | None = None,
+) -> bool:
+    """Apply `assignments` (and `defaults`, to attributes the item does not have yet) when
+    `condition` holds; False when it does not."""
+    # DynamoDB refuses names an expression does not use.
+    names = {"#status": "status"} if "#status" in condition else {}
     expression_values = {f":{key}": _serialize(value) for key, value in values.items()}
     sets = []
-    for index, (attribute, value) in enumerate(assignments.items()):
+    for index, (attribute, value) in enumerate([*assignments.items(), *(defaults or {}).items()]):
         names[f"#a{index}"] = attribute
         stored = json.dumps(value) if isinstance(value, dict | list) else value
         expression_values[f":v{index}"] = _serialize(stored)
-        sets.append(f"#a{index} = :v{index}")
+        written = (
+            f":v{index}" if index < len(assignments) else f"if_not_exists(#a{index}, :v{index})"
+        )
+        sets.append(f"#a{index} = {written}")
     try:
         client("dynamodb").update_item(
             TableName=_table(),
@@ -253,26 +264,16 @@ def record_teardown_request(name: str, requested_at: str) -> dict[str, Any] | No
     """Keep `requested_at` as the name's latest teardown request, unless a create requested
     after it holds the name (then the item as it is, for the caller to say so). A name never
     seen gets an item of its own, DELETED: nothing of it exists, and the time must be kept."""
-    try:
-        client("dynamodb").update_item(
-            TableName=_table(),
-            Key={"name": {"S": name}},
-            UpdateExpression="SET teardown_requested_at = :requested, "
-            "#status = if_not_exists(#status, :deleted), updated_at = :now",
-            ConditionExpression=f"{NO_LATER_CREATE} AND (attribute_not_exists("
-            "teardown_requested_at) OR teardown_requested_at < :requested)",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={
-                ":requested": {"S": requested_at},
-                ":deleted": {"S": DELETED},
-                ":now": {"S": _now()},
-            },
-        )
-    except Exception as exc:
-        if error_code(exc) != "ConditionalCheckFailedException":
-            raise
-        return get(name) or {}  # a later create, or an equal or later teardown, is recorded
-    return None
+    recorded = _update(
+        name,
+        {"teardown_requested_at": requested_at, "updated_at": _now()},
+        f"{NO_LATER_CREATE} AND (attribute_not_exists(teardown_requested_at) "
+        "OR teardown_requested_at < :requested)",
+        {"requested": requested_at},
+        defaults={"status": DELETED},
+    )
+    # Not recorded: a later create, or an equal or later teardown, is.
+    return None if recorded else get(name) or {}
 
 
 def claim_for_teardown(name: str, execution: str, requested_at: str) -> dict[str, Any]:
