@@ -37,6 +37,11 @@ def refused(embedded: EmbeddedAWS, machine: str, payload: Any, name: str) -> Exe
             id="a-bad-time",
         ),
         pytest.param(
+            {"name": "demo", "deployment": "other-stack"},
+            "deployment: the request is for the deployment 'other-stack'",
+            id="another-deployment",
+        ),
+        pytest.param(
             {"detail": {"name": "demo", "deployment": "fargate-env", "colour": "red"}, "time": 0},
             "detail.colour: unknown field",
             id="an-event-with-more",

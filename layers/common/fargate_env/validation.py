@@ -119,10 +119,12 @@ def requested_at(request: dict[str, Any], event_time: Any, started_at: str | Non
     return ordering.now_iso(now)
 
 
-def _check_deployment(request: dict[str, Any]) -> None:
+def _check_deployment(
+    request: dict[str, Any], refused: type[InvalidRequest] = InvalidRequest
+) -> None:
     requested_for = request.get("deployment")
     if requested_for is not None and requested_for != naming.deployment():
-        raise InvalidSpec(
+        raise refused(
             f"deployment: the request is for the deployment {requested_for!r}; this is "
             f"{naming.deployment()!r}. Nothing was changed."
         )
@@ -133,7 +135,7 @@ def validate(execution_input: Any, started_at: str | None = None) -> dict[str, A
     request, event_time = _unwrap(execution_input, PROVISION_FIELDS, "provisioning")
     if request.get("spec") is None:
         raise InvalidSpec("spec: missing; the provisioning takes the environment spec as spec")
-    _check_deployment(request)
+    _check_deployment(request, InvalidSpec)  # (the provisioning's input errors: InvalidSpec)
     when = requested_at(request, event_time, started_at)
     normalised = normalised_spec(request["spec"], security_group_rule_quota=ingress.rules_quota())
     check_secrets_allowed(dict(normalised["container"]["secrets"]), allowed_secret_prefixes())
