@@ -6,7 +6,8 @@ jsonata-python are pinned exactly.
   JSONata does not compile are refused at CreateStateMachine, as AWS does (asl_validation.py).
 - Variables: moto writes string variables into JSONata source unescaped; a quote or newline in
   a value (an error's cause) breaks the expression. They are written as JSON strings instead.
-- Time: Wait states, Retry back-off and history timestamps follow the emulator's clock.
+- Time: Wait states, Retry back-off and history timestamps follow the emulator's clock; the
+  context object's Execution.StartTime is ISO 8601 text, as on AWS.
 - Lambda: invocations run the real handler in-process (lambdas.py).
 - Nested executions: SDK parameter and response casing, as Step Functions does it.
 - EventBridge TestEventPattern: answered with moto's own pattern matcher.
@@ -264,6 +265,28 @@ def _clock_datetime_module(clock: Clock) -> types.ModuleType:
     return module
 
 
+def aws_timestamp(moment: _datetime.datetime) -> str:
+    """A context object timestamp as Step Functions writes it: UTC, milliseconds, a Z."""
+    utc = moment.astimezone(_datetime.UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def _start_time_as_aws(worker: Any) -> Callable[[Any], Any]:
+    """$states.context.Execution.StartTime as the ISO 8601 text AWS gives (moto: a datetime),
+    e.g. "2026-01-01T00:00:00.650Z" (Step Functions Developer Guide, "Accessing execution
+    data from the Context object")."""
+    original = worker._get_evaluation_environment
+
+    def evaluation_environment(self: Any) -> Any:
+        environment = original(self)
+        execution = environment.states.context_object.context_object_data["Execution"]
+        if isinstance(execution["StartTime"], _datetime.datetime):
+            execution["StartTime"] = aws_timestamp(execution["StartTime"])
+        return environment
+
+    return evaluation_environment
+
+
 def _sleeping_module(sleep: Callable[[float], None]) -> types.ModuleType:
     module = types.ModuleType("time")
     module.__dict__.update(time.__dict__)
@@ -347,6 +370,10 @@ def install(
     simulated_datetime = _clock_datetime_module(clock)
     for module in (event_manager, state_module, parser_models, execution_module, map_run_record):
         _patch(module, "datetime", simulated_datetime)
+    from moto.stepfunctions.parser.backend import execution_worker
+
+    worker = execution_worker.ExecutionWorker
+    _patch(worker, "_get_evaluation_environment", _start_time_as_aws(worker))
 
     original_add_event = event_manager.EventManager.add_event
 

@@ -456,3 +456,25 @@ def test_the_worst_case_counts_every_loop_at_its_bound():
     turn_seconds = 5 * claim["TimeoutSeconds"] + (1 + 2 + 4 + 8) + bounds.CREATION_POLL_SECONDS
     assert as_requested.events - as_rollback.events == 239 * turn_events
     assert as_requested.seconds - as_rollback.seconds == 239 * turn_seconds
+
+
+def test_no_fail_state_reports_a_step_functions_error_name_as_its_own():
+    # Given each Fail state whose error is computed, and a caught error of Step Functions' own
+    bindings = {
+        "states": {"input": {"Error": "States.Timeout"}},
+        "outcome": {"error": "States.DataLimitExceeded"},
+    }
+    computed = [
+        (name, state["Error"])
+        for machine in MACHINES
+        for name, state in walk_states(definition(machine))
+        if state["Type"] == "Fail" and state.get("Error", "").startswith("{%")
+    ]
+    assert len(computed) >= 10
+    for name, error in computed:
+        # Then it reports the name without "States.", which the ASL reserves (the failure's
+        # own error keeps the full name)
+        reported = _evaluate(error[2:-2], bindings)
+        assert reported in ("Timeout", "DataLimitExceeded"), (name, reported)
+    assert failures.execution_error("States.Timeout") == "Timeout"
+    assert failures.execution_error("InvalidSpec") == "InvalidSpec"

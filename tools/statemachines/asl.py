@@ -185,9 +185,19 @@ def fail(name: str, comment: str, **reported: str) -> State:
     return name, {"Type": "Fail", "Comment": comment, **reported}
 
 
+def reported(error: str) -> str:
+    """JSONata for the error a Fail state reports, from the expression `error`: without the
+    "States." prefix, which is Step Functions' own (the ASL specification: errors a state
+    reports "MUST NOT begin with the prefix States."; the embedded AWS refuses them as moto
+    does). The failure's `error` keeps the full name (failures.execution_error)."""
+    return x(f"$replace({error}, /^{re.escape(failures.RESERVED_ERROR_PREFIX)}/, '')")
+
+
 def fail_with_input(name: str, comment: str) -> State:
     """A Fail state whose input is {"Error", "Cause"} (see `failed_with`)."""
-    return fail(name, comment, Error=x("$states.input.Error"), Cause=x("$states.input.Cause"))
+    return fail(
+        name, comment, Error=reported("$states.input.Error"), Cause=x("$states.input.Cause")
+    )
 
 
 def parallel(

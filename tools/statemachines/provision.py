@@ -491,7 +491,7 @@ def definition() -> Json:
             FAILED,
             "Names the failed step, the original error and cause, and what happened to the "
             "resources.",
-            Error=x("$outcome.error"),
+            Error=asl.reported("$outcome.error"),
             Cause=x("$outcome.cause"),
         ),
         asl.fail_with_input(

@@ -21,6 +21,10 @@ import json
 from typing import Any, Final
 
 KEYS: Final = ("environment", "failed_step", "error", "message", "resources", "next")
+#: Step Functions' own error names begin with it; a state may not report one as its own (the
+#: Amazon States Language specification, "Errors"), so a failed execution's error is the
+#: failure's without it (States.Timeout -> Timeout).
+RESERVED_ERROR_PREFIX: Final = "States."
 #: The longest message kept (characters). A Fail state's Cause holds at most 32,768 characters
 #: (Step Functions API reference, ExecutionFailedEventDetails); a person reads far fewer.
 MESSAGE_MAX_CHARACTERS: Final = 2000
@@ -65,6 +69,11 @@ def message_of(cause: Any, fallback: str = "") -> str:
     parsed = _json_object(text) if text.startswith("{") else {}
     found = parsed.get("errorMessage") or parsed.get("message")
     return one_line(found if isinstance(found, str) else text) or fallback
+
+
+def execution_error(error: str) -> str:
+    """The error a failed execution reports for a failure's `error`."""
+    return error.removeprefix(RESERVED_ERROR_PREFIX)
 
 
 def shape(

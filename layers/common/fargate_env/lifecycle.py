@@ -113,7 +113,11 @@ def failed(
         {"failure": summary, "resources": resources if retained else {}, "retained": retained},
     )
     lifecycle_events.publish(lifecycle_events.FAILED, {**summary, "execution": execution})
-    return {"recorded": recorded, "error": summary["error"], "cause": json.dumps(summary)}
+    return {
+        "recorded": recorded,
+        "error": failures.execution_error(summary["error"]),
+        "cause": json.dumps(summary),
+    }
 
 
 def teardown_polling(spec: dict[str, Any] | None) -> bounds.TeardownPolling:
