@@ -93,11 +93,16 @@ class Account:
                 ) from exc
             raise
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
-        # The layer's registry and schedules find the table from the environment, as on Lambda.
-        from fargate_env import registry
+        # The layer finds the registry table and (to tell this deployment's expiry schedules from
+        # another stack's) the teardown machine from the environment, as on Lambda.
+        from fargate_env import registry, schedules
 
-        if "RegistryTableName" in outputs:
-            os.environ[registry.TABLE_ENV] = outputs["RegistryTableName"]
+        for output, variable in (
+            ("RegistryTableName", registry.TABLE_ENV),
+            ("TeardownStateMachineArn", schedules.TEARDOWN_STATE_MACHINE_ENV),
+        ):
+            if output in outputs:
+                os.environ[variable] = outputs[output]
         return outputs
 
     def output(self, key: str) -> str:
