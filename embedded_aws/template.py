@@ -29,6 +29,7 @@ class FunctionInfo:
     handler: str
     timeout: int
     environment: dict[str, Any] = field(default_factory=dict)
+    memory_size: int = 128  # Lambda's default MemorySize
 
     @property
     def module_file(self) -> Path:
@@ -55,6 +56,7 @@ def functions(template: dict[str, Any], root: Path = REPO_ROOT) -> dict[str, Fun
             handler=props.get("Handler", defaults.get("Handler", "app.lambda_handler")),
             timeout=int(props.get("Timeout", defaults.get("Timeout", 3))),
             environment=environment,
+            memory_size=int(props.get("MemorySize", defaults.get("MemorySize", 128))),
         )
     return found
 

@@ -1,0 +1,107 @@
+"""Defects of issue #10 that only real AWS would show, now shown by the strict embedded AWS.
+
+Each test states what the library must do and fails today because the strict rule refuses what
+the library asks: xfail(strict=True) names the defect, so the test turns into a failure the day
+the fix lands (then drop the mark). The defects workstream owns the fixes."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from fargate_env import load_balancers, network, preflight, security_groups, task_definition
+from fargate_env import spec as spec_model
+from fargate_env.errors import InvalidSpec
+from fargate_env.validation import validate
+
+REGION = "us-east-1"
+
+
+def normalised(raw: dict) -> dict:
+    return spec_model.normalise(spec_model.parse(raw))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ClientError,
+    reason="defect 4 (issue #10): register() adds fargate-env:fingerprint to the 48 user tags "
+    "and our 2: 51 tags, which ECS refuses (rule tags.ecs)",
+)
+def test_a_task_definition_with_the_most_user_tags_the_spec_allows_registers(deployment):
+    spec = normalised({"name": "tags", "tags": {f"team{i}": "x" for i in range(48)}})
+
+    registered = task_definition.register(spec, "/fargate-env/tags")
+
+    assert registered["revision"] == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ClientError,
+    reason="defect 5 (issue #10): the load balancer gets every task subnet, two of them in one "
+    "Availability Zone (rule elbv2.subnet-per-zone)",
+)
+def test_a_load_balancer_over_task_subnets_sharing_a_zone_is_created(aws):
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]
+    defaults = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])
+    by_zone = {s["AvailabilityZone"]: s["SubnetId"] for s in defaults["Subnets"]}
+    zone_a, zone_b = sorted(by_zone)[:2]
+    extra = ec2.create_subnet(
+        VpcId=vpc["VpcId"], CidrBlock="172.31.96.0/20", AvailabilityZone=zone_a
+    )["Subnet"]["SubnetId"]
+    spec = normalised(
+        {"name": "zones", "network": {"subnet_ids": [by_zone[zone_a], extra, by_zone[zone_b]]}}
+    )
+    resolved = network.resolve(spec)
+    group = security_groups.create_for_environment(spec, resolved)["load_balancers"]["web"]
+
+    created = load_balancers.ensure(spec, spec["load_balancers"][0], resolved, group)
+
+    assert created["name"] == "fenv-zones-web"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ClientError,
+    reason="defect 6 (issue #10): 2 listeners x 31 CIDRs is 62 ingress rules on one group; the "
+    "spec allows it and EC2 refuses the 61st (rule ec2.rules-per-group)",
+)
+def test_a_spec_over_the_security_group_rule_quota_is_refused_or_fits(aws):
+    cidrs = [f"10.{i}.0.0/16" for i in range(31)]
+    raw = {
+        "name": "quota",
+        "load_balancers": [
+            {
+                "ingress_cidrs": cidrs,
+                "listeners": [
+                    {"port": 80, "protocol": "HTTP"},
+                    {"port": 8080, "protocol": "HTTP"},
+                ],
+            }
+        ],
+    }
+    try:
+        spec = validate({"spec": raw})["spec"]
+    except InvalidSpec:
+        return  # refused before anything is created, naming the field: also right
+
+    security_groups.create_for_environment(spec, network.resolve(spec))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ClientError,
+    reason="defect 3 (issue #10): preflight asks IAM for 'server-certificate/<path>/<name>', "
+    "which IAM's name pattern refuses (rule iam.server-certificate-name)",
+)
+def test_an_iam_server_certificate_with_a_path_passes_preflight(aws):
+    iam = boto3.client("iam", region_name=REGION)
+    arn = iam.upload_server_certificate(
+        ServerCertificateName="web", CertificateBody="pem", PrivateKey="key", Path="/team/"
+    )["ServerCertificateMetadata"]["Arn"]
+    https = {"port": 443, "protocol": "HTTPS", "certificate_arn": arn}
+    spec = normalised({"name": "iam", "load_balancers": [{"listeners": [https]}]})
+
+    assert preflight.check(spec)["vpc_id"]
