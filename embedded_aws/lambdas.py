@@ -67,8 +67,8 @@ class LambdaRunner:
         self.faults = faults
         self.physical_names: dict[str, str] = {}  # deployed function name -> logical id
         self.invocations: Counter[str] = Counter()
-        #: Trace memory on every invocation, not only on each function's cold start (tracing
-        #: allocations makes a handler about three times slower: strict/lambdas.py).
+        #: Trace memory on every invocation, not only on each function's first warm one
+        #: (tracing allocations makes an invocation several times slower: strict/lambdas.py).
         self.memory_every_invocation = False
         self.api_calls: Counter[str] = Counter()
         self._modules: dict[str, ModuleType] = {}
@@ -131,7 +131,7 @@ class LambdaRunner:
             started = self.clock.now()
             try:
                 handler = self._handler(info)  # imported outside the traced invocation
-                measured = cold or self.memory_every_invocation
+                measured = self.memory_every_invocation or self.invocations[step] == 2
                 with limits.allocations(measured) as peak:
                     result = self._run(handler, info, function, event, request_id, started)
                 refused = limits.timed_out(

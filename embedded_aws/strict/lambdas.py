@@ -9,9 +9,10 @@ The handler has run to its end by then (its AWS calls happened): on AWS a timed-
 have done any part of its work, and "all of it, but no answer" is the case compensation must
 handle. Memory is a proxy: the peak of the Python allocations the invocation made (tracemalloc),
 including moto's in-process answers to its AWS calls; the runtime's own baseline is not counted.
-Tracing allocations makes an invocation about three times slower (3 provision + teardown runs:
-15 s traced, 5 s not), so the runner measures each function's cold start (its first invocation)
-unless told to measure every invocation.
+Tracing allocations makes Python several times slower while it runs (three provision + teardown
+runs: 5-8 s untraced, 21-30 s tracing every cold start, 13-15 s tracing each function's first
+warm invocation), so the runner measures each function's first warm invocation - the steady
+state, without the one-off imports - unless told to measure every invocation.
 """
 
 from __future__ import annotations

@@ -150,9 +150,10 @@ RULES: Final[tuple[Rule, ...]] = (
     ),
     Rule(
         id="lambda.memory",
-        rule="Lambda: each function's MemorySize per invocation. Proxy: the peak of the Python "
-        "allocations made during the invocation (tracemalloc), moto's in-process answers "
-        "included; the runtime's own baseline is not counted",
+        rule="Lambda: each function's MemorySize. Proxy: the peak of the Python allocations made "
+        "during an invocation (tracemalloc), moto's in-process answers included, the runtime's "
+        "own baseline not; measured on each function's first warm invocation (tracing every "
+        "invocation slows the suite several times; the runner can be told to)",
         figure="the function's MemorySize in MiB",
         answer='FunctionError Unhandled, errorType `Runtime.OutOfMemory`, "RequestId: ... '
         'Error: Runtime exited with error: signal: killed"',
@@ -356,3 +357,22 @@ RULES: Final[tuple[Rule, ...]] = (
 
 def rule(rule_id: str) -> Rule:
     return next(item for item in RULES if item.id == rule_id)
+
+
+TABLE_HEADER: Final = (
+    "| Rule | Figure | AWS's answer | Source | Applied by |\n| --- | --- | --- | --- | --- |"
+)
+WHERE: Final = {
+    "both": "embedded AWS and the unit tests' moto",
+    "emulator": "embedded AWS",
+}
+
+
+def table() -> str:
+    """The rules as the Markdown table of docs/strict-rules.md."""
+    rows = [
+        f"| `{item.id}`: {item.rule} | {item.figure} | {item.answer} | {item.source} | "
+        f"{WHERE[item.where]} |"
+        for item in RULES
+    ]
+    return "\n".join([TABLE_HEADER, *rows])
