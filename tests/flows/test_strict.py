@@ -24,6 +24,7 @@ from embedded_aws.strict import rules
 from embedded_aws.strict.stepfunctions import history_cause
 from embedded_aws.template import FunctionInfo
 from tests.flows.conftest import FAST, REAL
+from tests.flows.test_resilience import failed_task_errors
 
 PROBE_SOURCE = """
 from fargate_env import clock
@@ -279,14 +280,6 @@ def test_a_provisioning_that_fills_its_history_is_not_rolled_back(
 
 
 # ------------------------------------------------------------------ our flows meet the rules
-def failed_tasks(embedded: EmbeddedAWS, execution_arn: str) -> list[str]:
-    return [
-        event["taskFailedEventDetails"]["error"]
-        for event in embedded.history(execution_arn)
-        if event["type"] == "TaskFailed"
-    ]
-
-
 def test_a_step_past_its_lambda_timeout_fails_once_and_is_rolled_back(embedded, env_name):
     # rule lambda.timeout: create_cluster (Timeout 20 s) takes 25 s after creating the cluster
     timeout = embedded.runner.catalog["CreateClusterFunction"].timeout
@@ -298,7 +291,7 @@ def test_a_step_past_its_lambda_timeout_fails_once_and_is_rolled_back(embedded, 
     assert execution.error == "Sandbox.Timedout"
     cause = execution.cause_json()
     assert cause["failed_step"] == "Create the cluster"
-    assert failed_tasks(embedded, execution.arn) == ["Sandbox.Timedout"]  # not retried
+    assert failed_task_errors(embedded, execution.arn) == ["Sandbox.Timedout"]  # not retried
     assert cause["rollback"]["status"] == "SUCCEEDED"
     assert embedded.remaining(env_name) == []
 

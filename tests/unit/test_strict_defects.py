@@ -14,6 +14,7 @@ from fargate_env import load_balancers, network, preflight, security_groups, tas
 from fargate_env import spec as spec_model
 from fargate_env.errors import InvalidSpec
 from fargate_env.validation import validate
+from tests.unit.test_strict_rules import default_subnets, second_subnet_in
 
 REGION = "us-east-1"
 
@@ -22,10 +23,16 @@ def normalised(raw: dict) -> dict:
     return spec_model.normalise(spec_model.parse(raw))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ClientError,
-    reason="defect 4 (issue #10): register() adds fargate-env:fingerprint to the 48 user tags "
+def defect(number: int, why: str) -> pytest.MarkDecorator:
+    """The AWS refusal (a ClientError) the test meets until defect `number` is fixed."""
+    return pytest.mark.xfail(
+        strict=True, raises=ClientError, reason=f"defect {number} (issue #10): {why}"
+    )
+
+
+@defect(
+    4,
+    "register() adds fargate-env:fingerprint to the 48 user tags "
     "and our 2: 51 tags, which ECS refuses (rule tags.ecs)",
 )
 def test_a_task_definition_with_the_most_user_tags_the_spec_allows_registers(deployment):
@@ -36,24 +43,16 @@ def test_a_task_definition_with_the_most_user_tags_the_spec_allows_registers(dep
     assert registered["revision"] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ClientError,
-    reason="defect 5 (issue #10): the load balancer gets every task subnet, two of them in one "
+@defect(
+    5,
+    "the load balancer gets every task subnet, two of them in one "
     "Availability Zone (rule elbv2.subnet-per-zone)",
 )
 def test_a_load_balancer_over_task_subnets_sharing_a_zone_is_created(aws):
-    ec2 = boto3.client("ec2", region_name=REGION)
-    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]
-    defaults = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])
-    by_zone = {s["AvailabilityZone"]: s["SubnetId"] for s in defaults["Subnets"]}
+    by_zone = default_subnets()
     zone_a, zone_b = sorted(by_zone)[:2]
-    extra = ec2.create_subnet(
-        VpcId=vpc["VpcId"], CidrBlock="172.31.96.0/20", AvailabilityZone=zone_a
-    )["Subnet"]["SubnetId"]
-    spec = normalised(
-        {"name": "zones", "network": {"subnet_ids": [by_zone[zone_a], extra, by_zone[zone_b]]}}
-    )
+    subnets = [by_zone[zone_a], second_subnet_in(zone_a), by_zone[zone_b]]
+    spec = normalised({"name": "zones", "network": {"subnet_ids": subnets}})
     resolved = network.resolve(spec)
     group = security_groups.create_for_environment(spec, resolved)["load_balancers"]["web"]
 
@@ -62,10 +61,9 @@ def test_a_load_balancer_over_task_subnets_sharing_a_zone_is_created(aws):
     assert created["name"] == "fenv-zones-web"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ClientError,
-    reason="defect 6 (issue #10): 2 listeners x 31 CIDRs is 62 ingress rules on one group; the "
+@defect(
+    6,
+    "2 listeners x 31 CIDRs is 62 ingress rules on one group; the "
     "spec allows it and EC2 refuses the 61st (rule ec2.rules-per-group)",
 )
 def test_a_spec_over_the_security_group_rule_quota_is_refused_or_fits(aws):
@@ -90,10 +88,9 @@ def test_a_spec_over_the_security_group_rule_quota_is_refused_or_fits(aws):
     security_groups.create_for_environment(spec, network.resolve(spec))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ClientError,
-    reason="defect 3 (issue #10): preflight asks IAM for 'server-certificate/<path>/<name>', "
+@defect(
+    3,
+    "preflight asks IAM for 'server-certificate/<path>/<name>', "
     "which IAM's name pattern refuses (rule iam.server-certificate-name)",
 )
 def test_an_iam_server_certificate_with_a_path_passes_preflight(aws):
