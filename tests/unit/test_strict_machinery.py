@@ -53,8 +53,10 @@ def test_each_call_draws_from_its_services_bucket(service, action, bucket):
     assert (found.name if found else None) == bucket
 
 
-def test_an_embedded_aws_takes_every_patch_off_when_it_stops(monkeypatch):
-    from embedded_aws.emulator import EmbeddedAWS
+def test_the_rules_come_off_moto_as_they_went_on(monkeypatch):
+    # The embedded AWS installs them into its own recorded patches, before its plugs and data
+    # plane, and undoes them last when it stops; this is that install and undo.
+    from embedded_aws.strict import Strict
 
     originals: dict[tuple[object, str], object] = {}  # what each attribute was before any patch
     record = Patches.set
@@ -64,11 +66,11 @@ def test_an_embedded_aws_takes_every_patch_off_when_it_stops(monkeypatch):
         record(self, owner, name, value)
 
     monkeypatch.setattr(Patches, "set", recording)
-
-    with EmbeddedAWS():
-        pass
+    patches = Patches()
+    Strict().install(patches)
+    patches.undo()
 
     assert {"add_tags", "add_event", "_verify_group_will_respect_rule_count_limit"} <= {
         name for _, name in originals
-    }, "the strict rules patch moto through Patches"
+    }
     assert [key for key, before in originals.items() if getattr(*key) != before] == []

@@ -407,18 +407,6 @@ def test_a_task_definition_over_64_kib_is_refused(aws):
     ecs.register_task_definition(family="big", containerDefinitions=[container])
 
 
-def test_rules_come_off_when_the_block_ends():
-    # Outside the `aws` fixture moto is as lenient as ever: nothing leaks.
-    from moto import mock_aws
-
-    from embedded_aws import strict
-
-    with mock_aws():
-        with strict.enforced(), refused("InvalidParameterException"):
-            client("ecs").create_cluster(clusterName="x", tags=ecs_tags(51))
-        client("ecs").create_cluster(clusterName="x", tags=ecs_tags(51))
-
-
 def test_moto_internals_may_set_aws_tags(aws):
     # rule tags.cloudwatch-logs: CloudFormation tags what it creates with aws:cloudformation:*
     cloudformation = client("cloudformation")
