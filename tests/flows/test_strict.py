@@ -23,7 +23,6 @@ from embedded_aws.faults import Faults
 from embedded_aws.strict import rules
 from embedded_aws.strict.stepfunctions import history_cause
 from embedded_aws.template import FunctionInfo
-from tests.flows.conftest import FAST, REAL
 from tests.flows.test_resilience import failed_task_errors
 
 PROBE_SOURCE = """
@@ -260,21 +259,26 @@ def test_a_full_history_fails_the_execution_itself_no_catch_runs(embedded, histo
     assert not [e for e in events if e.get("stateEnteredEventDetails", {}).get("name") == "Caught"]
 
 
-def test_a_provisioning_that_fills_its_history_is_not_rolled_back(
-    embedded, env_name, history_limit
-):
+def test_a_provisioning_that_fills_its_history_is_not_rolled_back(embedded, env_name):
     # rule states.history: AWS ends the execution; no compensation runs, resources stay behind
     # (why every polling loop must be bounded by the history budget, not only by time)
-    embedded.reconfigure(model=REAL)  # ~150 s to an active load balancer: 150 polls
-    execution = embedded.provision({"name": env_name, "polling": {"interval_seconds": 1}})
+    full = embedded.provision({"name": env_name})
+    assert full.status == "SUCCEEDED"
+    needed = len(embedded.history(full.arn))
+    assert embedded.teardown(env_name).status == "SUCCEEDED"
+
+    # The same provisioning, with room for all but the last few events it needs
+    embedded.strict.history.limit = needed - 12
+    try:
+        execution = embedded.provision({"name": env_name})
+    finally:
+        embedded.strict.history.limit = rules.HISTORY_EVENTS
 
     assert execution.status == "FAILED"
-    assert (execution.error, execution.cause) == ("States.Runtime", history_cause(history_limit))
+    assert (execution.error, execution.cause) == ("States.Runtime", history_cause(needed - 12))
+    assert len(embedded.history(execution.arn)) == needed - 12
     left = embedded.remaining(env_name)
     assert left, "the execution stopped before any rollback: what it created is still there"
-
-    embedded.strict.history.limit = rules.HISTORY_EVENTS
-    embedded.reconfigure(model=FAST)
     assert embedded.teardown(env_name).status == "SUCCEEDED"
     assert embedded.remaining(env_name) == []
 
