@@ -367,8 +367,16 @@ class EmbeddedAWS:
         """Block (wall time) until the execution ends."""
         sfn = self.client("stepfunctions")
         deadline = time.monotonic() + timeout
+        succeeded_without_output = 0
         while True:
             described = sfn.describe_execution(executionArn=execution_arn)
+            # moto marks an execution SUCCEEDED a moment before it stores the output
+            # (stepfunctions/parser/backend/execution.py): look again (a null output stays absent).
+            if described["status"] == "SUCCEEDED" and "output" not in described:
+                succeeded_without_output += 1
+                if succeeded_without_output < 20:
+                    time.sleep(0.005)
+                    continue
             if described["status"] in TERMINAL:
                 break
             if time.monotonic() > deadline:
