@@ -63,6 +63,12 @@ class Faults:
     #: When set, the containers answer every request with this HTTP status (a broken page
     #: behind targets a TCP health check still finds healthy).
     container_status: int | None = None
+    #: Refuse this many CreateCluster calls with capacity providers while ECS's service-linked
+    #: role propagates in a fresh account (-1: always), as ECS does (aws-facts.md).
+    cluster_role_pending: int = 0
+    #: Step -> simulated seconds its handler takes after doing its work (a slow dependency):
+    #: past the function's Timeout, Lambda answers Sandbox.Timedout.
+    slow_steps: dict[str, float] = field(default_factory=dict)
     seed: int = 7
     _random: random.Random = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -85,8 +91,17 @@ class Faults:
 
     def refuse_security_group_deletion(self) -> bool:
         with self._lock:
-            if self.dependency_violations == 0:
-                return False
-            if self.dependency_violations > 0:
-                self.dependency_violations -= 1
-            return True
+            refused, self.dependency_violations = _spend(self.dependency_violations)
+        return refused
+
+    def refuse_cluster_creation(self) -> bool:
+        with self._lock:
+            refused, self.cluster_role_pending = _spend(self.cluster_role_pending)
+        return refused
+
+
+def _spend(remaining: int) -> tuple[bool, int]:
+    """One refusal from a budget (-1: unlimited): (refused?, what is left)."""
+    if remaining == 0:
+        return False, 0
+    return True, remaining - 1 if remaining > 0 else remaining

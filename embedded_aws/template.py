@@ -31,6 +31,7 @@ class FunctionInfo:
     environment: dict[str, Any] = field(default_factory=dict)
     #: The template condition it is created under (None: always created).
     condition: str | None = None
+    memory_size: int = 128  # Lambda's default MemorySize
 
     @property
     def module_file(self) -> Path:
@@ -58,6 +59,7 @@ def functions(template: dict[str, Any], root: Path = REPO_ROOT) -> dict[str, Fun
             timeout=int(props.get("Timeout", defaults.get("Timeout", 3))),
             environment=environment,
             condition=resource.get("Condition"),
+            memory_size=int(props.get("MemorySize", defaults.get("MemorySize", 128))),
         )
     return found
 

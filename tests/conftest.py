@@ -36,12 +36,14 @@ from tests.support import (  # noqa: E402
 
 @pytest.fixture
 def aws() -> Iterator[None]:
-    """A fresh moto account for one test; the library's cached clients are dropped around it."""
+    """A fresh moto account for one test, refusing what AWS refuses (the strict rules that need
+    no simulated clock); the library's cached clients are dropped around it."""
     from moto import mock_aws
 
+    from embedded_aws import strict
     from fargate_env import aws as fargate_aws
 
-    with mock_aws():
+    with mock_aws(), strict.enforced():
         fargate_aws.reset_clients()
         yield
     fargate_aws.reset_clients()
