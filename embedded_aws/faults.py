@@ -63,6 +63,15 @@ class Faults:
     #: When set, the containers answer every request with this HTTP status (a broken page
     #: behind targets a TCP health check still finds healthy).
     container_status: int | None = None
+    #: Containers (by name) whose health check never passes: a container waiting for one to
+    #: be HEALTHY never starts, and the task stops once the checks' retries are spent.
+    unhealthy_containers: frozenset[str] = frozenset()
+    #: One-off tasks (RunTask: the pre-traffic command): the main container's exit code, what it
+    #: writes to its log stream (None: the command it ran, then "done"), and how long it runs
+    #: (None: until it is stopped).
+    one_off_exit_code: int = 0
+    one_off_log_lines: tuple[str, ...] | None = None
+    one_off_run_seconds: float | None = 5.0
     seed: int = 7
     _random: random.Random = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
