@@ -53,6 +53,14 @@ def load_event(relative: str) -> Any:
     return json.loads((EVENTS / relative).read_text())
 
 
+def sample_spec(sample: str, env: str) -> dict[str, Any]:
+    """events/inputs/provision-<sample>.json's spec for environment `env`: its secrets move
+    with it (an environment reads only the secrets of its own folder, <prefix><env>/)."""
+    spec = load_event(f"inputs/provision-{sample}.json")["spec"]
+    text = json.dumps(spec).replace(f"/{spec['name']}/", f"/{env}/")
+    return {**json.loads(text), "name": env}
+
+
 def deployment_environment() -> dict[str, str]:
     """Create (in the active moto account) what the template would, and return the function
     environment variables that point at it."""

@@ -47,7 +47,7 @@ from tests.contract.caller_permissions import (
     checked_on_caller,
 )
 from tests.flows.conftest import probe_in_the_default_vpc
-from tests.support import EVENTS, REGION
+from tests.support import REGION, sample_spec
 
 NOT_RESOURCE_SCOPED = "NotResourceScoped"
 #: Reads: metadata only, harmless on every resource of the account ...
@@ -376,12 +376,6 @@ def iam_action(call: str) -> str:
 FAST = LatencyModel.load().scaled(0.1)
 
 
-def _sample(name: str, env: str) -> dict[str, Any]:
-    spec = json.loads((EVENTS / "inputs" / f"provision-{name}.json").read_text())["spec"]
-    spec["name"] = env
-    return spec
-
-
 def _expect(execution: Any, status: str, flow: str) -> None:
     assert execution.status == status, f"{flow}: {execution.status} {execution.cause}"
 
@@ -396,10 +390,10 @@ def run_flows(aws: EmbeddedAWS, workdir: Path) -> None:
     # The runbook's example, provisioned and torn down
     _provision_and_tear_down(aws, {"name": "iam-runbook"}, "runbook example")
     # HTTPS with a certificate from ACM
-    spec = prerequisites.provide(aws, _sample("https", "iam-https"), workdir)
+    spec = prerequisites.provide(aws, sample_spec("https", "iam-https"), workdir)
     _provision_and_tear_down(aws, spec, "https sample")
     # Secrets from SSM and Secrets Manager, an EFS volume mounted through an access point
-    spec = prerequisites.provide(aws, _sample("secrets-volumes", "iam-secrets"), workdir)
+    spec = prerequisites.provide(aws, sample_spec("secrets-volumes", "iam-secrets"), workdir)
     for volume in spec["container"]["volumes"]:
         if volume.get("efs"):
             volume["efs"]["access_point_id"] = aws.client("efs").create_access_point(
