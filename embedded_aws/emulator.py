@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from embedded_aws import dataplane as dataplane_module
-from embedded_aws import ecs_rules, pass_role, plugs
+from embedded_aws import ecs_rules, moto_fixes, pass_role, plugs
 from embedded_aws import template as template_module
 from embedded_aws.clock import Clock, LogicalClock
 from embedded_aws.container_logs import ContainerLogs
@@ -200,6 +200,7 @@ class EmbeddedAWS:
         plugs.install(self.clock, self.runner.invoke, self._state_entered, self.faults.seed)
         self.plane.install(self._api_call)
         ecs_rules.install(self._patches.set)
+        moto_fixes.install(self._patches.set)
         self.standins.install()
         self.container_logs.install()
         self.deploy()

@@ -39,12 +39,19 @@ def aws() -> Iterator[None]:
     """A fresh moto account for one test; the library's cached clients are dropped around it."""
     from moto import mock_aws
 
+    from embedded_aws import moto_fixes
+    from embedded_aws.patches import Patches
     from fargate_env import aws as fargate_aws
 
-    with mock_aws():
+    fixes = Patches()
+    moto_fixes.install(fixes.set)
+    try:
+        with mock_aws():
+            fargate_aws.reset_clients()
+            yield
+    finally:
+        fixes.undo()
         fargate_aws.reset_clients()
-        yield
-    fargate_aws.reset_clients()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from fargate_env import containers, naming
 from fargate_env.aws import client, region
-from fargate_env.errors import error_code
+from fargate_env.errors import ResourceConflict, error_code
 
 PATH_ENV: Final = "EXECUTION_ROLE_PATH"
 BOUNDARY_ENV: Final = "EXECUTION_ROLE_BOUNDARY_ARN"
@@ -197,9 +197,14 @@ def ensure(spec: dict[str, Any], log_group: str) -> dict[str, Any]:
     iam = client("iam")
     role = _get(name)
     if role is not None and not _owned(role, env):
-        # Another path is another deployment's role, whatever its tags say.
-        tags = naming.from_key_value_list(role.get("Tags")) if role.get("Path") == _path() else {}
-        naming.require_owned("execution role", name, tags, env)
+        naming.require_owned(
+            "execution role", name, naming.from_key_value_list(role.get("Tags")), env
+        )
+        raise ResourceConflict(
+            f"execution role {name!r} already exists under the path {role.get('Path')}, not "
+            f"{_path()}: it is not this deployment's; fargate-env will neither adopt nor delete "
+            "it. Remove or rename it, or choose another environment name."
+        )
     if role is None:
         try:
             role = iam.create_role(
