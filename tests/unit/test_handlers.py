@@ -75,6 +75,7 @@ SCHEDULE = f"fenv-{ENV}-expiry"
 EXECUTION_ROLE = f"fenv-{ENV}-exec-us-east-1"
 EXECUTION_ROLE_PATH = "/fargate-env/fargate-env/"
 
+
 def before_the_deadline(world: World) -> None:
     """The clock at the sample's run of the pre-traffic task, so its deadline is ahead."""
     world.monkeypatch.setattr(clock, "now", lambda: 1_767_225_600.0)
