@@ -67,8 +67,8 @@ class Faults:
     #: be HEALTHY never starts, and the task stops once the checks' retries are spent.
     unhealthy_containers: frozenset[str] = frozenset()
     #: One-off tasks (RunTask: the pre-traffic command): the main container's exit code, what it
-    #: writes to its log stream (None: the command it ran, then "done"), and how long it runs
-    #: (None: until it is stopped).
+    #: writes to its log stream (None: the command, then what its `echo`s print), and how long it
+    #: runs (None: until it is stopped).
     one_off_exit_code: int = 0
     one_off_log_lines: tuple[str, ...] | None = None
     one_off_run_seconds: float | None = 5.0

@@ -1,10 +1,10 @@
 """Where moto answers differently from AWS in a way the flows meet, put right - for the
 embedded AWS and for the unit tests' plain moto account alike.
 
-- RunTask of a Fargate task definition whose containers have no memory of their own (the task
+- RunTask of a Fargate task definition where a container has no memory of its own (the task
   has it: ECS accepts this, RegisterTaskDefinition API reference, `memory`) fails in moto with a
-  TypeError while it adds up the containers' memory; the task's own size is what a Fargate task
-  reserves.
+  TypeError while it adds up the containers' memory; a task with a task-level size reserves that
+  size.
 """
 
 from __future__ import annotations
@@ -19,10 +19,7 @@ def install(patch: Callable[[Any, str, Any], None]) -> None:
     original = EC2ContainerServiceBackend._calculate_task_resource_requirements
 
     def requirements(task_definition: Any) -> dict[str, Any]:
-        if getattr(task_definition, "memory", None) and all(
-            not (c.get("memory") or c.get("memoryReservation"))
-            for c in task_definition.container_definitions
-        ):
+        if getattr(task_definition, "memory", None):
             return {
                 "CPU": int(task_definition.cpu or 0),
                 "MEMORY": int(task_definition.memory),

@@ -8,6 +8,7 @@ released a while after it stops, like a service task's.
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -86,6 +87,14 @@ class SimOneOff:
         return "PROVISIONING" if now < provisioned else "PENDING"
 
 
+def command_output(command: list[str]) -> tuple[str, ...]:
+    """What a stand-in for `command` writes: the command (as `sh -x` would show it), then what
+    its `echo`s would print."""
+    shown = f"+ {shlex.join(command)}" if command else "+ (the image's command)"
+    echoed = re.findall(r"\becho\s+([^&;|]+)", " ".join(command))
+    return (shown, *(text.strip().strip("'\"") for text in echoed))
+
+
 class OneOffTasks:
     def __init__(self, plane: DataPlane) -> None:
         self.plane = plane
@@ -102,7 +111,7 @@ class OneOffTasks:
         faults = plane.faults
         lines = faults.one_off_log_lines
         if lines is None:
-            lines = (f"+ {shlex.join(command)}" if command else "+ (the image's command)", "done")
+            lines = command_output(command)
         logged = destinations(definition)
         destination = logged[0] if logged and logged[0][2] == main.get("name") else None
         launch = plane.inspect(definition)

@@ -29,7 +29,9 @@ def passed_roles(response: Any, action: str, ecs_backend: Any) -> list[str]:
         except Exception:
             definition = None  # ECS answers that itself
         if definition is not None:
-            roles += [definition.execution_role_arn, definition.task_role_arn]
+            # moto sets these attributes only when the task definition has them
+            roles += [getattr(definition, "execution_role_arn", None)]
+            roles += [getattr(definition, "task_role_arn", None)]
         overrides = response._get_param("overrides") or {}
         roles += [overrides.get("executionRoleArn"), overrides.get("taskRoleArn")]
         return [role for role in roles if role]

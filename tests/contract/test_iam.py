@@ -173,8 +173,19 @@ def matches(pattern: str, action: str) -> bool:
     return re.fullmatch(regex, action.lower()) is not None
 
 
+def _present(statement: dict[str, Any]) -> dict[str, Any] | None:
+    """A statement under a template condition ({"Fn::If": [condition, statement, NoValue]}) is
+    checked as if the condition held: the deployment may well set it."""
+    if "Fn::If" in statement:
+        _, chosen, otherwise = statement["Fn::If"]
+        assert otherwise == {"Ref": "AWS::NoValue"}, statement
+        return dict(chosen)
+    return statement
+
+
 def _statements(where: str, document: dict[str, Any] | list[Any], ours: bool) -> list[Statement]:
-    raw = document if isinstance(document, list) else as_list(document["Statement"])
+    listed = document if isinstance(document, list) else as_list(document["Statement"])
+    raw = [found for statement in listed if (found := _present(statement))]
     return [
         Statement(
             where=where,
@@ -322,6 +333,25 @@ def test_every_not_resource_scoped_statement_says_why_in_template_yaml():
 
 
 # ---------------------------------------------------------------------------- 3. iam:PassRole
+#: The roles a step may pass that the template does not create, each under a path of its own:
+#: the environments' execution roles (create_execution_role makes them, with the boundary) and
+#: the applications' roles under AppTaskRolePath (whose pattern never allows the root, "/").
+PASSED_ROLE_PATHS = {
+    "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/fargate-env/${AWS::StackName}/"
+    "fenv-*-exec-${AWS::Region}",
+    "arn:${AWS::Partition}:iam::${AWS::AccountId}:role${AppTaskRolePath}*",
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [("/fargate-env-apps/", True), ("/teams/payments/", True), ("/", False), ("", False)],
+)
+def test_the_app_task_role_path_is_never_the_root(path, allowed):
+    pattern = translated()["Parameters"]["AppTaskRolePath"]["AllowedPattern"]
+    assert (re.fullmatch(pattern, path) is not None) == allowed
+
+
 def test_pass_role_names_its_roles_and_their_service():
     cfn = translated()
     roles = set(resources_of(cfn, "AWS::IAM::Role"))
@@ -332,6 +362,10 @@ def test_pass_role_names_its_roles_and_their_service():
         assert "*" not in statement.resources, where
         for resource in statement.resources:
             assert isinstance(resource, dict), where
+            if "Fn::Sub" in resource:
+                # roles made for the environments, or the applications' under their own path
+                assert resource["Fn::Sub"] in PASSED_ROLE_PATHS, where
+                continue
             assert "Fn::GetAtt" in resource, where
             assert resource["Fn::GetAtt"][0] in roles, where
         passed_to = (statement.condition or {}).get("StringEquals", {}).get("iam:PassedToService")
@@ -455,6 +489,19 @@ def run_flows(aws: EmbeddedAWS, workdir: Path) -> None:
     aws.reconfigure(faults=Faults(tasks_stop_reason="Essential container in task exited"))
     unstable = {"name": "iam-unstable", "polling": {"interval_seconds": 5, "deadline_seconds": 600}}
     _expect(aws.provision(unstable), "FAILED", "tasks that keep stopping")
+    aws.reconfigure(faults=Faults())
+    # A real application: its own task role and ECS Exec, a sidecar it waits for, a secret, a
+    # command before traffic (its exit code and its logs read)
+    spec = prerequisites.provide(aws, sample_spec("app", "iam-app"), workdir)
+    _provision_and_tear_down(aws, spec, "app sample")
+    # A pre-traffic command still running at its timeout: the check stops it
+    aws.reconfigure(faults=Faults(one_off_run_seconds=None))
+    late = {"command": ["sleep", "3600"], "timeout_seconds": 30}
+    _expect(aws.provision({"name": "iam-late", "pre_traffic_task": late}), "FAILED", "timeout")
+    # A failure once the command runs: the rollback's teardown stops the task
+    faults = [StepFault(step="run_pre_traffic_task", when="after")]
+    aws.reconfigure(faults=Faults(one_off_run_seconds=None, steps=faults))
+    _expect(aws.provision({"name": "iam-cut", "pre_traffic_task": late}), "FAILED", "cut short")
     aws.reconfigure(faults=Faults())
 
 
@@ -688,50 +735,78 @@ def test_key_policies_delegate_to_iam_and_give_services_only_named_actions_under
                 assert reference_entry(action) is not None, where
 
 
-SECRET_RESOURCES = {
+#: Under each secret prefix: the folder named by the reading role's environment tag, and the
+#: shared folder. Nothing else in the template reads a secret's value.
+OWN_FOLDER = "${!aws:PrincipalTag/fargate-env:environment}/*"
+SHARED_FOLDER = "${SharedSecretsName}/*"
+SECRET_PREFIXES = {
     "ssm": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
-    "${SecretsSsmPathPrefix}*",
+    "${SecretsSsmPathPrefix}",
     "secretsmanager": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:"
-    "secret:${SecretsManagerNamePrefix}*",
+    "secret:${SecretsManagerNamePrefix}",
 }
+BOUNDARY = "TaskExecutionRoleBoundary"
 
 
-def test_only_the_task_execution_role_reads_secrets_and_only_under_the_prefixes():
+def test_only_the_execution_role_boundary_reads_secrets_and_only_its_environments_and_shared():
     cfn = translated()
     parameters = cfn["Parameters"]
-    assert {"SecretsSsmPathPrefix", "SecretsManagerNamePrefix"} <= set(parameters)
+    assert {"SecretsSsmPathPrefix", "SecretsManagerNamePrefix", "SharedSecretsName"} <= set(
+        parameters
+    )
+    # The shared folder starts with "_", which no environment name can: no environment owns it
+    assert parameters["SharedSecretsName"]["AllowedPattern"].startswith("^_")
     readers = {
         owner: [s for s in statements if any(s.grants(a) for a in SECRET_READS)]
         for owner, statements in POLICIES.items()
     }
     readers = {owner: grants for owner, grants in readers.items() if grants}
-    assert set(readers) == {"TaskExecutionRole"}
+    # No role of the template: each environment's role is made by create_execution_role and
+    # bounded by this policy
+    assert set(readers) == {BOUNDARY}
     services = set()
-    for statement in readers["TaskExecutionRole"]:
+    for statement in readers[BOUNDARY]:
         for action in statement.actions:
             service = action.split(":")[0]
             services.add(service)
-            assert statement.resources == ({"Fn::Sub": SECRET_RESOURCES[service]},), action
+            assert statement.resources == (
+                {"Fn::Sub": SECRET_PREFIXES[service] + OWN_FOLDER},
+                {"Fn::Sub": SECRET_PREFIXES[service] + SHARED_FOLDER},
+            ), action
     assert services == {"ssm", "secretsmanager"}
 
 
-def test_the_task_execution_role_pulls_only_from_this_accounts_ecr_and_logs_only_ours():
-    for statement in role_statements("TaskExecutionRole"):
+def test_create_execution_role_may_create_only_roles_carrying_the_boundary():
+    grants = [
+        s
+        for s in role_statements(step_role("create_execution_role"))
+        if s.grants("iam:CreateRole") or s.grants("iam:PutRolePolicy")
+    ]
+    assert {a for s in grants for a in s.actions} == {"iam:CreateRole", "iam:PutRolePolicy"}
+    for statement in grants:
+        condition = statement.condition["StringEquals"]["iam:PermissionsBoundary"]
+        assert condition == {"Ref": BOUNDARY}, statement.sid
+
+
+def test_the_boundary_pulls_from_this_accounts_ecr_or_the_allowed_repositories_logs_its_own():
+    ecr_resources = []
+    for statement in POLICIES[BOUNDARY]:
         for action in statement.actions:
             if action.startswith("logs:"):
                 assert statement.resources == (
                     {
                         "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:"
-                        "log-group:/fargate-env/*:*"
+                        "log-group:/fargate-env/${!aws:PrincipalTag/fargate-env:environment}:*"
                     },
                 )
             elif action.startswith("ecr:") and action != "ecr:GetAuthorizationToken":
-                assert statement.resources == (
-                    {
-                        "Fn::Sub": "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:"
-                        "repository/*"
-                    },
-                )
+                ecr_resources.extend(statement.resources)
+    assert set(map(json.dumps, ecr_resources)) == {
+        json.dumps(
+            {"Fn::Sub": "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/*"}
+        ),
+        json.dumps({"Ref": "EcrPullRepositoryArns"}),
+    }
 
 
 def test_secrets_decrypt_only_with_the_allowed_keys_only_through_ssm_and_secrets_manager():
@@ -741,12 +816,13 @@ def test_secrets_decrypt_only_with_the_allowed_keys_only_through_ssm_and_secrets
     assert cfn["Conditions"]["HasSecretsKmsKeys"] == {
         "Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": "SecretsKmsKeyArns"}]}, ""]}]
     }
-    policy = cfn["Resources"]["SecretsKeysDecryptPolicy"]
-    assert policy["Condition"] == "HasSecretsKmsKeys"
-    assert policy["Properties"]["Roles"] == [{"Ref": "TaskExecutionRole"}]
-    [statement] = _statements(
-        "SecretsKeysDecryptPolicy", policy["Properties"]["PolicyDocument"], True
-    )
+    document = cfn["Resources"][BOUNDARY]["Properties"]["PolicyDocument"]
+    [conditional] = [
+        s["Fn::If"]
+        for s in document["Statement"]
+        if s.get("Fn::If", [""])[0] == "HasSecretsKmsKeys"
+    ]
+    [statement] = _statements(BOUNDARY, [conditional[1]], True)
     assert (statement.actions, statement.resources) == (
         ("kms:Decrypt",),
         ({"Ref": "SecretsKmsKeyArns"},),
@@ -764,5 +840,6 @@ def test_secrets_decrypt_only_with_the_allowed_keys_only_through_ssm_and_secrets
         for owner, statements in POLICIES.items()
         if any(s.grants("kms:Decrypt") for s in statements)
     }
-    # the policy itself, and the one role it attaches to
-    assert decrypters == {"SecretsKeysDecryptPolicy", "TaskExecutionRole"}
+    # only the boundary: each environment's role decrypts within it (create_execution_role
+    # writes the same statement into its policy when the deployment names keys)
+    assert decrypters == {BOUNDARY}
