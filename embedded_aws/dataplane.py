@@ -173,14 +173,14 @@ class DataPlane:
         return ec2_backends[self.account_id][self.region]
 
     # ------------------------------------------------------------------ task launches
-    def inspect(self, definition: Any) -> Launch:
-        """What ECS's agent finds starting a task of `definition` (task_launch.py)."""
+    def inspect_account(self) -> task_launch.Account:
+        """The moto backends ECS's agent reads, and the world's settings."""
         from moto.iam.models import iam_backends
         from moto.logs.models import logs_backends
         from moto.secretsmanager.models import secretsmanager_backends
         from moto.ssm.models import ssm_backends
 
-        account = task_launch.Account(
+        return task_launch.Account(
             iam=iam_backends[self.account_id]["aws"],
             secretsmanager=secretsmanager_backends[self.account_id][self.region],
             ssm=ssm_backends[self.account_id][self.region],
@@ -190,7 +190,10 @@ class DataPlane:
             private_registries=frozenset(self.private_registries),
             unhealthy_containers=frozenset(self.faults.unhealthy_containers),
         )
-        return task_launch.inspect(definition, account)
+
+    def inspect(self, definition: Any) -> Launch:
+        """What ECS's agent finds starting a task of `definition` (task_launch.py)."""
+        return task_launch.inspect(definition, self.inspect_account())
 
     def record_launch(self, task_id: str, cluster: str, started_by: str, launch: Launch) -> None:
         with self.lock:

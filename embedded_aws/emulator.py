@@ -267,9 +267,7 @@ class EmbeddedAWS:
         if service == "ecs" and function is not None:
             roles = pass_role.passed_roles(response, action, self.plane._ecs())
             if roles:
-                from moto.iam.models import iam_backends
-
-                iam = iam_backends[ACCOUNT_ID]["aws"]
+                iam = self.plane.inspect_account().iam
                 return pass_role.refusal(str(function.role), roles, iam)
         return None
 

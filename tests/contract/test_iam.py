@@ -35,7 +35,7 @@ from typing import Any
 
 import pytest
 
-from embedded_aws import prerequisites
+from embedded_aws import iam_policy, prerequisites
 from embedded_aws import template as template_module
 from embedded_aws.emulator import ACCOUNT_ID, EmbeddedAWS
 from embedded_aws.faults import Faults, StepFault
@@ -843,3 +843,129 @@ def test_secrets_decrypt_only_with_the_allowed_keys_only_through_ssm_and_secrets
     # only the boundary: each environment's role decrypts within it (create_execution_role
     # writes the same statement into its policy when the deployment names keys)
     assert decrypters == {BOUNDARY}
+
+
+# ---------------------------------------------------------------- 6. the policies, evaluated
+# The template's policies as IAM would decide them, on the deployed stack (moto resolved every
+# Fn::Sub): embedded_aws.iam_policy evaluates them, as the embedded AWS does at run time.
+OTHER_REGION_ROLE = "role/fargate-env/fargate-env/fenv-demo-exec-eu-west-1"
+
+
+@pytest.fixture(scope="module")
+def deployed() -> Iterator[dict[str, Any]]:
+    with EmbeddedAWS(model=FAST) as aws:
+        account = aws.plane.inspect_account()
+
+        def role_of(step: str) -> iam_policy.RolePolicies:
+            arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{aws.physical[step_role(step)]}"
+            found = iam_policy.role(account.iam, arn)
+            assert found is not None, step
+            return found
+
+        boundary_arn = aws.physical["TaskExecutionRoleBoundary"]
+        boundary = iam_policy.document(account.iam.get_policy(boundary_arn).versions[0].document)
+        yield {
+            "roles": {step: role_of(step) for step in STEPS if step != "probe_endpoint"},
+            "boundary_arn": boundary_arn,
+            "boundary": boundary,
+            "exec_role": f"arn:aws:iam::{ACCOUNT_ID}:role/{aws.physical['TaskRole']}",
+        }
+
+
+def _role(path: str) -> str:
+    return f"arn:aws:iam::{ACCOUNT_ID}:{path}"
+
+
+PASSABLE = {
+    "role/fargate-env-apps/shop-app": True,  # an application's, under AppTaskRolePath
+    "role/fargate-env-apps/team/billing": True,
+    "role/fargate-env/fargate-env/fenv-demo-exec-us-east-1": True,  # an environment's own
+    "role/admin": False,
+    "role/fargate-env-apps-evil/x": False,  # a lookalike path
+    "role/fargate-env/other-stack/fenv-demo-exec-us-east-1": False,  # another deployment's
+    OTHER_REGION_ROLE: False,  # this stack's name, another region
+}
+
+
+@pytest.mark.parametrize("step", ["register_task_definition", "run_pre_traffic_task"])
+@pytest.mark.parametrize("path", sorted(PASSABLE))
+def test_a_step_may_pass_only_the_allowed_roles_and_only_to_ecs_tasks(deployed, step, path):
+    role = deployed["roles"][step]
+    to_tasks = {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
+    assert role.allows("iam:PassRole", _role(path), to_tasks) is PASSABLE[path]
+    # never to another service, never without saying which
+    assert not role.allows(
+        "iam:PassRole", _role(path), {"iam:PassedToService": "lambda.amazonaws.com"}
+    )
+    assert not role.allows("iam:PassRole", _role(path))
+
+
+def test_only_the_task_definition_and_run_task_steps_may_pass_roles_to_ecs_tasks(deployed):
+    to_tasks = {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
+    app_role = _role("role/fargate-env-apps/shop-app")
+    passers = {
+        step
+        for step, role in deployed["roles"].items()
+        if role.allows("iam:PassRole", app_role, to_tasks)
+    }
+    assert passers == {"register_task_definition", "run_pre_traffic_task"}
+    assert deployed["roles"]["register_task_definition"].allows(
+        "iam:PassRole", deployed["exec_role"], to_tasks
+    )
+
+
+def test_create_execution_role_may_create_a_role_only_with_the_boundary(deployed):
+    role = deployed["roles"]["create_execution_role"]
+    ours = _role("role/fargate-env/fargate-env/fenv-demo-exec-us-east-1")
+    bounded = {"iam:PermissionsBoundary": deployed["boundary_arn"]}
+    for action in ("iam:CreateRole", "iam:PutRolePolicy"):
+        assert role.allows(action, ours, bounded)
+        assert not role.allows(action, ours)  # without a boundary
+        other = {"iam:PermissionsBoundary": f"arn:aws:iam::{ACCOUNT_ID}:policy/anything"}
+        assert not role.allows(action, ours, other)
+        assert not role.allows(action, _role("role/fargate-env-apps/shop-app"), bounded)
+        assert not role.allows(action, _role(OTHER_REGION_ROLE), bounded)
+
+
+SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:fargate-env"
+PARAMETER = f"arn:aws:ssm:{REGION}:{ACCOUNT_ID}:parameter/fargate-env"
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "allowed"),
+    [
+        ("secretsmanager:GetSecretValue", f"{SECRET}/env-a/db-AbCdEf", True),
+        ("secretsmanager:GetSecretValue", f"{SECRET}/_shared/smtp-AbCdEf", True),
+        ("secretsmanager:GetSecretValue", f"{SECRET}/env-b/db-AbCdEf", False),
+        ("secretsmanager:GetSecretValue", f"{SECRET}/env-a-evil/db-AbCdEf", False),
+        ("ssm:GetParameters", f"{PARAMETER}/env-a/db-password", True),
+        ("ssm:GetParameters", f"{PARAMETER}/_shared/smtp", True),
+        ("ssm:GetParameters", f"{PARAMETER}/env-b/db-password", False),
+        (
+            "logs:PutLogEvents",
+            f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/fargate-env/env-a:log-stream:x",
+            True,
+        ),
+        (
+            "logs:PutLogEvents",
+            f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/fargate-env/env-b:log-stream:x",
+            False,
+        ),
+        ("ecr:BatchGetImage", f"arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository/shop", True),
+        ("ecr:BatchGetImage", f"arn:aws:ecr:{REGION}:210987654321:repository/shop", False),
+        ("s3:GetObject", "arn:aws:s3:::any-bucket/key", False),
+    ],
+)
+def test_the_boundary_caps_an_environments_role_at_its_own_and_the_shared_secrets(
+    deployed, action, resource, allowed
+):
+    # Given environment env-a's execution role, even with a policy that would allow anything
+    anything = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    role = iam_policy.RolePolicies(
+        arn=_role("role/fargate-env/fargate-env/fenv-env-a-exec-us-east-1"),
+        identity=(anything,),
+        boundary=deployed["boundary"],
+        tags={naming.ENVIRONMENT_TAG: "env-a"},
+    )
+    # Then IAM lets it do only what the boundary allows its environment
+    assert role.allows(action, resource) is allowed
