@@ -93,11 +93,14 @@ class Account:
                 ) from exc
             raise
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
-        # The layer's registry and schedules find the table from the environment, as on Lambda.
-        from fargate_env import registry
+        # The layer's registry and schedules find the table (and which schedules are this
+        # deployment's: those starting its teardown) from the environment, as on Lambda.
+        from fargate_env import registry, schedules
 
         if "RegistryTableName" in outputs:
             os.environ[registry.TABLE_ENV] = outputs["RegistryTableName"]
+        if "TeardownStateMachineArn" in outputs:
+            os.environ[schedules.TEARDOWN_STATE_MACHINE_ENV] = outputs["TeardownStateMachineArn"]
         return outputs
 
     def output(self, key: str) -> str:
