@@ -513,14 +513,23 @@ def _claimed(aws: EmbeddedAWS, name: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def calls_by_step(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, set[str]]]:
-    """Step -> the IAM actions of the AWS calls its handler made in the flows."""
+def iam_aws() -> Iterator[EmbeddedAWS]:
+    """The one embedded AWS of this module (two at once would share moto's account and the
+    emulator's patches)."""
     with EmbeddedAWS(model=FAST, parameters=probe_in_the_default_vpc) as aws:
-        run_flows(aws, tmp_path_factory.mktemp("iam-flows"))
-        yield {
-            step: {iam_action(call) for call in calls}
-            for step, calls in aws.counters.calls_by_step.items()
-        }
+        yield aws
+
+
+@pytest.fixture(scope="module")
+def calls_by_step(
+    iam_aws: EmbeddedAWS, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, set[str]]:
+    """Step -> the IAM actions of the AWS calls its handler made in the flows."""
+    run_flows(iam_aws, tmp_path_factory.mktemp("iam-flows"))
+    return {
+        step: {iam_action(call) for call in calls}
+        for step, calls in iam_aws.counters.calls_by_step.items()
+    }
 
 
 def test_every_step_is_a_function_with_its_own_role():
@@ -852,24 +861,23 @@ OTHER_REGION_ROLE = "role/fargate-env/fargate-env/fenv-demo-exec-eu-west-1"
 
 
 @pytest.fixture(scope="module")
-def deployed() -> Iterator[dict[str, Any]]:
-    with EmbeddedAWS(model=FAST) as aws:
-        account = aws.plane.inspect_account()
+def deployed(iam_aws: EmbeddedAWS) -> dict[str, Any]:
+    account = iam_aws.plane.inspect_account()
 
-        def role_of(step: str) -> iam_policy.RolePolicies:
-            arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{aws.physical[step_role(step)]}"
-            found = iam_policy.role(account.iam, arn)
-            assert found is not None, step
-            return found
+    def role_of(step: str) -> iam_policy.RolePolicies:
+        arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{iam_aws.physical[step_role(step)]}"
+        found = iam_policy.role(account.iam, arn)
+        assert found is not None, step
+        return found
 
-        boundary_arn = aws.physical["TaskExecutionRoleBoundary"]
-        boundary = iam_policy.document(account.iam.get_policy(boundary_arn).versions[0].document)
-        yield {
-            "roles": {step: role_of(step) for step in STEPS if step != "probe_endpoint"},
-            "boundary_arn": boundary_arn,
-            "boundary": boundary,
-            "exec_role": f"arn:aws:iam::{ACCOUNT_ID}:role/{aws.physical['TaskRole']}",
-        }
+    boundary_arn = iam_aws.physical["TaskExecutionRoleBoundary"]
+    boundary = iam_policy.document(account.iam.get_policy(boundary_arn).versions[0].document)
+    return {
+        "roles": {step: role_of(step) for step in STEPS},
+        "boundary_arn": boundary_arn,
+        "boundary": boundary,
+        "exec_role": f"arn:aws:iam::{ACCOUNT_ID}:role/{iam_aws.physical['TaskRole']}",
+    }
 
 
 def _role(path: str) -> str:
