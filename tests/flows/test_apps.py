@@ -237,6 +237,27 @@ def test_a_private_registry_image_is_pulled_with_the_environments_credentials(em
     ]
 
 
+def test_an_ecr_image_of_this_account_is_pulled_with_the_environments_own_role(embedded, env_name):
+    # Given an image of this account's ECR
+    image = f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/shop/web:1.4.2"
+    provision = embedded.provision({"name": env_name, "container": {"image": image}})
+    assert provision.status == "SUCCEEDED", provision.cause
+
+    # Then the environment's execution role may pull exactly that repository, and did
+    role = iam_policy.role(
+        embedded.plane.inspect_account().iam, provision.output["resources"]["execution_role"]["arn"]
+    )
+    assert role is not None
+    repository = f"arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository/shop/web"
+    assert role.allows("ecr:BatchGetImage", repository)
+    assert not role.allows(
+        "ecr:BatchGetImage", f"arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository/other"
+    )
+    assert [launch.failure for launch in launches(embedded, env_name)] == [None]
+    assert embedded.teardown(env_name).status == "SUCCEEDED"
+    assert embedded.remaining(env_name) == []
+
+
 def test_a_private_registry_image_without_credentials_cannot_be_pulled(embedded, env_name):
     spec = {
         "name": env_name,
