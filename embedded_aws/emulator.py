@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from embedded_aws import dataplane as dataplane_module
-from embedded_aws import plugs
+from embedded_aws import ecs_rules, moto_fixes, pass_role, plugs
 from embedded_aws import template as template_module
 from embedded_aws.clock import Clock, LogicalClock
 from embedded_aws.container_logs import ContainerLogs
@@ -150,6 +150,7 @@ class EmbeddedAWS:
         self.catalog = template_module.functions(sam, template_path.parent)
         self.plane = DataPlane(self.clock, self.model, self.faults, ACCOUNT_ID, region)
         self.container_logs = ContainerLogs(self.plane)
+        self.plane.container_logs = self.container_logs
         self.standins = StandIns(self.plane, self.container_logs)
         self.standins.caller = self._caller
         self.runner = LambdaRunner(
@@ -213,6 +214,8 @@ class EmbeddedAWS:
         self.strict.install(self._patches)
         plugs.install(self.clock, self.runner.invoke, self._state_entered, self.faults.seed)
         self.plane.install(self._api_call)
+        ecs_rules.install(self._patches.set)
+        moto_fixes.install(self._patches.set)
         self.standins.install()
         self.container_logs.install()
         self.deploy()
@@ -285,6 +288,12 @@ class EmbeddedAWS:
         ):
             refusal = SERVICE_LINKED_ROLE_PENDING
             return _error_response(service, "InvalidParameterException", refusal)
+        function = self.runner.running_function()
+        if service == "ecs" and function is not None:
+            roles = pass_role.passed_roles(response, action, self.plane._ecs())
+            if roles:
+                iam = self.plane.inspect_account().iam
+                return pass_role.refusal(str(function.role), roles, iam)
         return None
 
     # ------------------------------------------------------------------ deploy
@@ -323,6 +332,7 @@ class EmbeddedAWS:
                 )
 
     def deploy(self) -> None:
+        import moto.cloudformation.parsing as cfn_parsing
         import moto.stepfunctions.models as sfn_models
         from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
@@ -332,6 +342,8 @@ class EmbeddedAWS:
         original_backends = sfn_models.stepfunctions_backends
         # State machines a stack creates must land where moto executes them.
         sfn_models.stepfunctions_backends = stepfunctions_parser_backends
+        original_clean_json = cfn_parsing.clean_json
+        cfn_parsing.clean_json = template_module.dropping_no_value(original_clean_json)
         parameters = self.parameters(self) if callable(self.parameters) else self.parameters
         try:
             cloudformation.create_stack(
@@ -347,6 +359,7 @@ class EmbeddedAWS:
             raise DeployError(f"CloudFormation rejected the template: {exc}") from exc
         finally:
             sfn_models.stepfunctions_backends = original_backends
+            cfn_parsing.clean_json = original_clean_json
         stack = cloudformation.describe_stacks(StackName=self.stack_name)["Stacks"][0]
         if stack["StackStatus"] != "CREATE_COMPLETE":
             failures = [
@@ -506,7 +519,16 @@ class EmbeddedAWS:
         scheduler = self.client("scheduler")
         for schedule in scheduler.list_schedules(NamePrefix=naming.schedule_name(env))["Schedules"]:
             left.append(f"schedule {schedule['Name']}")
+        from fargate_env import execution_role
+
+        role = execution_role.role_name(env)
+        if any(r["RoleName"] == role for r in self._roles()):
+            left.append(f"iam role {role}")
         return left
+
+    def _roles(self) -> list[dict[str, Any]]:
+        paginator = self.client("iam").get_paginator("list_roles")
+        return [role for page in paginator.paginate() for role in page["Roles"]]
 
 
 def _has_tags(elbv2: Any, arn: str, wanted: dict[str, str]) -> bool:

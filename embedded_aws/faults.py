@@ -69,6 +69,15 @@ class Faults:
     #: Step -> simulated seconds its handler takes after doing its work (a slow dependency):
     #: past the function's Timeout, Lambda answers Sandbox.Timedout.
     slow_steps: dict[str, float] = field(default_factory=dict)
+    #: Containers (by name) whose health check never passes: a container waiting for one to
+    #: be HEALTHY never starts, and the task stops once the checks' retries are spent.
+    unhealthy_containers: frozenset[str] = frozenset()
+    #: One-off tasks (RunTask: the pre-traffic command): the main container's exit code, what it
+    #: writes to its log stream (None: the command, then what its `echo`s print), and how long it
+    #: runs (None: until it is stopped).
+    one_off_exit_code: int = 0
+    one_off_log_lines: tuple[str, ...] | None = None
+    one_off_run_seconds: float | None = 5.0
     seed: int = 7
     _random: random.Random = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

@@ -40,13 +40,19 @@ def aws() -> Iterator[None]:
     no simulated clock); the library's cached clients are dropped around it."""
     from moto import mock_aws
 
-    from embedded_aws import strict
+    from embedded_aws import moto_fixes, strict
+    from embedded_aws.patches import Patches
     from fargate_env import aws as fargate_aws
 
-    with mock_aws(), strict.enforced():
+    fixes = Patches()
+    moto_fixes.install(fixes.set)
+    try:
+        with mock_aws(), strict.enforced():
+            fargate_aws.reset_clients()
+            yield
+    finally:
+        fixes.undo()
         fargate_aws.reset_clients()
-        yield
-    fargate_aws.reset_clients()
 
 
 @pytest.fixture

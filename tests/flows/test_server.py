@@ -177,7 +177,7 @@ def test_fenv_up_of_each_sample_answers_from_the_host(tmp_path):
         stop(server)
     output = server.stdout.read() if server.stdout else ""
     # one loopback address per listener: the https sample's two, one each for the others
-    assert output.count("load balancer active:") == 5, output
+    assert output.count("load balancer active:") == 6, output
 
 
 def _insecure():  # the stand-in's certificate is self-signed
