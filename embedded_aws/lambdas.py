@@ -131,8 +131,11 @@ class LambdaRunner:
             self.clock.advance(
                 self.model.lambda_invoke + (self.model.lambda_cold_start if cold else 0)
             )
-            saved = dict(os.environ)
-            os.environ.update({k: str(v) for k, v in (function.environment_vars or {}).items()})
+            variables = {k: str(v) for k, v in (function.environment_vars or {}).items()}
+            # Only the function's own variables are undone afterwards: a client thread (fenv
+            # following an execution) may set others meanwhile, and they must survive.
+            saved = {key: os.environ.get(key) for key in variables}
+            os.environ.update(variables)
             # A handler may invoke another function (verify_endpoint its probe): the caller's
             # step and function resume when the callee returns.
             caller = (getattr(self._local, "step", None), getattr(self._local, "function", None))
@@ -176,8 +179,11 @@ class LambdaRunner:
                 return json.dumps(payload).encode()
             finally:
                 self._local.step, self._local.function = caller
-                os.environ.clear()
-                os.environ.update(saved)
+                for key, value in saved.items():
+                    if value is None:
+                        os.environ.pop(key, None)
+                    else:
+                        os.environ[key] = value
 
     def _run(
         self,

@@ -14,11 +14,10 @@ other regions or stacks never meet it.
 from __future__ import annotations
 
 import json
-import os
 import re
 from typing import Any, Final
 
-from fargate_env import containers, naming
+from fargate_env import containers, naming, settings
 from fargate_env.aws import client, region
 from fargate_env.errors import ResourceConflict, error_code
 
@@ -45,11 +44,11 @@ def role_name(env: str) -> str:
 
 
 def _path() -> str:
-    return os.environ.get(PATH_ENV) or f"/fargate-env/{naming.deployment()}/"
+    return settings.get(PATH_ENV) or f"/fargate-env/{naming.deployment()}/"
 
 
 def _boundary() -> str:
-    return os.environ[BOUNDARY_ENV]
+    return settings.require(BOUNDARY_ENV)
 
 
 def _partition_and_account() -> tuple[str, str]:
@@ -135,9 +134,7 @@ def policy(spec: dict[str, Any], log_group: str) -> dict[str, Any]:
                 "Resource": secrets,
             }
         )
-    keys = [
-        key.strip() for key in os.environ.get(SECRETS_KMS_KEYS_ENV, "").split(",") if key.strip()
-    ]
+    keys = [key.strip() for key in settings.get(SECRETS_KMS_KEYS_ENV, "").split(",") if key.strip()]
     if references and keys:
         statements.append(
             {

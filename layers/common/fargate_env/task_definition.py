@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from typing import Any, Final
 
-from fargate_env import naming
+from fargate_env import naming, settings
 from fargate_env.aws import client, region
 from fargate_env.errors import error_code
 
@@ -141,7 +140,7 @@ def task_role(spec: dict[str, Any]) -> str | None:
     if spec["container"].get("task_role_arn"):
         return str(spec["container"]["task_role_arn"])
     if spec["service"]["enable_execute_command"]:
-        return os.environ.get(EXEC_TASK_ROLE_ENV) or None
+        return settings.get(EXEC_TASK_ROLE_ENV) or None
     return None
 
 

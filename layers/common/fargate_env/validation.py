@@ -8,10 +8,9 @@ it early, naming the field, instead of an AccessDenied half-way through."""
 from __future__ import annotations
 
 import fnmatch
-import os
 from typing import Any, Final
 
-from fargate_env import containers, execution_role, ingress, naming, task_definition
+from fargate_env import containers, execution_role, ingress, naming, settings, task_definition
 from fargate_env import spec as spec_model
 from fargate_env.errors import InvalidSpec, invalid_spec
 
@@ -28,13 +27,13 @@ _ROLE_PLACEHOLDER: Final = (
 
 
 def _listed(variable: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(variable, "").split(",") if item.strip()]
+    return [item.strip() for item in settings.get(variable, "").split(",") if item.strip()]
 
 
 def allowed_secret_prefixes(env: str) -> list[str]:
     """Under each of the deployment's prefixes: the environment's own folder, and the shared
     one (its name starts with "_", which no environment name can)."""
-    shared = os.environ.get(SHARED_SECRETS_ENV) or DEFAULT_SHARED_SECRETS
+    shared = settings.get(SHARED_SECRETS_ENV) or DEFAULT_SHARED_SECRETS
     return [
         f"{prefix}{folder}/"
         for prefix in _listed(ALLOWED_SECRET_PREFIXES_ENV)
@@ -63,7 +62,7 @@ def check_secrets_allowed(spec: dict[str, Any]) -> list[str]:
 def check_task_role_allowed(spec: dict[str, Any]) -> list[str]:
     """Only roles under the deployment's path may be passed to the tasks (iam:PassRole)."""
     role = spec["container"].get("task_role_arn")
-    prefix = os.environ.get(ALLOWED_TASK_ROLE_PREFIX_ENV, "")
+    prefix = settings.get(ALLOWED_TASK_ROLE_PREFIX_ENV, "")
     if role is None or (prefix and role.startswith(prefix) and len(role) > len(prefix)):
         return []
     where = f"roles under {prefix}" if prefix else "none (no AppTaskRolePath)"
