@@ -97,6 +97,7 @@ def _create(aws: EmbeddedAWS, spec: dict[str, Any], cloudformation: bool) -> dic
     from fargate_env import (
         cluster,
         endpoint,
+        execution_role,
         load_balancers,
         logs,
         preflight,
@@ -110,7 +111,8 @@ def _create(aws: EmbeddedAWS, spec: dict[str, Any], cloudformation: bool) -> dic
     network = preflight.check(spec)
     groups = security_groups.create_for_environment(spec, network)
     log_group = logs.ensure(spec)
-    definition = task_definition.register(spec, log_group["name"])
+    role = execution_role.ensure(spec, log_group["name"])
+    definition = task_definition.register(spec, log_group["name"], role["arn"])
     made = []
     for lb in spec["load_balancers"]:
         target_group = target_groups.ensure(spec, lb, network)
@@ -146,7 +148,7 @@ def _create(aws: EmbeddedAWS, spec: dict[str, Any], cloudformation: bool) -> dic
     create_done = aws.clock.now() - start
     # Opening the DNS name in a browser: until the page shows (a refresh every 15 s).
     for lb in made:
-        endpoint.verify(lb["url"], attempts=MAX_POLLS, pause_seconds=WAITER_DELAY)
+        _wait(aws, lambda url=lb["url"]: endpoint.get(url)["status"] == 200, "the page")
     return {
         "to_url": aws.clock.now() - start,
         "create_done": create_done,
@@ -158,6 +160,7 @@ def _create(aws: EmbeddedAWS, spec: dict[str, Any], cloudformation: bool) -> dic
 def _teardown(aws: EmbeddedAWS, spec: dict[str, Any], created: dict[str, Any]) -> dict[str, float]:
     from fargate_env import (
         cluster,
+        execution_role,
         load_balancers,
         logs,
         security_groups,
@@ -180,6 +183,7 @@ def _teardown(aws: EmbeddedAWS, spec: dict[str, Any], created: dict[str, Any]) -
     )
     _retry_not_ready(aws, lambda: security_groups.delete_for_environment(env, []))
     logs.delete(env)
+    execution_role.delete(env)
     return {
         "teardown": aws.clock.now() - start,
         "billing": aws.plane.last_billing_moment() - start,

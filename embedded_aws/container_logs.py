@@ -17,12 +17,31 @@ from typing import TYPE_CHECKING, Any
 from embedded_aws.patches import Patches
 
 if TYPE_CHECKING:
-    from embedded_aws.dataplane import DataPlane, SimService, SimTask
+    from embedded_aws.dataplane import DataPlane, SimService
 
 _NGINX_START = (
     "/docker-entrypoint.sh: Configuration complete; ready for start up",
     "nginx: [notice] start worker processes",
 )
+
+
+def destinations(definition: Any) -> list[tuple[str, str, str, str]]:
+    """(log group, stream prefix, container name, image) of each container of a task definition
+    (moto's) that logs with the awslogs driver; the main container first."""
+    found = []
+    for container in definition.container_definitions or []:
+        configuration = container.get("logConfiguration") or {}
+        options = configuration.get("options") or {}
+        if configuration.get("logDriver") == "awslogs" and "awslogs-group" in options:
+            found.append(
+                (
+                    str(options["awslogs-group"]),
+                    str(options.get("awslogs-stream-prefix", "ecs")),
+                    str(container.get("name", "app")),
+                    str(container.get("image", "")),
+                )
+            )
+    return found
 
 
 class ContainerLogs:
@@ -39,25 +58,14 @@ class ContainerLogs:
 
         return logs_backends[self.plane.account_id][self.plane.region]
 
-    def _destination(self, sim: SimService) -> tuple[str, str, str] | None:
-        """(log group, stream prefix, container name) of a service's task definition."""
-        ecs = self.plane._ecs()
+    def _destinations(self, sim: SimService) -> list[tuple[str, str, str, str]]:
         try:
-            definition = ecs.describe_task_definition(sim.task_definition_arn)
+            definition = self.plane._ecs().describe_task_definition(sim.task_definition_arn)
         except Exception:
-            return None
-        container = (definition.container_definitions or [{}])[0]
-        configuration = container.get("logConfiguration") or {}
-        options = configuration.get("options") or {}
-        if configuration.get("logDriver") != "awslogs" or "awslogs-group" not in options:
-            return None
-        return (
-            str(options["awslogs-group"]),
-            str(options.get("awslogs-stream-prefix", "ecs")),
-            str(container.get("name", "app")),
-        )
+            return []
+        return destinations(definition)
 
-    def _write(self, group: str, stream: str, at: float, messages: list[str]) -> None:
+    def write(self, group: str, stream: str, at: float, messages: list[str]) -> None:
         backend = self._backend()
         log_group = backend.groups.get(group)
         if log_group is None:
@@ -70,22 +78,22 @@ class ContainerLogs:
         )
 
     # ------------------------------------------------------------------ what tasks log
-    def _start_lines(self, sim: SimService, task: SimTask) -> list[str]:
-        if "nginx" in sim.image:
+    @staticmethod
+    def _start_lines(image: str) -> list[str]:
+        if "nginx" in image:
             return list(_NGINX_START)
-        return [f"fargate-env stand-in for {sim.image}: listening"]
+        return [f"fargate-env stand-in for {image}: listening"]
 
     def sync(self, now: float) -> None:
-        """Write the start lines of every task that reached RUNNING by `now`."""
+        """Write the start lines of every container of every task that reached RUNNING by
+        `now` (and what the one-off tasks wrote)."""
         with self.plane.lock:
             services = list(self.plane.services.values())
             for sim in services:
                 self.plane._advance_service(sim, now)
+            self.plane.one_offs.sync(now)
         for sim in services:
-            destination = self._destination(sim)
-            if destination is None:
-                continue
-            group, prefix, container = destination
+            destinations = self._destinations(sim)
             for task in list(sim.tasks):
                 if task.running_at is None or task.running_at > now:
                     continue
@@ -93,8 +101,9 @@ class ContainerLogs:
                     if task.task_id in self._started:
                         continue
                     self._started.add(task.task_id)
-                stream = f"{prefix}/{container}/{task.task_id}"
-                self._write(group, stream, task.running_at, self._start_lines(sim, task))
+                for group, prefix, container, image in destinations:
+                    stream = f"{prefix}/{container}/{task.task_id}"
+                    self.write(group, stream, task.running_at, self._start_lines(image))
 
     def request(self, target_group: str, at: float, line: str) -> None:
         """An access-log line from the task serving a request to `target_group` at `at`."""
@@ -107,14 +116,14 @@ class ContainerLogs:
                 for t in sim.tasks
                 if self.plane.task_status(sim, t, at) == "RUNNING" and t.running_at is not None
             ]
-            destination = self._destination(sim)
-            if not running or destination is None:
+            destinations = self._destinations(sim)
+            if not running or not destinations:
                 return
             with self._lock:
                 self._served += 1
                 task = running[self._served % len(running)]
-            group, prefix, container = destination
-            self._write(group, f"{prefix}/{container}/{task.task_id}", at, [line])
+            group, prefix, container, _ = destinations[0]  # the main container serves
+            self.write(group, f"{prefix}/{container}/{task.task_id}", at, [line])
             return
 
     # ------------------------------------------------------------------ install

@@ -19,16 +19,24 @@ import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from embedded_aws import task_launch
 from embedded_aws.clock import Clock
 from embedded_aws.faults import Faults
 from embedded_aws.latency import LatencyModel
+from embedded_aws.one_off_tasks import OneOffTasks
 from embedded_aws.patches import Patches
+from embedded_aws.task_launch import Launch
+
+if TYPE_CHECKING:
+    from embedded_aws.container_logs import ContainerLogs
 
 _patches = Patches()
 _patch = _patches.set
 uninstall = _patches.undo
+#: The private registry the samples name: pulling from it needs credentials.
+EXAMPLE_PRIVATE_REGISTRY = "registry.example.com"
 
 
 def failed_task_threshold(desired: int) -> int:
@@ -102,6 +110,8 @@ class SimService:
     task_definition_arn: str
     network_configuration: dict[str, Any]
     failure_reason: str | None
+    #: What ECS's agent found starting tasks of its task definition (roles, secrets, pulls).
+    launch: Launch | None = None
     deleted_at: float | None = None
     tasks: list[SimTask] = field(default_factory=list)
     failed_at: float | None = None  # the circuit breaker failed the deployment
@@ -113,6 +123,16 @@ class SimService:
             if moment <= now:
                 count = value
         return count
+
+
+@dataclass(frozen=True)
+class TaskLaunch:
+    """A task that was started: its id, cluster and startedBy, and what its launch found."""
+
+    task_id: str
+    cluster: str
+    started_by: str
+    launch: Launch
 
 
 class DataPlane:
@@ -129,6 +149,12 @@ class DataPlane:
         self.load_balancers: dict[str, SimLoadBalancer] = {}
         self.request_times: dict[str, float] = {}
         self._pending_deployment_configuration: dict[int, dict[str, Any]] = {}
+        self.one_offs = OneOffTasks(self)
+        #: Every task started, with what its launch found (see task_launch.py).
+        self.launches: list[TaskLaunch] = []
+        #: Registries whose images need credentials (repositoryCredentials) to be pulled.
+        self.private_registries: set[str] = {EXAMPLE_PRIVATE_REGISTRY}
+        self.container_logs: ContainerLogs | None = None
 
     # ------------------------------------------------------------------ backends
     def _ecs(self) -> Any:
@@ -145,6 +171,33 @@ class DataPlane:
         from moto.ec2.models import ec2_backends
 
         return ec2_backends[self.account_id][self.region]
+
+    # ------------------------------------------------------------------ task launches
+    def inspect_account(self) -> task_launch.Account:
+        """The moto backends ECS's agent reads, and the world's settings."""
+        from moto.iam.models import iam_backends
+        from moto.logs.models import logs_backends
+        from moto.secretsmanager.models import secretsmanager_backends
+        from moto.ssm.models import ssm_backends
+
+        return task_launch.Account(
+            iam=iam_backends[self.account_id]["aws"],
+            secretsmanager=secretsmanager_backends[self.account_id][self.region],
+            ssm=ssm_backends[self.account_id][self.region],
+            logs=logs_backends[self.account_id][self.region],
+            account_id=self.account_id,
+            region=self.region,
+            private_registries=frozenset(self.private_registries),
+            unhealthy_containers=frozenset(self.faults.unhealthy_containers),
+        )
+
+    def inspect(self, definition: Any) -> Launch:
+        """What ECS's agent finds starting a task of `definition` (task_launch.py)."""
+        return task_launch.inspect(definition, self.inspect_account())
+
+    def record_launch(self, task_id: str, cluster: str, started_by: str, launch: Launch) -> None:
+        with self.lock:
+            self.launches.append(TaskLaunch(task_id, cluster, started_by, launch))
 
     # ------------------------------------------------------------------ load balancers
     def load_balancer_created(self, lb: Any) -> None:
@@ -237,6 +290,7 @@ class DataPlane:
                 task_definition_arn=service.task_definition,
                 network_configuration=service.network_configuration or {},
                 failure_reason=self.faults.tasks_stop_reason,
+                launch=self.inspect(task_definition),
                 cursor=now,
             )
 
@@ -259,15 +313,22 @@ class DataPlane:
         return f"{digest[:8]}{digest[8:12]}{digest[12:32]}"
 
     def _launch(self, sim: SimService, at: float) -> SimTask:
-        failing = sim.failure_reason is not None
+        launch = sim.launch or Launch(sim.task_definition_arn, None, None)
         started = at + self.model.task_start
+        if launch.failure is not None:
+            running_at, failed_at = None, started + launch.failure_delay
+        elif sim.failure_reason is not None:
+            running_at, failed_at = None, started
+        else:
+            running_at, failed_at = started + launch.start_delay, None
         task = SimTask(
             task_id=self._task_id(sim, len(sim.tasks)),
             created_at=at,
-            running_at=None if failing else started,
-            failed_at=started if failing else None,
+            running_at=running_at,
+            failed_at=failed_at,
         )
         sim.tasks.append(task)
+        self.launches.append(TaskLaunch(task.task_id, sim.cluster_name, sim.deployment_id, launch))
         return task
 
     def _deregistration_delay(self, sim: SimService) -> float:
@@ -377,6 +438,7 @@ class DataPlane:
     def sync_tasks(self, now: float) -> None:
         """Make moto's task records show the world at `now`."""
         with self.lock:
+            self.one_offs.sync(now)
             for sim in self.services.values():
                 self._advance_service(sim, now)
                 for task in sim.tasks:
@@ -392,7 +454,13 @@ class DataPlane:
                         container.last_status = (
                             status if status in ("RUNNING", "STOPPED") else "PENDING"
                         )
-                    if task.failed_at is not None and now >= task.failed_at:
+                    launch_failure = sim.launch.failure if sim.launch else None
+                    if task.failed_at is not None and now >= task.failed_at and launch_failure:
+                        # It never started: the agent's reason, no container ran.
+                        moto_task.stopped_reason = launch_failure
+                        for container in moto_task.containers:
+                            container.exitCode = container.exit_code = None
+                    elif task.failed_at is not None and now >= task.failed_at:
                         moto_task.stopped_reason = "Essential container in task exited"
                         for container in moto_task.containers:
                             container.exitCode = 1
@@ -512,6 +580,9 @@ class DataPlane:
                     stopped = self.stopped_at(sim, task)
                     if stopped is None or now < stopped + self.model.task_eni_release_after_stop:
                         return f"the network interface of task {task.task_id}"
+            one_off = self.one_offs.holds_interface(group_id, now)
+            if one_off is not None:
+                return one_off
         for groups in self._ec2().groups.values():
             for other in groups.values():
                 if other.id == group_id:
@@ -671,9 +742,36 @@ class DataPlane:
 
         def describe_tasks(backend: Any, cluster_str: str, tasks: list[str]) -> Any:
             plane.sync_tasks(plane.clock.now())
-            return original_describe_tasks(backend, cluster_str, tasks)
+            found = original_describe_tasks(backend, cluster_str, tasks)
+            # moto moves tasks along its own state machine while describing them.
+            plane.sync_tasks(plane.clock.now())
+            return found
 
         _patch(ecs_cls, "describe_tasks", describe_tasks)
+
+        original_run_task = ecs_cls.run_task
+
+        def run_task(
+            backend: Any, cluster_str: str, task_definition_str: str, *args: Any, **kwargs: Any
+        ) -> Any:
+            tasks = original_run_task(backend, cluster_str, task_definition_str, *args, **kwargs)
+            definition = backend.describe_task_definition(task_definition_str)
+            overrides = kwargs.get("overrides", args[1] if len(args) > 1 else None)
+            for task in tasks:
+                plane.one_offs.started(task, definition, overrides)
+            return tasks
+
+        _patch(ecs_cls, "run_task", run_task)
+
+        original_stop_task = ecs_cls.stop_task
+
+        def stop_task(backend: Any, cluster_str: str, task_str: str, reason: str) -> Any:
+            task = original_stop_task(backend, cluster_str, task_str, reason)
+            plane.one_offs.stop_requested(task.task_arn, reason)
+            plane.sync_tasks(plane.clock.now())
+            return task
+
+        _patch(ecs_cls, "stop_task", stop_task)
 
         original_delete_cluster = ecs_cls.delete_cluster
 

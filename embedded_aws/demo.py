@@ -22,6 +22,7 @@ SAMPLES = {
     "nlb": "provision-nlb.json",
     "https": "provision-https.json",
     "secrets-volumes": "provision-secrets-volumes.json",
+    "app": "provision-app.json",
 }
 INPUTS = REPO_ROOT / "events" / "inputs"
 
@@ -55,6 +56,8 @@ def resource_rows(output: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("security group", f"{groups['tasks']} (tasks)"))
     if resources.get("log_group"):
         rows.append(("log group", resources["log_group"]))
+    if resources.get("execution_role"):
+        rows.append(("execution role", f"{resources['execution_role']['name']} (its own)"))
     if resources.get("task_definition"):
         rows.append(("task definition", resources["task_definition"]["arn"].split("/")[-1]))
     for lb in resources.get("load_balancers") or []:
@@ -70,6 +73,35 @@ def resource_rows(output: dict[str, Any]) -> list[tuple[str, str]]:
         schedule = naming.schedule_name(output["name"])
         rows.append(("expiry schedule", f"{schedule} (tears down at {output['expires_at']})"))
     return rows
+
+
+def container_rows(definition: dict[str, Any]) -> list[tuple[str, str]]:
+    """(kind, description) of each container of a task definition (ECS's shape): the main one
+    first (the load balancers' target), then the sidecars; who waits for whom."""
+    rows = []
+    for index, container in enumerate(definition["containerDefinitions"]):
+        kind = "container" if index == 0 else "  sidecar"
+        notes = [container["image"]]
+        if index and not container.get("essential", True):
+            notes.append("not essential")
+        if container.get("healthCheck"):
+            notes.append("health check")
+        notes += [
+            f"waits for {d['containerName']} {d['condition']}"
+            for d in container.get("dependsOn", [])
+        ]
+        rows.append((kind, f"{container['name']}: {', '.join(notes)}"))
+    if definition.get("taskRoleArn"):
+        rows.append(("task role", definition["taskRoleArn"].split(":", 5)[-1]))
+    return rows
+
+
+def pre_traffic_lines(result: dict[str, Any] | None) -> list[str]:
+    """What the demo says of the command before traffic (nothing when there was none)."""
+    if not result:
+        return []
+    lines = [f"pre-traffic task: exit code {result['exit_code']}, before the service was created"]
+    return [*lines, *(f"  | {line}" for line in result["log_tail"])]
 
 
 def _say_failure(execution: Execution) -> None:
@@ -143,9 +175,14 @@ def run(argv: list[str] | None = None) -> int:
                 )
             page = next((status for status, _, _ in aws.standins.answers if status == 200), None)
             _say(f"the stand-in container answered HTTP {page}" if page else "no page was served")
+            for line in pre_traffic_lines(output.get("pre_traffic_task")):
+                _say(line)
             _say()
             _say("Resources created:")
             rows = resource_rows(output)
+            arn = output["resources"]["task_definition"]["arn"]
+            described = aws.client("ecs").describe_task_definition(taskDefinition=arn)
+            rows += container_rows(described["taskDefinition"])
             width = max(len(kind) for kind, _ in rows)
             for kind, ident in rows:
                 _say(f"  {kind:<{width}}  {ident}")
@@ -171,7 +208,8 @@ def run(argv: list[str] | None = None) -> int:
         _say()
         left = aws.remaining(env)
         _say(
-            f"Listing what remains of '{env}' in ECS, ELBv2, EC2, CloudWatch Logs and Scheduler..."
+            f"Listing what remains of '{env}' in ECS, ELBv2, EC2, CloudWatch Logs, Scheduler "
+            "and IAM..."
         )
         for item in left:
             _say(f"  still there: {item}")

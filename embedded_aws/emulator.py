@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from embedded_aws import dataplane as dataplane_module
-from embedded_aws import plugs
+from embedded_aws import ecs_rules, moto_fixes, pass_role, plugs
 from embedded_aws import template as template_module
 from embedded_aws.clock import Clock, LogicalClock
 from embedded_aws.container_logs import ContainerLogs
@@ -28,6 +28,7 @@ from embedded_aws.lambdas import LambdaRunner
 from embedded_aws.latency import LatencyModel
 from embedded_aws.patches import Patches
 from embedded_aws.standin import OUTSIDE, Caller, StandIns
+from embedded_aws.strict import Strict
 
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -75,30 +76,41 @@ class Counters:
     throttled: int = 0
 
 
-def _throttle_response(service: str) -> tuple[int, dict[str, str], str]:
-    """A throttling error, in the protocol of `service`."""
+def _error_response(service: str, code: str, message: str) -> tuple[int, dict[str, str], str]:
+    """An AWS error answer, in the protocol of `service`."""
     if service == "ec2":
         body = (
-            "<Response><Errors><Error><Code>RequestLimitExceeded</Code>"
-            "<Message>Request limit exceeded.</Message></Error></Errors>"
-            "<RequestID>throttled</RequestID></Response>"
+            f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error>"
+            "</Errors><RequestID>refused</RequestID></Response>"
         )
-        return 503, {"Content-Type": "text/xml"}, body
+        return 503 if code == "RequestLimitExceeded" else 400, {"Content-Type": "text/xml"}, body
     if service in ("elbv2", "elasticloadbalancing", "elb", "iam", "sqs"):
         body = (
-            "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
-            "<Message>Rate exceeded</Message></Error>"
-            "<RequestId>throttled</RequestId></ErrorResponse>"
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+            f"<Message>{message}</Message></Error>"
+            "<RequestId>refused</RequestId></ErrorResponse>"
         )
         return 400, {"Content-Type": "text/xml"}, body
     if service == "scheduler":
-        return (
-            429,
-            {"x-amzn-ErrorType": "ThrottlingException"},
-            json.dumps({"Message": "Rate exceeded"}),
-        )
-    body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"})
+        status = 429 if code == "ThrottlingException" else 400
+        return status, {"x-amzn-ErrorType": code}, json.dumps({"Message": message})
+    body = json.dumps({"__type": code, "message": message})
     return 400, {"Content-Type": "application/x-amz-json-1.1"}, body
+
+
+_THROTTLING_CODES = {"ec2": "RequestLimitExceeded", "elbv2": "Throttling", "iam": "Throttling"}
+#: ECS's answer while its service-linked role propagates in a fresh account (aws-facts.md).
+SERVICE_LINKED_ROLE_PENDING = (
+    "Unable to assume the service linked role. Please verify that the ECS service linked role "
+    "exists."
+)
+
+
+def _throttle_response(service: str) -> tuple[int, dict[str, str], str]:
+    """A throttling error, in the protocol of `service`."""
+    code = _THROTTLING_CODES.get(service, "ThrottlingException")
+    message = "Request limit exceeded." if service == "ec2" else "Rate exceeded"
+    return _error_response(service, code, message)
 
 
 class EmbeddedAWS:
@@ -125,6 +137,7 @@ class EmbeddedAWS:
         #: (e.g. the default VPC's id for ProbeVpcId).
         self.parameters = parameters
         self.counters = Counters()
+        self.strict = Strict()
         self.outputs: dict[str, str] = {}
         self.physical: dict[str, str] = {}  # logical id -> physical id
         self._mock: Any = None
@@ -137,6 +150,7 @@ class EmbeddedAWS:
         self.catalog = template_module.functions(sam, template_path.parent)
         self.plane = DataPlane(self.clock, self.model, self.faults, ACCOUNT_ID, region)
         self.container_logs = ContainerLogs(self.plane)
+        self.plane.container_logs = self.container_logs
         self.standins = StandIns(self.plane, self.container_logs)
         self.standins.caller = self._caller
         self.runner = LambdaRunner(
@@ -196,8 +210,12 @@ class EmbeddedAWS:
         import botocore.endpoint
 
         self._patches.set(botocore.endpoint, "time", plugs._sleeping_module(self.clock.sleep))
+        # Before the plugs and the data plane, which wrap some of the same moto methods.
+        self.strict.install(self._patches)
         plugs.install(self.clock, self.runner.invoke, self._state_entered, self.faults.seed)
         self.plane.install(self._api_call)
+        ecs_rules.install(self._patches.set)
+        moto_fixes.install(self._patches.set)
         self.standins.install()
         self.container_logs.install()
         self.deploy()
@@ -230,6 +248,7 @@ class EmbeddedAWS:
         if faults is not None:
             self.faults = self.plane.faults = self.runner.faults = faults
             plugs.reseed(faults.seed)
+            self.strict.rates.reset()  # a new scenario starts with full token buckets
 
     # ------------------------------------------------------------------ hooks
     def _caller(self) -> Caller:
@@ -257,9 +276,24 @@ class EmbeddedAWS:
         self.counters.api_calls[f"{service}:{action}"] += 1
         self.counters.calls_by_step.setdefault(step, set()).add(f"{service}:{action}")
         self.clock.advance(self.model.api_call)
-        if self.faults.throttle():
+        region = str(getattr(response, "region", "") or self.region)
+        limited = self.strict.rates.take(region, service, action, self.clock.now())
+        if limited is not None or self.faults.throttle():
             self.counters.throttled += 1
             return _throttle_response(service)
+        if (
+            (service, action) == ("ecs", "CreateCluster")
+            and response._get_param("capacityProviders")
+            and self.faults.refuse_cluster_creation()
+        ):
+            refusal = SERVICE_LINKED_ROLE_PENDING
+            return _error_response(service, "InvalidParameterException", refusal)
+        function = self.runner.running_function()
+        if service == "ecs" and function is not None:
+            roles = pass_role.passed_roles(response, action, self.plane._ecs())
+            if roles:
+                iam = self.plane.inspect_account().iam
+                return pass_role.refusal(str(function.role), roles, iam)
         return None
 
     # ------------------------------------------------------------------ deploy
@@ -298,6 +332,7 @@ class EmbeddedAWS:
                 )
 
     def deploy(self) -> None:
+        import moto.cloudformation.parsing as cfn_parsing
         import moto.stepfunctions.models as sfn_models
         from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
@@ -307,6 +342,8 @@ class EmbeddedAWS:
         original_backends = sfn_models.stepfunctions_backends
         # State machines a stack creates must land where moto executes them.
         sfn_models.stepfunctions_backends = stepfunctions_parser_backends
+        original_clean_json = cfn_parsing.clean_json
+        cfn_parsing.clean_json = template_module.dropping_no_value(original_clean_json)
         parameters = self.parameters(self) if callable(self.parameters) else self.parameters
         try:
             cloudformation.create_stack(
@@ -322,6 +359,7 @@ class EmbeddedAWS:
             raise DeployError(f"CloudFormation rejected the template: {exc}") from exc
         finally:
             sfn_models.stepfunctions_backends = original_backends
+            cfn_parsing.clean_json = original_clean_json
         stack = cloudformation.describe_stacks(StackName=self.stack_name)["Stacks"][0]
         if stack["StackStatus"] != "CREATE_COMPLETE":
             failures = [
@@ -380,8 +418,16 @@ class EmbeddedAWS:
         """Block (wall time) until the execution ends."""
         sfn = self.client("stepfunctions")
         deadline = time.monotonic() + timeout
+        succeeded_without_output = 0
         while True:
             described = sfn.describe_execution(executionArn=execution_arn)
+            # moto marks an execution SUCCEEDED a moment before it stores the output
+            # (stepfunctions/parser/backend/execution.py): look again (a null output stays absent).
+            if described["status"] == "SUCCEEDED" and "output" not in described:
+                succeeded_without_output += 1
+                if succeeded_without_output < 20:
+                    time.sleep(0.005)
+                    continue
             if described["status"] in TERMINAL:
                 break
             if time.monotonic() > deadline:
@@ -473,7 +519,16 @@ class EmbeddedAWS:
         scheduler = self.client("scheduler")
         for schedule in scheduler.list_schedules(NamePrefix=naming.schedule_name(env))["Schedules"]:
             left.append(f"schedule {schedule['Name']}")
+        from fargate_env import execution_role
+
+        role = execution_role.role_name(env)
+        if any(r["RoleName"] == role for r in self._roles()):
+            left.append(f"iam role {role}")
         return left
+
+    def _roles(self) -> list[dict[str, Any]]:
+        paginator = self.client("iam").get_paginator("list_roles")
+        return [role for page in paginator.paginate() for role in page["Roles"]]
 
 
 def _has_tags(elbv2: Any, arn: str, wanted: dict[str, str]) -> bool:

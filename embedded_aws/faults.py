@@ -91,6 +91,21 @@ class Faults:
     #: When set, the containers answer every request with this HTTP status (a broken page
     #: behind targets a TCP health check still finds healthy).
     container_status: int | None = None
+    #: Refuse this many CreateCluster calls with capacity providers while ECS's service-linked
+    #: role propagates in a fresh account (-1: always), as ECS does (aws-facts.md).
+    cluster_role_pending: int = 0
+    #: Step -> simulated seconds its handler takes after doing its work (a slow dependency):
+    #: past the function's Timeout, Lambda answers Sandbox.Timedout.
+    slow_steps: dict[str, float] = field(default_factory=dict)
+    #: Containers (by name) whose health check never passes: a container waiting for one to
+    #: be HEALTHY never starts, and the task stops once the checks' retries are spent.
+    unhealthy_containers: frozenset[str] = frozenset()
+    #: One-off tasks (RunTask: the pre-traffic command): the main container's exit code, what it
+    #: writes to its log stream (None: the command, then what its `echo`s print), and how long it
+    #: runs (None: until it is stopped).
+    one_off_exit_code: int = 0
+    one_off_log_lines: tuple[str, ...] | None = None
+    one_off_run_seconds: float | None = 5.0
     seed: int = 7
     _random: random.Random = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -121,8 +136,17 @@ class Faults:
 
     def refuse_security_group_deletion(self) -> bool:
         with self._lock:
-            if self.dependency_violations == 0:
-                return False
-            if self.dependency_violations > 0:
-                self.dependency_violations -= 1
-            return True
+            refused, self.dependency_violations = _spend(self.dependency_violations)
+        return refused
+
+    def refuse_cluster_creation(self) -> bool:
+        with self._lock:
+            refused, self.cluster_role_pending = _spend(self.cluster_role_pending)
+        return refused
+
+
+def _spend(remaining: int) -> tuple[bool, int]:
+    """One refusal from a budget (-1: unlimited): (refused?, what is left)."""
+    if remaining == 0:
+        return False, 0
+    return True, remaining - 1 if remaining > 0 else remaining

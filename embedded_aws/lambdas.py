@@ -3,7 +3,8 @@
 Each function's handler is loaded from its CodeUri with the shared layer on the path, runs with
 that function's environment variables, and answers the way the Lambda service does: the JSON
 result, or (x-amz-function-error: Unhandled) {"errorType": <exception class name>, ...}, which
-is what Retry and Catch match on.
+is what Retry and Catch match on. Lambda's own limits (Timeout, MemorySize, payload sizes) answer
+as Lambda does too (strict/lambdas.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from aws_lambda_powertools.warnings import PowertoolsUserWarning
 from embedded_aws.clock import Clock
 from embedded_aws.faults import Faults
 from embedded_aws.latency import LatencyModel
+from embedded_aws.strict import lambdas as limits
 from embedded_aws.template import FunctionInfo
 
 
@@ -43,9 +45,12 @@ class FakeContext:
     aws_request_id: str = ""
     log_group_name: str = ""
     log_stream_name: str = ""
+    timeout_seconds: float = 30.0
+    #: Simulated seconds the invocation has run so far.
+    elapsed: Callable[[], float] = lambda: 0.0
 
     def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+        return max(0, int((self.timeout_seconds - self.elapsed()) * 1000))
 
 
 class LambdaRunner:
@@ -65,6 +70,9 @@ class LambdaRunner:
         self.faults = faults
         self.physical_names: dict[str, str] = {}  # deployed function name -> logical id
         self.invocations: Counter[str] = Counter()
+        #: Trace memory on every invocation, not only on each function's first warm one
+        #: (tracing allocations makes an invocation several times slower: strict/lambdas.py).
+        self.memory_every_invocation = False
         self.api_calls: Counter[str] = Counter()
         self._modules: dict[str, ModuleType] = {}
         # Handlers share one process environment: one invocation at a time keeps each
@@ -113,6 +121,7 @@ class LambdaRunner:
         logical_id = self.physical_names.get(function.function_name)
         if logical_id is None:
             raise RuntimeError(f"no handler known for function {function.function_name}")
+        limits.check_request(body)
         info = self.catalog[logical_id]
         step = self.step_of(logical_id)
         event = json.loads(body) if body else {}
@@ -124,41 +133,82 @@ class LambdaRunner:
             self.clock.advance(
                 self.model.lambda_invoke + (self.model.lambda_cold_start if cold else 0)
             )
-            saved = dict(os.environ)
-            os.environ.update({k: str(v) for k, v in (function.environment_vars or {}).items()})
+            variables = {k: str(v) for k, v in (function.environment_vars or {}).items()}
+            # Only the function's own variables are undone afterwards: a client thread (fenv
+            # following an execution) may set others meanwhile, and they must survive.
+            saved = {key: os.environ.get(key) for key in variables}
+            os.environ.update(variables)
             # A handler may invoke another function (verify_endpoint its probe): the caller's
             # step and function resume when the callee returns.
             caller = (getattr(self._local, "step", None), getattr(self._local, "function", None))
             self._local.step, self._local.function = step, function
+            request_id = str(uuid.uuid4())
+            started = self.clock.now()
             try:
-                injected = self.faults.step_fault(step, "before")
-                if injected is not None:
-                    raise injected
-                context = FakeContext(
-                    function_name=function.function_name,
-                    invoked_function_arn=function.function_arn,
-                    aws_request_id=str(uuid.uuid4()),
+                handler = self._handler(info)  # imported outside the traced invocation
+                # tracemalloc is process-wide: a nested invocation is not measured on its own
+                # (stopping its trace would end the caller's).
+                measured = caller[0] is None and (
+                    self.memory_every_invocation or self.invocations[step] == 2
                 )
-                with warnings.catch_warnings():
+                with limits.allocations(measured) as peak, warnings.catch_warnings():
                     if caller[0] is not None:
                         # On AWS the callee runs in its own process; here it shares the caller's
                         # Powertools metrics, which warn of the step dimension set twice.
                         warnings.simplefilter("ignore", PowertoolsUserWarning)
-                    result = self._handler(info)(event, context)
-                injected = self.faults.step_fault(step, "after")
-                if injected is not None:
-                    raise injected
-                return json.dumps(result).encode()
+                    result = self._run(handler, info, function, event, request_id, started)
+                refused = limits.timed_out(
+                    request_id, info.timeout, self.clock.now() - started
+                ) or limits.out_of_memory(request_id, info.memory_size, peak.bytes)
+                if refused is None:
+                    injected = self.faults.step_fault(step, "after")
+                    if injected is not None:
+                        raise injected
+                    answer = json.dumps(result).encode()
+                    refused = limits.response_too_large(answer)
+                    if refused is None:
+                        return answer
+                response_headers["x-amz-function-error"] = "Unhandled"
+                return json.dumps(refused).encode()
             except Exception as exc:  # the Lambda runtime reports every uncaught exception
                 response_headers["x-amz-function-error"] = "Unhandled"
                 payload = {
                     "errorType": type(exc).__name__,
                     "errorMessage": str(exc),
-                    "requestId": "",
+                    "requestId": request_id,
                     "stackTrace": traceback.format_exception(exc)[-3:],
                 }
                 return json.dumps(payload).encode()
             finally:
                 self._local.step, self._local.function = caller
-                os.environ.clear()
-                os.environ.update(saved)
+                for key, value in saved.items():
+                    if value is None:
+                        os.environ.pop(key, None)
+                    else:
+                        os.environ[key] = value
+
+    def _run(
+        self,
+        handler: Callable[[Any, Any], Any],
+        info: FunctionInfo,
+        function: Any,
+        event: Any,
+        request_id: str,
+        started: float,
+    ) -> Any:
+        """The handler's answer; a slow step then takes its extra simulated time."""
+        step = self.step_of(info.logical_id)
+        injected = self.faults.step_fault(step, "before")
+        if injected is not None:
+            raise injected
+        context = FakeContext(
+            function_name=function.function_name,
+            memory_limit_in_mb=info.memory_size,
+            invoked_function_arn=function.function_arn,
+            aws_request_id=request_id,
+            timeout_seconds=float(info.timeout),
+            elapsed=lambda: self.clock.now() - started,
+        )
+        result = handler(event, context)
+        self.clock.advance(self.faults.slow_steps.get(step, 0.0))
+        return result

@@ -11,6 +11,7 @@ jsonata-python are pinned exactly.
 - Lambda: invocations run the real handler in-process (lambdas.py).
 - Nested executions: SDK parameter and response casing, as Step Functions does it.
 - EventBridge TestEventPattern: answered with moto's own pattern matcher.
+- KMS ScheduleKeyDeletion: a key ARN is accepted, as AWS does.
 - EventBridge rules targeting a state machine: delivered by eventbridge.py, events stamped with
   the simulated time.
 """
@@ -394,6 +395,18 @@ def install(
         return json.dumps({"Result": pattern.matches_event(event)})
 
     _patch(EventsHandler, "test_event_pattern", test_event_pattern)
+
+    # KMS ScheduleKeyDeletion: AWS takes a key id or ARN; moto looks the raw value up (ARN: 500).
+    from moto.kms.models import KmsBackend
+
+    original_schedule_deletion = KmsBackend.schedule_key_deletion
+
+    def schedule_key_deletion(self: Any, key_id: str, pending_window_in_days: int) -> Any:
+        return original_schedule_deletion(
+            self, self.any_id_to_key_id(key_id), pending_window_in_days
+        )
+
+    _patch(KmsBackend, "schedule_key_deletion", schedule_key_deletion)
 
     # EventBridge -> Step Functions targets: moto raises NotImplementedError (eventbridge.py).
     # An event's time (a request's time, for the flows) is when PutEvents ran, on AWS's clock.

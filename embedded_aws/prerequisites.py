@@ -1,6 +1,7 @@
-"""What a spec refers to and a user's account would already have: certificates, secrets, EFS
-file systems. The samples name example ids; here they are created in the embedded AWS with
-exactly those ids, so every sample input runs as written (the demo's and the emulator's).
+"""What a spec refers to and a user's account would already have: certificates, secrets (and
+registry credentials), EFS file systems, the application's task role. The samples name example
+ids; here they are created in the embedded AWS with exactly those ids, so every sample input
+runs as written (the demo's and the emulator's).
 
 moto picks its own ids (random certificate ARNs, secret suffixes, file system ids): each created
 resource is re-keyed in moto's backend to the id the spec names.
@@ -55,14 +56,33 @@ def _certificate(aws: EmbeddedAWS, arn: str, directory: Path) -> None:
     backend._certificates[arn] = bundle
 
 
-def _secret(aws: EmbeddedAWS, reference: str) -> None:
+def _task_role(aws: EmbeddedAWS, arn: str) -> None:
+    """An application's role, under its path, that ECS tasks may assume."""
+    path, _, name = _arn_parts(arn)[3].removeprefix("role").rpartition("/")
+    iam = aws.client("iam")
+    if any(role["Arn"] == arn for role in iam.list_roles(PathPrefix=path + "/")["Roles"]):
+        return
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam.create_role(RoleName=name, Path=path + "/", AssumeRolePolicyDocument=json.dumps(trust))
+
+
+def _secret(aws: EmbeddedAWS, reference: str, value: str = "example") -> None:
     # ECS's suffix (:json-key:version-stage:version-id) is not part of the secret's ARN.
     arn = ":".join(reference.split(":")[:7])
     service, region, account, resource = _arn_parts(arn)
     if service == "ssm":
         aws.client("ssm").put_parameter(
             Name=resource.removeprefix("parameter"),
-            Value="example",
+            Value=value,
             Type="SecureString",
             Overwrite=True,
         )
@@ -73,7 +93,7 @@ def _secret(aws: EmbeddedAWS, reference: str) -> None:
     if arn in backend.secrets:
         return
     name = resource.removeprefix("secret:").rsplit("-", 1)[0]  # the name, without the suffix
-    aws.client("secretsmanager").create_secret(Name=name, SecretString="example")
+    aws.client("secretsmanager").create_secret(Name=name, SecretString=value)
     backend.secrets[name].arn = arn
 
 
@@ -108,11 +128,17 @@ def provide(aws: EmbeddedAWS, spec: dict[str, Any], workdir: Path | None = None)
                 if listener.get("certificate_arn"):
                     _certificate(aws, listener["certificate_arn"], workdir or Path(directory))
     container = spec.get("container") or {}
-    for reference in (container.get("secrets") or {}).values():
-        _secret(aws, reference)
+    for each in [container, *(spec.get("sidecars") or [])]:
+        for reference in (each.get("secrets") or {}).values():
+            _secret(aws, reference)
+        if each.get("registry_credentials_arn"):
+            login = json.dumps({"username": "fargate-env", "password": "example"})
+            _secret(aws, each["registry_credentials_arn"], login)
     for volume in container.get("volumes") or []:
         if volume.get("efs"):
             _file_system(aws, volume["efs"])
+    if container.get("task_role_arn"):
+        _task_role(aws, container["task_role_arn"])
     return spec
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ class FunctionInfo:
     environment: dict[str, Any] = field(default_factory=dict)
     #: The template condition it is created under (None: always created).
     condition: str | None = None
+    memory_size: int = 128  # Lambda's default MemorySize
 
     @property
     def module_file(self) -> Path:
@@ -58,6 +60,7 @@ def functions(template: dict[str, Any], root: Path = REPO_ROOT) -> dict[str, Fun
             timeout=int(props.get("Timeout", defaults.get("Timeout", 3))),
             environment=environment,
             condition=resource.get("Condition"),
+            memory_size=int(props.get("MemorySize", defaults.get("MemorySize", 128))),
         )
     return found
 
@@ -121,3 +124,25 @@ def for_moto(cloudformation: dict[str, Any], definitions: dict[str, Any]) -> dic
             "Fn::Sub": [json.dumps(definitions[logical_id], indent=1), substitutions]
         }
     return prepared
+
+
+def _no_value(raw: Any) -> bool:
+    """An item CloudFormation drops from a list: AWS::NoValue, directly or from an Fn::If."""
+    return isinstance(raw, dict) and (raw.get("Ref") == "AWS::NoValue" or "Fn::If" in raw)
+
+
+def dropping_no_value(clean_json: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """moto's clean_json, except that an AWS::NoValue item of a list is removed, as
+    CloudFormation does (moto leaves a null, which e.g. IAM refuses as a statement)."""
+
+    def clean(resource_json: Any, resources_map: Any) -> Any:
+        if not isinstance(resource_json, list):
+            return clean_json(resource_json, resources_map)
+        cleaned = [clean(item, resources_map) for item in resource_json]
+        return [
+            item
+            for item, raw in zip(cleaned, resource_json, strict=True)
+            if not (item is None and _no_value(raw))
+        ]
+
+    return clean

@@ -26,6 +26,7 @@ def aws_environment(
 ) -> Iterator[None]:
     """The options as AWS_* variables while the command runs (restored after it)."""
     from fargate_env import aws as layer_aws
+    from fargate_env import settings as layer_settings
 
     saved = dict(os.environ)
     if profile:
@@ -36,7 +37,8 @@ def aws_environment(
         os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region
     layer_aws.reset_clients()
     try:
-        yield
+        with layer_settings.scope():  # the stack's outputs, once read (Account.outputs)
+            yield
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -93,11 +95,16 @@ class Account:
                 ) from exc
             raise
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
-        # The layer's registry and schedules find the table from the environment, as on Lambda.
-        from fargate_env import registry
+        # The layer finds the registry table and (to tell this deployment's expiry schedules from
+        # another stack's) the teardown machine from its settings, as on Lambda.
+        from fargate_env import registry, schedules, settings
 
-        if "RegistryTableName" in outputs:
-            os.environ[registry.TABLE_ENV] = outputs["RegistryTableName"]
+        for output, variable in (
+            ("RegistryTableName", registry.TABLE_ENV),
+            ("TeardownStateMachineArn", schedules.TEARDOWN_STATE_MACHINE_ENV),
+        ):
+            if output in outputs:
+                settings.put(variable, outputs[output])
         return outputs
 
     def output(self, key: str) -> str:

@@ -36,15 +36,23 @@ from tests.support import (  # noqa: E402
 
 @pytest.fixture
 def aws() -> Iterator[None]:
-    """A fresh moto account for one test; the library's cached clients are dropped around it."""
+    """A fresh moto account for one test, refusing what AWS refuses (the strict rules that need
+    no simulated clock); the library's cached clients are dropped around it."""
     from moto import mock_aws
 
+    from embedded_aws import moto_fixes, strict
+    from embedded_aws.patches import Patches
     from fargate_env import aws as fargate_aws
 
-    with mock_aws():
+    fixes = Patches()
+    moto_fixes.install(fixes.set)
+    try:
+        with mock_aws(), strict.enforced():
+            fargate_aws.reset_clients()
+            yield
+    finally:
+        fixes.undo()
         fargate_aws.reset_clients()
-        yield
-    fargate_aws.reset_clients()
 
 
 @pytest.fixture

@@ -53,6 +53,14 @@ def load_event(relative: str) -> Any:
     return json.loads((EVENTS / relative).read_text())
 
 
+def sample_spec(sample: str, env: str) -> dict[str, Any]:
+    """events/inputs/provision-<sample>.json's spec for environment `env`: its secrets move
+    with it (an environment reads only the secrets of its own folder, <prefix><env>/)."""
+    spec = load_event(f"inputs/provision-{sample}.json")["spec"]
+    text = json.dumps(spec).replace(f"/{spec['name']}/", f"/{env}/")
+    return {**json.loads(text), "name": env}
+
+
 def deployment_environment() -> dict[str, str]:
     """Create (in the active moto account) what the template would, and return the function
     environment variables that point at it."""
@@ -71,7 +79,17 @@ def deployment_environment() -> dict[str, str]:
             ],
         }
     )
-    execution_role = iam.create_role(RoleName="task-execution", AssumeRolePolicyDocument=trust)
+    boundary = iam.create_policy(
+        PolicyName="execution-role-boundary",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"},
+                ],
+            }
+        ),
+    )["Policy"]["Arn"]
     task_role = iam.create_role(RoleName="task", AssumeRolePolicyDocument=trust)
     scheduler_role = iam.create_role(RoleName="scheduler", AssumeRolePolicyDocument=trust)
     dynamodb = boto3.client("dynamodb", region_name=REGION)
@@ -82,7 +100,8 @@ def deployment_environment() -> dict[str, str]:
         KeySchema=[{"AttributeName": "name", "KeyType": "HASH"}],
     )
     return {
-        "TASK_EXECUTION_ROLE_ARN": execution_role["Role"]["Arn"],
+        "EXECUTION_ROLE_BOUNDARY_ARN": boundary,
+        "EXECUTION_ROLE_PATH": "/fargate-env/fargate-env/",
         "TASK_ROLE_ARN": task_role["Role"]["Arn"],
         "SCHEDULER_ROLE_ARN": scheduler_role["Role"]["Arn"],
         "REGISTRY_TABLE_NAME": "fargate-env-registry",
@@ -94,4 +113,7 @@ def deployment_environment() -> dict[str, str]:
             f"arn:aws:ssm:{REGION}:{ACCOUNT_ID}:parameter/fargate-env/,"
             f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:fargate-env/"
         ),
+        "SHARED_SECRETS_NAME": "_shared",
+        "ALLOWED_TASK_ROLE_ARN_PREFIX": f"arn:aws:iam::{ACCOUNT_ID}:role/fargate-env-apps/",
+        "ALLOWED_ECR_REPOSITORY_ARNS": f"arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository/*",
     }

@@ -1,4 +1,4 @@
-"""Register the task definition (Fargate, awsvpc, execution role, awslogs)."""
+"""Register the task definition (Fargate, awsvpc, the environment's execution role, awslogs)."""
 
 from typing import Any
 
@@ -8,4 +8,4 @@ from fargate_env.observability import step
 
 @step("register_task_definition")
 def lambda_handler(event: dict[str, Any], context: Any) -> Any:
-    return task_definition.register(event["spec"], event["log_group"])
+    return task_definition.register(event["spec"], event["log_group"], event["execution_role_arn"])

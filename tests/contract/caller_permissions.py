@@ -32,6 +32,9 @@ LOGS_CREATE_LOG_GROUP: Final = (
     "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html"
 )
 PASS_ROLE: Final = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html"
+IAM_TAG_ON_CREATE: Final = (
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html#id_tags_control-tag-ops"
+)
 SCHEDULER_EXECUTION_ROLE: Final = (
     "https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html"
 )
@@ -82,6 +85,13 @@ CHECKED_ON_CALLER: Final[dict[str, tuple[Checked, ...]]] = {
         Checked(frozenset({"ecs:TagResource"}), ECS_TAG_ON_CREATE),
         Checked(frozenset({"iam:PassRole"}), PASS_ROLE),
     ),
+    # RunTask hands the task definition's roles to ECS again (as any service that runs tasks,
+    # e.g. EventBridge's ECS targets, must be allowed to pass them).
+    "ecs:RunTask": (
+        Checked(frozenset({"ecs:TagResource"}), ECS_TAG_ON_CREATE),
+        Checked(frozenset({"iam:PassRole"}), PASS_ROLE),
+    ),
+    "iam:CreateRole": (Checked(frozenset({"iam:TagRole"}), IAM_TAG_ON_CREATE),),
     "logs:CreateLogGroup": (
         Checked(frozenset({"logs:TagResource", "logs:TagLogGroup"}), LOGS_CREATE_LOG_GROUP),
     ),

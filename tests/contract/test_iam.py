@@ -35,7 +35,7 @@ from typing import Any
 
 import pytest
 
-from embedded_aws import prerequisites
+from embedded_aws import iam_policy, prerequisites
 from embedded_aws import template as template_module
 from embedded_aws.emulator import ACCOUNT_ID, EmbeddedAWS
 from embedded_aws.faults import Faults, StepFault
@@ -47,7 +47,7 @@ from tests.contract.caller_permissions import (
     checked_on_caller,
 )
 from tests.flows.conftest import probe_in_the_default_vpc
-from tests.support import EVENTS, REGION
+from tests.support import REGION, sample_spec
 
 NOT_RESOURCE_SCOPED = "NotResourceScoped"
 #: Reads: metadata only, harmless on every resource of the account ...
@@ -173,8 +173,19 @@ def matches(pattern: str, action: str) -> bool:
     return re.fullmatch(regex, action.lower()) is not None
 
 
+def _present(statement: dict[str, Any]) -> dict[str, Any] | None:
+    """A statement under a template condition ({"Fn::If": [condition, statement, NoValue]}) is
+    checked as if the condition held: the deployment may well set it."""
+    if "Fn::If" in statement:
+        _, chosen, otherwise = statement["Fn::If"]
+        assert otherwise == {"Ref": "AWS::NoValue"}, statement
+        return dict(chosen)
+    return statement
+
+
 def _statements(where: str, document: dict[str, Any] | list[Any], ours: bool) -> list[Statement]:
-    raw = document if isinstance(document, list) else as_list(document["Statement"])
+    listed = document if isinstance(document, list) else as_list(document["Statement"])
+    raw = [found for statement in listed if (found := _present(statement))]
     return [
         Statement(
             where=where,
@@ -322,6 +333,25 @@ def test_every_not_resource_scoped_statement_says_why_in_template_yaml():
 
 
 # ---------------------------------------------------------------------------- 3. iam:PassRole
+#: The roles a step may pass that the template does not create, each under a path of its own:
+#: the environments' execution roles (create_execution_role makes them, with the boundary) and
+#: the applications' roles under AppTaskRolePath (whose pattern never allows the root, "/").
+PASSED_ROLE_PATHS = {
+    "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/fargate-env/${AWS::StackName}/"
+    "fenv-*-exec-${AWS::Region}",
+    "arn:${AWS::Partition}:iam::${AWS::AccountId}:role${AppTaskRolePath}*",
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [("/fargate-env-apps/", True), ("/teams/payments/", True), ("/", False), ("", False)],
+)
+def test_the_app_task_role_path_is_never_the_root(path, allowed):
+    pattern = translated()["Parameters"]["AppTaskRolePath"]["AllowedPattern"]
+    assert (re.fullmatch(pattern, path) is not None) == allowed
+
+
 def test_pass_role_names_its_roles_and_their_service():
     cfn = translated()
     roles = set(resources_of(cfn, "AWS::IAM::Role"))
@@ -332,6 +362,10 @@ def test_pass_role_names_its_roles_and_their_service():
         assert "*" not in statement.resources, where
         for resource in statement.resources:
             assert isinstance(resource, dict), where
+            if "Fn::Sub" in resource:
+                # roles made for the environments, or the applications' under their own path
+                assert resource["Fn::Sub"] in PASSED_ROLE_PATHS, where
+                continue
             assert "Fn::GetAtt" in resource, where
             assert resource["Fn::GetAtt"][0] in roles, where
         passed_to = (statement.condition or {}).get("StringEquals", {}).get("iam:PassedToService")
@@ -376,12 +410,6 @@ def iam_action(call: str) -> str:
 FAST = LatencyModel.load().scaled(0.1)
 
 
-def _sample(name: str, env: str) -> dict[str, Any]:
-    spec = json.loads((EVENTS / "inputs" / f"provision-{name}.json").read_text())["spec"]
-    spec["name"] = env
-    return spec
-
-
 def _expect(execution: Any, status: str, flow: str) -> None:
     assert execution.status == status, f"{flow}: {execution.status} {execution.cause}"
 
@@ -396,10 +424,10 @@ def run_flows(aws: EmbeddedAWS, workdir: Path) -> None:
     # The runbook's example, provisioned and torn down
     _provision_and_tear_down(aws, {"name": "iam-runbook"}, "runbook example")
     # HTTPS with a certificate from ACM
-    spec = prerequisites.provide(aws, _sample("https", "iam-https"), workdir)
+    spec = prerequisites.provide(aws, sample_spec("https", "iam-https"), workdir)
     _provision_and_tear_down(aws, spec, "https sample")
     # Secrets from SSM and Secrets Manager, an EFS volume mounted through an access point
-    spec = prerequisites.provide(aws, _sample("secrets-volumes", "iam-secrets"), workdir)
+    spec = prerequisites.provide(aws, sample_spec("secrets-volumes", "iam-secrets"), workdir)
     for volume in spec["container"]["volumes"]:
         if volume.get("efs"):
             volume["efs"]["access_point_id"] = aws.client("efs").create_access_point(
@@ -462,6 +490,19 @@ def run_flows(aws: EmbeddedAWS, workdir: Path) -> None:
     unstable = {"name": "iam-unstable", "polling": {"interval_seconds": 5, "deadline_seconds": 600}}
     _expect(aws.provision(unstable), "FAILED", "tasks that keep stopping")
     aws.reconfigure(faults=Faults())
+    # A real application: its own task role and ECS Exec, a sidecar it waits for, a secret, a
+    # command before traffic (its exit code and its logs read)
+    spec = prerequisites.provide(aws, sample_spec("app", "iam-app"), workdir)
+    _provision_and_tear_down(aws, spec, "app sample")
+    # A pre-traffic command still running at its timeout: the check stops it
+    aws.reconfigure(faults=Faults(one_off_run_seconds=None))
+    late = {"command": ["sleep", "3600"], "timeout_seconds": 30}
+    _expect(aws.provision({"name": "iam-late", "pre_traffic_task": late}), "FAILED", "timeout")
+    # A failure once the command runs: the rollback's teardown stops the task
+    faults = [StepFault(step="run_pre_traffic_task", when="after")]
+    aws.reconfigure(faults=Faults(one_off_run_seconds=None, steps=faults))
+    _expect(aws.provision({"name": "iam-cut", "pre_traffic_task": late}), "FAILED", "cut short")
+    aws.reconfigure(faults=Faults())
 
 
 def _claimed(aws: EmbeddedAWS, name: str) -> bool:
@@ -472,14 +513,23 @@ def _claimed(aws: EmbeddedAWS, name: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def calls_by_step(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, set[str]]]:
-    """Step -> the IAM actions of the AWS calls its handler made in the flows."""
+def iam_aws() -> Iterator[EmbeddedAWS]:
+    """The one embedded AWS of this module (two at once would share moto's account and the
+    emulator's patches)."""
     with EmbeddedAWS(model=FAST, parameters=probe_in_the_default_vpc) as aws:
-        run_flows(aws, tmp_path_factory.mktemp("iam-flows"))
-        yield {
-            step: {iam_action(call) for call in calls}
-            for step, calls in aws.counters.calls_by_step.items()
-        }
+        yield aws
+
+
+@pytest.fixture(scope="module")
+def calls_by_step(
+    iam_aws: EmbeddedAWS, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, set[str]]:
+    """Step -> the IAM actions of the AWS calls its handler made in the flows."""
+    run_flows(iam_aws, tmp_path_factory.mktemp("iam-flows"))
+    return {
+        step: {iam_action(call) for call in calls}
+        for step, calls in iam_aws.counters.calls_by_step.items()
+    }
 
 
 def test_every_step_is_a_function_with_its_own_role():
@@ -694,50 +744,78 @@ def test_key_policies_delegate_to_iam_and_give_services_only_named_actions_under
                 assert reference_entry(action) is not None, where
 
 
-SECRET_RESOURCES = {
+#: Under each secret prefix: the folder named by the reading role's environment tag, and the
+#: shared folder. Nothing else in the template reads a secret's value.
+OWN_FOLDER = "${!aws:PrincipalTag/fargate-env:environment}/*"
+SHARED_FOLDER = "${SharedSecretsName}/*"
+SECRET_PREFIXES = {
     "ssm": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
-    "${SecretsSsmPathPrefix}*",
+    "${SecretsSsmPathPrefix}",
     "secretsmanager": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:"
-    "secret:${SecretsManagerNamePrefix}*",
+    "secret:${SecretsManagerNamePrefix}",
 }
+BOUNDARY = "TaskExecutionRoleBoundary"
 
 
-def test_only_the_task_execution_role_reads_secrets_and_only_under_the_prefixes():
+def test_only_the_execution_role_boundary_reads_secrets_and_only_its_environments_and_shared():
     cfn = translated()
     parameters = cfn["Parameters"]
-    assert {"SecretsSsmPathPrefix", "SecretsManagerNamePrefix"} <= set(parameters)
+    assert {"SecretsSsmPathPrefix", "SecretsManagerNamePrefix", "SharedSecretsName"} <= set(
+        parameters
+    )
+    # The shared folder starts with "_", which no environment name can: no environment owns it
+    assert parameters["SharedSecretsName"]["AllowedPattern"].startswith("^_")
     readers = {
         owner: [s for s in statements if any(s.grants(a) for a in SECRET_READS)]
         for owner, statements in POLICIES.items()
     }
     readers = {owner: grants for owner, grants in readers.items() if grants}
-    assert set(readers) == {"TaskExecutionRole"}
+    # No role of the template: each environment's role is made by create_execution_role and
+    # bounded by this policy
+    assert set(readers) == {BOUNDARY}
     services = set()
-    for statement in readers["TaskExecutionRole"]:
+    for statement in readers[BOUNDARY]:
         for action in statement.actions:
             service = action.split(":")[0]
             services.add(service)
-            assert statement.resources == ({"Fn::Sub": SECRET_RESOURCES[service]},), action
+            assert statement.resources == (
+                {"Fn::Sub": SECRET_PREFIXES[service] + OWN_FOLDER},
+                {"Fn::Sub": SECRET_PREFIXES[service] + SHARED_FOLDER},
+            ), action
     assert services == {"ssm", "secretsmanager"}
 
 
-def test_the_task_execution_role_pulls_only_from_this_accounts_ecr_and_logs_only_ours():
-    for statement in role_statements("TaskExecutionRole"):
+def test_create_execution_role_may_create_only_roles_carrying_the_boundary():
+    grants = [
+        s
+        for s in role_statements(step_role("create_execution_role"))
+        if s.grants("iam:CreateRole") or s.grants("iam:PutRolePolicy")
+    ]
+    assert {a for s in grants for a in s.actions} == {"iam:CreateRole", "iam:PutRolePolicy"}
+    for statement in grants:
+        condition = statement.condition["StringEquals"]["iam:PermissionsBoundary"]
+        assert condition == {"Ref": BOUNDARY}, statement.sid
+
+
+def test_the_boundary_pulls_from_this_accounts_ecr_or_the_allowed_repositories_logs_its_own():
+    ecr_resources = []
+    for statement in POLICIES[BOUNDARY]:
         for action in statement.actions:
             if action.startswith("logs:"):
                 assert statement.resources == (
                     {
                         "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:"
-                        "log-group:/fargate-env/*:*"
+                        "log-group:/fargate-env/${!aws:PrincipalTag/fargate-env:environment}:*"
                     },
                 )
             elif action.startswith("ecr:") and action != "ecr:GetAuthorizationToken":
-                assert statement.resources == (
-                    {
-                        "Fn::Sub": "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:"
-                        "repository/*"
-                    },
-                )
+                ecr_resources.extend(statement.resources)
+    assert set(map(json.dumps, ecr_resources)) == {
+        json.dumps(
+            {"Fn::Sub": "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/*"}
+        ),
+        json.dumps({"Ref": "EcrPullRepositoryArns"}),
+    }
 
 
 def test_secrets_decrypt_only_with_the_allowed_keys_only_through_ssm_and_secrets_manager():
@@ -747,12 +825,13 @@ def test_secrets_decrypt_only_with_the_allowed_keys_only_through_ssm_and_secrets
     assert cfn["Conditions"]["HasSecretsKmsKeys"] == {
         "Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": "SecretsKmsKeyArns"}]}, ""]}]
     }
-    policy = cfn["Resources"]["SecretsKeysDecryptPolicy"]
-    assert policy["Condition"] == "HasSecretsKmsKeys"
-    assert policy["Properties"]["Roles"] == [{"Ref": "TaskExecutionRole"}]
-    [statement] = _statements(
-        "SecretsKeysDecryptPolicy", policy["Properties"]["PolicyDocument"], True
-    )
+    document = cfn["Resources"][BOUNDARY]["Properties"]["PolicyDocument"]
+    [conditional] = [
+        s["Fn::If"]
+        for s in document["Statement"]
+        if s.get("Fn::If", [""])[0] == "HasSecretsKmsKeys"
+    ]
+    [statement] = _statements(BOUNDARY, [conditional[1]], True)
     assert (statement.actions, statement.resources) == (
         ("kms:Decrypt",),
         ({"Ref": "SecretsKmsKeyArns"},),
@@ -770,5 +849,131 @@ def test_secrets_decrypt_only_with_the_allowed_keys_only_through_ssm_and_secrets
         for owner, statements in POLICIES.items()
         if any(s.grants("kms:Decrypt") for s in statements)
     }
-    # the policy itself, and the one role it attaches to
-    assert decrypters == {"SecretsKeysDecryptPolicy", "TaskExecutionRole"}
+    # only the boundary: each environment's role decrypts within it (create_execution_role
+    # writes the same statement into its policy when the deployment names keys)
+    assert decrypters == {BOUNDARY}
+
+
+# ---------------------------------------------------------------- 6. the policies, evaluated
+# The template's policies as IAM would decide them, on the deployed stack (moto resolved every
+# Fn::Sub): embedded_aws.iam_policy evaluates them, as the embedded AWS does at run time.
+OTHER_REGION_ROLE = "role/fargate-env/fargate-env/fenv-demo-exec-eu-west-1"
+
+
+@pytest.fixture(scope="module")
+def deployed(iam_aws: EmbeddedAWS) -> dict[str, Any]:
+    account = iam_aws.plane.inspect_account()
+
+    def role_of(step: str) -> iam_policy.RolePolicies:
+        arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{iam_aws.physical[step_role(step)]}"
+        found = iam_policy.role(account.iam, arn)
+        assert found is not None, step
+        return found
+
+    boundary_arn = iam_aws.physical["TaskExecutionRoleBoundary"]
+    boundary = iam_policy.document(account.iam.get_policy(boundary_arn).versions[0].document)
+    return {
+        "roles": {step: role_of(step) for step in STEPS},
+        "boundary_arn": boundary_arn,
+        "boundary": boundary,
+        "exec_role": f"arn:aws:iam::{ACCOUNT_ID}:role/{iam_aws.physical['TaskRole']}",
+    }
+
+
+def _role(path: str) -> str:
+    return f"arn:aws:iam::{ACCOUNT_ID}:{path}"
+
+
+PASSABLE = {
+    "role/fargate-env-apps/shop-app": True,  # an application's, under AppTaskRolePath
+    "role/fargate-env-apps/team/billing": True,
+    "role/fargate-env/fargate-env/fenv-demo-exec-us-east-1": True,  # an environment's own
+    "role/admin": False,
+    "role/fargate-env-apps-evil/x": False,  # a lookalike path
+    "role/fargate-env/other-stack/fenv-demo-exec-us-east-1": False,  # another deployment's
+    OTHER_REGION_ROLE: False,  # this stack's name, another region
+}
+
+
+@pytest.mark.parametrize("step", ["register_task_definition", "run_pre_traffic_task"])
+@pytest.mark.parametrize("path", sorted(PASSABLE))
+def test_a_step_may_pass_only_the_allowed_roles_and_only_to_ecs_tasks(deployed, step, path):
+    role = deployed["roles"][step]
+    to_tasks = {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
+    assert role.allows("iam:PassRole", _role(path), to_tasks) is PASSABLE[path]
+    # never to another service, never without saying which
+    assert not role.allows(
+        "iam:PassRole", _role(path), {"iam:PassedToService": "lambda.amazonaws.com"}
+    )
+    assert not role.allows("iam:PassRole", _role(path))
+
+
+def test_only_the_task_definition_and_run_task_steps_may_pass_roles_to_ecs_tasks(deployed):
+    to_tasks = {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
+    app_role = _role("role/fargate-env-apps/shop-app")
+    passers = {
+        step
+        for step, role in deployed["roles"].items()
+        if role.allows("iam:PassRole", app_role, to_tasks)
+    }
+    assert passers == {"register_task_definition", "run_pre_traffic_task"}
+    assert deployed["roles"]["register_task_definition"].allows(
+        "iam:PassRole", deployed["exec_role"], to_tasks
+    )
+
+
+def test_create_execution_role_may_create_a_role_only_with_the_boundary(deployed):
+    role = deployed["roles"]["create_execution_role"]
+    ours = _role("role/fargate-env/fargate-env/fenv-demo-exec-us-east-1")
+    bounded = {"iam:PermissionsBoundary": deployed["boundary_arn"]}
+    for action in ("iam:CreateRole", "iam:PutRolePolicy"):
+        assert role.allows(action, ours, bounded)
+        assert not role.allows(action, ours)  # without a boundary
+        other = {"iam:PermissionsBoundary": f"arn:aws:iam::{ACCOUNT_ID}:policy/anything"}
+        assert not role.allows(action, ours, other)
+        assert not role.allows(action, _role("role/fargate-env-apps/shop-app"), bounded)
+        assert not role.allows(action, _role(OTHER_REGION_ROLE), bounded)
+
+
+SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:fargate-env"
+PARAMETER = f"arn:aws:ssm:{REGION}:{ACCOUNT_ID}:parameter/fargate-env"
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "allowed"),
+    [
+        ("secretsmanager:GetSecretValue", f"{SECRET}/env-a/db-AbCdEf", True),
+        ("secretsmanager:GetSecretValue", f"{SECRET}/_shared/smtp-AbCdEf", True),
+        ("secretsmanager:GetSecretValue", f"{SECRET}/env-b/db-AbCdEf", False),
+        ("secretsmanager:GetSecretValue", f"{SECRET}/env-a-evil/db-AbCdEf", False),
+        ("ssm:GetParameters", f"{PARAMETER}/env-a/db-password", True),
+        ("ssm:GetParameters", f"{PARAMETER}/_shared/smtp", True),
+        ("ssm:GetParameters", f"{PARAMETER}/env-b/db-password", False),
+        (
+            "logs:PutLogEvents",
+            f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/fargate-env/env-a:log-stream:x",
+            True,
+        ),
+        (
+            "logs:PutLogEvents",
+            f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/fargate-env/env-b:log-stream:x",
+            False,
+        ),
+        ("ecr:BatchGetImage", f"arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository/shop", True),
+        ("ecr:BatchGetImage", f"arn:aws:ecr:{REGION}:210987654321:repository/shop", False),
+        ("s3:GetObject", "arn:aws:s3:::any-bucket/key", False),
+    ],
+)
+def test_the_boundary_caps_an_environments_role_at_its_own_and_the_shared_secrets(
+    deployed, action, resource, allowed
+):
+    # Given environment env-a's execution role, even with a policy that would allow anything
+    anything = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    role = iam_policy.RolePolicies(
+        arn=_role("role/fargate-env/fargate-env/fenv-env-a-exec-us-east-1"),
+        identity=(anything,),
+        boundary=deployed["boundary"],
+        tags={naming.ENVIRONMENT_TAG: "env-a"},
+    )
+    # Then IAM lets it do only what the boundary allows its environment
+    assert role.allows(action, resource) is allowed

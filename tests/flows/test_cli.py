@@ -107,8 +107,8 @@ def test_up_without_waiting_then_wait(embedded, env_name, tmp_path, capsys):
         embedded.provision_arn.replace("stateMachine", "execution")
     )
 
-    code, waited, _ = fenv(capsys, "wait", env_name)
-    assert code == errors.OK
+    code, waited, err = fenv(capsys, "wait", env_name)
+    assert code == errors.OK, err
     assert waited["status"] == "READY"
 
     code, _, err = fenv(capsys, "up", path)  # it exists, and there is no update flow yet

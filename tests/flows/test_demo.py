@@ -45,6 +45,28 @@ def test_the_demo_provisions_verifies_and_leaves_nothing():
     assert run.stdout.rstrip().splitlines()[-2] == "0 resources left"
 
 
+def test_the_app_sample_shows_the_sidecar_the_role_and_the_migration():
+    run = demo("--sample", "app")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    shows(
+        run.stdout,
+        "Run the pre-traffic task",
+        "pre-traffic task: exit code 0, before the service was created",
+        "  | 3 migrations applied",
+        "container                    app: public.ecr.aws/nginx/nginx:stable, waits for "
+        "collector HEALTHY",
+        "sidecar                    collector: public.ecr.aws/aws-observability/"
+        "aws-otel-collector:v0.40.0, health check",
+        "task role                    role/fargate-env-apps/demo-shop-app",
+        "execution role               fenv-demo-shop-exec-us-east-1 (its own)",
+        "execution_role   role/fargate-env/fargate-env/fenv-demo-shop-exec-us-east-1",
+    )
+    out = run.stdout
+    assert out.index("Check the pre-traffic task") < out.index("Create the service")
+    assert out.rstrip().splitlines()[-2] == "0 resources left"
+
+
 def test_a_fault_at_a_step_shows_the_rollback_and_make_fails_with_the_demos_exit_code():
     made = run("make", "--no-print-directory", "demo", "DEMO_ARGS=--fail-at create_listeners")
 

@@ -16,6 +16,8 @@ TEARDOWN_TASKS = lambda_tasks("teardown")
 ONLY_ON_FAILURE = {"record_provisioning_failure": ("create_service", "Create the service")}
 #: Before this step nothing is created or recorded: the execution is rejected outright.
 REJECTED_BEFORE_ANY_WRITE = {"validate_spec"}
+#: Steps only a spec with a command before traffic reaches.
+WITH_A_COMMAND = {"run_pre_traffic_task", "check_pre_traffic_task"}
 
 
 def test_every_lambda_task_state_is_covered():
@@ -42,8 +44,11 @@ def test_a_failing_step_is_named_and_rolled_back(
         faults.insert(0, StepFault(step=first_step, when="after"))
     embedded.reconfigure(faults=Faults(steps=faults))
 
-    # When the runbook's example is provisioned
-    execution = embedded.provision({"name": env_name})
+    # When the runbook's example (with a migration first, for the steps that run it) is provisioned
+    spec: dict = {"name": env_name}
+    if step in WITH_A_COMMAND:
+        spec["pre_traffic_task"] = {"command": ["./manage.py", "migrate"]}
+    execution = embedded.provision(spec)
 
     # Then the execution fails, names the failed step, and nothing of the environment is left
     assert execution.status == "FAILED"
@@ -96,7 +101,7 @@ def test_every_teardown_task_state_is_covered():
         name for name, state in walk_states(definition("teardown")) if state["Type"] == "Task"
     ]
     assert [name for name, _ in TEARDOWN_TASKS] == task_states
-    assert len(task_states) == len(set(task_states)) == 13
+    assert len(task_states) == len(set(task_states)) == 14
 
 
 @pytest.mark.parametrize("when", ["before", "after"])

@@ -229,7 +229,7 @@ def test_two_concurrent_creates_for_one_name_let_exactly_one_proceed(embedded, e
     assert loser.error == "EnvironmentBusy"
     # No duplicate of anything: one load balancer, one service, ...
     left = embedded.remaining(env_name)
-    assert len(left) == len(set(left)) == 8
+    assert len(left) == len(set(left)) == 9
     assert sum(item.startswith("load balancer") for item in left) == 1
     assert embedded.teardown(env_name).status == "SUCCEEDED"
     assert embedded.remaining(env_name) == []

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from embedded_aws import prerequisites
 from embedded_aws.emulator import EmbeddedAWS
 from tests.flows.conftest import REAL
-from tests.support import EVENTS
-
-
-def sample(name: str, env: str) -> dict:
-    spec = json.loads((EVENTS / "inputs" / f"provision-{name}.json").read_text())["spec"]
-    spec["name"] = env
-    return spec
+from tests.support import sample_spec
 
 
 def test_nginx_example_provisions_answers_and_tears_down_completely(
@@ -31,21 +23,21 @@ def test_nginx_example_provisions_answers_and_tears_down_completely(
     assert provision.status == "SUCCEEDED", provision.cause
     assert provision.output["url"] == f"http://fenv-{env_name}-web-1.us-east-1.elb.amazonaws.com/"
     assert [check["status"] for check in provision.output["verification"]] == [200]
-    assert len(embedded.remaining(env_name)) == 8
+    assert len(embedded.remaining(env_name)) == 9
 
     # When it is torn down
     teardown = embedded.teardown(env_name)
 
     # Then nothing tagged with the environment is left anywhere
     assert teardown.status == "SUCCEEDED", teardown.cause
-    assert teardown.output["deleted_count"] == 9
+    assert teardown.output["deleted_count"] == 10
     assert embedded.remaining(env_name) == []
 
 
 @pytest.mark.parametrize("name", ["nlb", "https", "secrets-volumes"])
 def test_samples_provision_and_tear_down(embedded: EmbeddedAWS, env_name, name, tmp_path):
     # Given what the sample refers to exists (certificate, secrets, file system)
-    spec = prerequisites.provide(embedded, sample(name, env_name), tmp_path)
+    spec = prerequisites.provide(embedded, sample_spec(name, env_name), tmp_path)
 
     provision = embedded.provision(spec)
     assert provision.status == "SUCCEEDED", provision.cause

@@ -140,7 +140,7 @@ def test_teardown_twice_succeeds_and_the_second_finds_nothing(embedded, env_name
     second = embedded.teardown(env_name)
 
     assert first.status == second.status == "SUCCEEDED"
-    assert first.output["deleted_count"] == 9
+    assert first.output["deleted_count"] == 10
     assert second.output["deleted_count"] == 0
     assert embedded.remaining(env_name) == []
 
@@ -164,7 +164,7 @@ def test_a_half_built_environment_is_retained_then_torn_down(embedded, env_name)
     assert cause["resources"].startswith("retained")
     assert "teardown" in cause["next"]
     assert "same input" in cause["next"]
-    assert len(embedded.remaining(env_name)) == 8
+    assert len(embedded.remaining(env_name)) == 9
 
     # When the teardown runs with only the environment's name (no recorded ids)
     embedded.reconfigure(faults=Faults())
@@ -172,7 +172,7 @@ def test_a_half_built_environment_is_retained_then_torn_down(embedded, env_name)
 
     # Then it finds everything by name and tag and deletes it
     assert teardown.status == "SUCCEEDED", teardown.cause
-    assert teardown.output["deleted_count"] == 9
+    assert teardown.output["deleted_count"] == 10
     assert embedded.remaining(env_name) == []
 
 

@@ -104,16 +104,36 @@ def test_the_readme_sets_the_environment_this_test_gives_its_commands():
     assert {key: expected[key] for key in assigned} == assigned
 
 
+#: A placeholder the README asks the reader to fill in: a stack output or the stack's name.
+PLACEHOLDER = re.compile(r"<([A-Za-z]+)>")
+
+
+def filled_in(command: str, outputs: dict[str, str], stack: str) -> str:
+    """`command` with its placeholders replaced as a reader does: from the stack's outputs."""
+    return PLACEHOLDER.sub(lambda m: stack if m[1] == "stack" else outputs[m[1]], command)
+
+
+def run_all(commands: list[str], environment: dict[str, str]) -> None:
+    for command in commands:
+        done = as_user(["bash", "-c", command], environment)
+        assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+        assert "Traceback" not in done.stderr, command
+
+
 def test_every_fenv_and_aws_command_in_the_readme_runs_as_written(emulator_endpoint):
     commands = readme_commands()
     assert len(commands) >= 15, commands
     assert any(c.startswith("aws events put-events") for c in commands)
     environment = user_environment(emulator_endpoint["endpoint"])
+    # Commands with placeholders are the clean-up after `sam delete`: they come last, and run with
+    # the values the README tells the reader to note (the stack's outputs).
+    first_placeholder = next(
+        (i for i, c in enumerate(commands) if PLACEHOLDER.search(c)), len(commands)
+    )
+    as_written, clean_up = commands[:first_placeholder], commands[first_placeholder:]
+    assert all(PLACEHOLDER.search(c) for c in clean_up), clean_up
 
-    for command in commands:
-        done = as_user(["bash", "-c", command], environment)
-        assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
-        assert "Traceback" not in done.stderr, command
+    run_all(as_written, environment)
 
     listed = subprocess.run(
         ["fenv", "list", "--all", "--output", "json"],
@@ -125,6 +145,17 @@ def test_every_fenv_and_aws_command_in_the_readme_runs_as_written(emulator_endpo
     statuses = {item["name"]: item["status"] for item in json.loads(listed.stdout)}
     # every environment the README creates, it also tears down
     assert statuses == {"demo": "DELETED", "demo-https": "DELETED", "pr-1234": "DELETED"}
+
+    outputs = dict(emulator_endpoint["outputs"])
+    # The README's note: the aws CLI v1 sends SQS calls to AWS whatever AWS_ENDPOINT_URL says, so
+    # on the emulator its SQS commands take --endpoint-url (and the queue as the emulator names it).
+    queue_name = outputs["RequestsDeadLetterQueueUrl"].rsplit("/", 1)[1]
+    endpoint = emulator_endpoint["endpoint"]
+    outputs["RequestsDeadLetterQueueUrl"] = f"{endpoint}/123456789012/{queue_name}"
+    clean_up = [
+        f"{c} --endpoint-url {endpoint}" if c.startswith("aws sqs ") else c for c in clean_up
+    ]
+    run_all([filled_in(c, outputs, "fargate-env") for c in clean_up], environment)
 
 
 def test_fenv_up_of_each_sample_answers_from_the_host(tmp_path):
@@ -146,7 +177,7 @@ def test_fenv_up_of_each_sample_answers_from_the_host(tmp_path):
         stop(server)
     output = server.stdout.read() if server.stdout else ""
     # one loopback address per listener: the https sample's two, one each for the others
-    assert output.count("load balancer active:") == 5, output
+    assert output.count("load balancer active:") == 6, output
 
 
 def _insecure():  # the stand-in's certificate is self-signed

@@ -47,7 +47,9 @@ SAMPLE_RESULTS: dict[str, Any] = {
     "create_load_balancer": {k: SAMPLE_LB[k] for k in ("id", "arn", "name", "dns_name", "type")},
     "create_listeners": {k: SAMPLE_LB[k] for k in ("id", "listener_arns", "url")},
     "create_log_group": {"name": SAMPLE_RESOURCES["log_group"]},
+    "create_execution_role": SAMPLE_RESOURCES["execution_role"],
     "register_task_definition": SAMPLE_RESOURCES["task_definition"],
+    "run_pre_traffic_task": sample("check_pre_traffic_task")["task"],
     "create_cluster": SAMPLE_RESOURCES["cluster"],
     "create_service": SAMPLE_RESOURCES["service"],
 }
@@ -285,6 +287,22 @@ def security_groups_tagged(env: str) -> list[dict[str, Any]]:
 def log_group_named(name: str) -> dict[str, Any] | None:
     groups = boto("logs").describe_log_groups(logGroupNamePrefix=name)["logGroups"]
     return next((group for group in groups if group["logGroupName"] == name), None)
+
+
+def role_named(name: str) -> dict[str, Any] | None:
+    """The IAM role `name`, with its tags and its inline policies' documents."""
+    iam = boto("iam")
+    try:
+        role = dict(iam.get_role(RoleName=name)["Role"])
+    except Exception as exc:
+        if error_code(exc) == "NoSuchEntity":
+            return None
+        raise
+    role["Policies"] = {
+        policy: iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
+        for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]
+    }
+    return role
 
 
 def log_group_tags(name: str) -> dict[str, str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import socket
 from collections.abc import Callable, Iterator
@@ -48,6 +49,7 @@ from tests.unit.handler_fixtures import (
     log_group_named,
     log_group_tags,
     registry_item,
+    role_named,
     sample,
     schedule_named,
     security_group,
@@ -70,6 +72,14 @@ LB_GROUP = f"fenv-{ENV}-web-lb"
 TASKS_GROUP = f"fenv-{ENV}-tasks"
 LOG_GROUP = f"/fargate-env/{ENV}"
 SCHEDULE = f"fenv-{ENV}-expiry"
+EXECUTION_ROLE = f"fenv-{ENV}-exec-us-east-1"
+EXECUTION_ROLE_PATH = "/fargate-env/fargate-env/"
+
+
+def before_the_deadline(world: World) -> None:
+    """The clock at the sample's run of the pre-traffic task, so its deadline is ahead."""
+    world.monkeypatch.setattr(clock, "now", lambda: 1_767_225_600.0)
+
 
 # What each step needs in the account before it runs: the steps the state machines run first.
 NETWORK: tuple[Prerequisite, ...] = ("resolve_network",)
@@ -83,6 +93,7 @@ LOAD_BALANCER: tuple[Prerequisite, ...] = (
 PROVISIONED: tuple[Prerequisite, ...] = (
     *LOAD_BALANCER,
     "create_log_group",
+    "create_execution_role",
     "register_task_definition",
     "create_cluster",
     "create_service",
@@ -103,7 +114,10 @@ GIVEN: dict[str, tuple[Prerequisite, ...]] = {
     "create_load_balancer": (*NETWORK, "create_security_groups"),
     "create_listeners": LOAD_BALANCER[:-1],
     "create_log_group": (),
-    "register_task_definition": ("create_log_group",),
+    "create_execution_role": (),
+    "register_task_definition": ("create_log_group", "create_execution_role"),
+    "run_pre_traffic_task": PROVISIONED[:-1],
+    "check_pre_traffic_task": (before_the_deadline, *PROVISIONED[:-1], "run_pre_traffic_task"),
     "create_cluster": (),
     "create_service": PROVISIONED[:-1],
     "wait_load_balancers_active": (*NETWORK, "create_security_groups", "create_load_balancer"),
@@ -129,6 +143,7 @@ GIVEN: dict[str, tuple[Prerequisite, ...]] = {
     "delete_log_group": SERVICE_AND_LOAD_BALANCERS_GONE,
     "delete_expiry_schedule": ("claim_environment", an_expiry_schedule),
     "delete_security_groups": SERVICE_AND_LOAD_BALANCERS_GONE,
+    "delete_execution_role": SERVICE_AND_LOAD_BALANCERS_GONE,
     "record_environment_deleted": (*READY, "begin_teardown"),
 }
 
@@ -318,6 +333,26 @@ def _(result, world):
     assert log_group_tags(LOG_GROUP)[ENV_TAG] == ENV
 
 
+@then("create_execution_role")
+def _(result, world):
+    role = role_named(EXECUTION_ROLE)
+    assert result == {"name": EXECUTION_ROLE, "arn": role["Arn"]}
+    assert role["Path"] == EXECUTION_ROLE_PATH
+    boundary = role["PermissionsBoundary"]["PermissionsBoundaryArn"]
+    assert boundary == os.environ["EXECUTION_ROLE_BOUNDARY_ARN"]
+    assert key_values(role["Tags"])[ENV_TAG] == ENV
+    [trusted] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trusted["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
+    # the default spec has no secret and no ECR image: its own log group only
+    [policy] = role["Policies"].values()
+    assert [(s["Action"], s["Resource"]) for s in policy["Statement"]] == [
+        (
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            f"arn:aws:logs:us-east-1:123456789012:log-group:{LOG_GROUP}:*",
+        )
+    ]
+
+
 @then("register_task_definition")
 def _(result, world):
     described = boto("ecs").describe_task_definition(taskDefinition=result["arn"], include=["TAGS"])
@@ -329,7 +364,24 @@ def _(result, world):
     )
     [container] = definition["containerDefinitions"]
     assert container["logConfiguration"]["options"]["awslogs-group"] == LOG_GROUP
+    assert definition["executionRoleArn"] == role_named(EXECUTION_ROLE)["Arn"]
+    assert "taskRoleArn" not in definition  # no role, no ECS Exec: no AWS permissions
     assert key_values(described["tags"])[ENV_TAG] == ENV
+
+
+@then("run_pre_traffic_task")
+def _(result, world):
+    cluster_arn = cluster_named(CLUSTER)["clusterArn"]
+    [task] = boto("ecs").describe_tasks(
+        cluster=cluster_arn, tasks=[result["task_arn"]], include=["TAGS"]
+    )["tasks"]
+    event = sample("run_pre_traffic_task")
+    assert task["taskDefinitionArn"] == world.real(SAMPLE_RESOURCES["task_definition"]["arn"])
+    assert task["overrides"]["containerOverrides"] == [{"name": "app", "command": event["command"]}]
+    assert task["startedBy"].startswith("fenv-once-")
+    assert key_values(task["tags"])[ENV_TAG] == ENV
+    assert result["log_stream"] == f"{ENV}/app/{result['task_arn'].rsplit('/', 1)[-1]}"
+    assert (result["interval_seconds"], result["max_polls"]) == (10, 91)
 
 
 @then("create_cluster")
@@ -436,13 +488,13 @@ def _(result, world):
 def _(result, world):
     # exactly the sample inventory, with the real ids
     assert result == world.real(SAMPLE_INVENTORY)
-    assert result["count"] == 8
+    assert result["count"] == 9
 
 
 @then("delete_service")
 def _(result, world):
     cluster_arn = cluster_named(CLUSTER)["clusterArn"]
-    assert result == {"deleted": [world.real(SAMPLE_INVENTORY["service"])]}
+    assert result == {"deleted": [world.real(SAMPLE_INVENTORY["service"])], "stopped_tasks": []}
     assert service_status(cluster_arn, SERVICE) in ("INACTIVE", "MISSING")
 
 
@@ -502,6 +554,20 @@ def _(result, world):
 def _(result, world):
     assert result == {"deleted": sorted(world.real(SAMPLE_INVENTORY["security_groups"]))}
     assert security_groups_tagged(ENV) == []
+
+
+@then("check_pre_traffic_task")
+def _(result, world):
+    # still running (moto moves it along its own states), before its deadline: look again
+    assert (result["stopped"], result["exit_code"], result["log_tail"]) == (False, None, [])
+    assert result["status"] != "STOPPED"
+
+
+@then("delete_execution_role")
+def _(result, world):
+    arn = f"arn:aws:iam::123456789012:role{EXECUTION_ROLE_PATH}{EXECUTION_ROLE}"
+    assert result == {"deleted": [arn]}
+    assert role_named(EXECUTION_ROLE) is None
 
 
 @then("record_environment_deleted")
@@ -577,6 +643,11 @@ def _names(arns: list[str]) -> list[str]:
     return [arn.split("/")[-1] for arn in arns]
 
 
+def _tasks_in_the_cluster() -> list[dict[str, Any]]:
+    arns = boto("ecs").list_tasks(cluster=CLUSTER)["taskArns"]
+    return boto("ecs").describe_tasks(cluster=CLUSTER, tasks=arns)["tasks"] if arns else []
+
+
 IDEMPOTENT: dict[str, Idempotent] = {
     "create_security_groups": Idempotent(
         NETWORK,
@@ -634,6 +705,21 @@ IDEMPOTENT: dict[str, Idempotent] = {
         ],
         expected=["HTTP:80"],
         tags=lambda result: [elbv2_tags(arn) for arn in result["listener_arns"]],
+    ),
+    "create_execution_role": Idempotent(
+        (),
+        found=lambda: [
+            role["RoleName"]
+            for role in boto("iam").list_roles(PathPrefix=EXECUTION_ROLE_PATH)["Roles"]
+        ],
+        expected=[EXECUTION_ROLE],
+        tags=lambda result: [key_values(role_named(result["name"])["Tags"])],
+    ),
+    "run_pre_traffic_task": Idempotent(
+        PROVISIONED[:-1],
+        found=lambda: [task["startedBy"][:10] for task in _tasks_in_the_cluster()],
+        expected=["fenv-once-"],
+        tags=lambda result: [ecs_tags(result["task_arn"])],
     ),
     "create_cluster": Idempotent(
         (),
@@ -731,6 +817,7 @@ DELETE_STEPS = (
     "delete_log_group",
     "delete_security_groups",
     "delete_expiry_schedule",
+    "delete_execution_role",
 )
 EMPTY_INVENTORY = inventory.empty(ENV)  # what the lookups find for an unknown name
 
@@ -798,6 +885,10 @@ DELETES: dict[str, tuple[tuple[Prerequisite, ...], Callable[[], bool]]] = {
     "delete_expiry_schedule": (
         ("claim_environment", an_expiry_schedule),
         lambda: schedule_named(SCHEDULE) is not None,
+    ),
+    "delete_execution_role": (
+        ("create_execution_role",),
+        lambda: role_named(EXECUTION_ROLE) is not None,
     ),
 }
 
@@ -888,6 +979,22 @@ def _foreign_task_definition(world: World) -> str:
     )
 
 
+def _foreign_execution_role(world: World) -> str:
+    trust = {"Version": "2012-10-17", "Statement": []}
+    boto("iam").create_role(
+        RoleName=EXECUTION_ROLE,
+        Path=EXECUTION_ROLE_PATH,
+        AssumeRolePolicyDocument=json.dumps(trust),
+        Tags=[{"Key": "team", "Value": "someone-else"}],
+    )
+    return EXECUTION_ROLE
+
+
+def _execution_role_tags(name: str) -> dict[str, str] | None:
+    role = role_named(name)
+    return None if role is None else key_values(role.get("Tags"))
+
+
 def _cluster_tags(arn: str) -> dict[str, str] | None:
     cluster = cluster_named(arn)
     return None if cluster is None else key_values(cluster.get("tags"))
@@ -940,6 +1047,13 @@ FOREIGN: dict[str, Foreign] = {
         NETWORK,
         _foreign_security_group,
         _security_group_tags,
+    ),
+    "execution role": Foreign(
+        "create_execution_role",
+        "delete_execution_role",
+        (),
+        _foreign_execution_role,
+        _execution_role_tags,
     ),
     "task definition family": Foreign(
         "register_task_definition",
@@ -999,6 +1113,7 @@ CREATES_THAT_ADOPT = (
     "create_target_group",
     "create_load_balancer",
     "create_log_group",
+    "create_execution_role",
     "register_task_definition",
     "create_cluster",
     "create_service",
@@ -1019,7 +1134,7 @@ def test_two_deployments_in_one_account_never_manage_the_same_environment(
     _as_deployment(monkeypatch, OTHER_STACK, OTHER_TEARDOWN)
     world.given(*PROVISIONED, "claim_environment", an_expiry_schedule)
     theirs = inventory.find(ENV, None)
-    assert theirs["count"] == 9
+    assert theirs["count"] == 10
     assert ecs_tags(theirs["cluster"])["fargate-env:managed-by"] == OTHER_STACK
     _as_deployment(monkeypatch, "fargate-env", our_teardown)
 

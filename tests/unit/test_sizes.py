@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from fargate_env import sizes, task_definition
+from fargate_env import execution_role, sizes, task_definition
 from fargate_env import spec as spec_model
 from fargate_env.aws import client
 from fargate_env.errors import InvalidSpec
@@ -43,7 +43,8 @@ def test_the_sizing_covers_the_request_the_register_step_sends(deployment, monke
     monkeypatch.setattr(ecs, "register_task_definition", register)
 
     # When the register step sends its request
-    task_definition.register(spec, "/fargate-env/sizes")
+    role = execution_role.ensure(spec, "/fargate-env/sizes")
+    task_definition.register(spec, "/fargate-env/sizes", role["arn"])
 
     # Then the size checked before any resource is at least the size of what was sent
     assert sizes.task_definition_bytes(spec) >= sizes.json_bytes(sent[0])

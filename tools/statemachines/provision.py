@@ -32,6 +32,12 @@ STOP_LOAD_BALANCERS = "Stop the load balancer branch"
 STOP_TASK_DEFINITION = "Stop the task definition branch"
 STOP_CLUSTER = "Stop the cluster branch"
 STOP_ONE = "Stop this load balancer"
+RUN_PRE_TRAFFIC = "Run the pre-traffic task"
+WAIT_PRE_TRAFFIC = "Wait for the pre-traffic task"
+CHECK_PRE_TRAFFIC = "Check the pre-traffic task"
+PRE_TRAFFIC_DONE = "Has the pre-traffic task finished?"
+GIVE_UP_PRE_TRAFFIC = "Give up waiting for the pre-traffic task"
+CREATE_SERVICE = "Create the service"
 POLL_BOUND = "$polls >= $maxPolls"
 POLL_COMMENT = "Poll at the spec's interval; bounded by the spec's deadline (maxPolls)."
 STOPPED = "A step failed: report it in the output."
@@ -44,9 +50,17 @@ def loops() -> list[Loop]:
     while an earlier teardown of the name runs, at most TEARDOWN_WAIT_MAX_POLLS times."""
     waited = bounds.POLL_DEADLINE_RANGE[1] + bounds.POLL_INTERVAL_RANGE[1]
     checks = frozenset({CHECK_LOAD_BALANCERS, CHECK_SERVICE})
+    timeouts = range(bounds.PRE_TRAFFIC_TIMEOUT_RANGE[0], bounds.PRE_TRAFFIC_TIMEOUT_RANGE[1] + 1)
+    pre_traffic = [bounds.pre_traffic_polling(timeout) for timeout in timeouts]
     return [
         Loop(frozenset({CLAIM}), bounds.TEARDOWN_WAIT_MAX_POLLS),
         Loop(checks, bounds.MAX_PROVISION_POLLS + 1, waited),
+        # Its own count: at most max_polls looks of the run step's interval, whatever the timeout.
+        Loop(
+            frozenset({CHECK_PRE_TRAFFIC}),
+            max(polling.max_polls for polling in pre_traffic),
+            max(polling.max_polls * polling.interval_seconds for polling in pre_traffic),
+        ),
     ]
 
 
@@ -194,13 +208,30 @@ def create_the_building_blocks() -> State:
             output={"log_group": f"{RESULT}.name"},
         ),
         asl.task(
-            "Register the task definition",
-            "register_task_definition",
-            "The blueprint: image, port, CPU/memory, environment, secrets, health check, "
-            "volumes; Fargate, awsvpc, execution role.",
+            "Create the execution role",
+            "create_execution_role",
+            "The environment's own role for ECS: its images, its log group and only the secrets "
+            "its spec names, within the deployment's permissions boundary.",
             {**SPEC, "log_group": "$states.input.log_group"},
             report_in_branch(STOP_TASK_DEFINITION),
-            output={"log_group": "$states.input.log_group", "task_definition": RESULT},
+            output={"log_group": "$states.input.log_group", "execution_role": RESULT},
+        ),
+        asl.task(
+            "Register the task definition",
+            "register_task_definition",
+            "The blueprint: the containers (image, command, environment, secrets, health "
+            "checks, dependencies), CPU/memory, volumes; Fargate, awsvpc, the roles.",
+            {
+                **SPEC,
+                "log_group": "$states.input.log_group",
+                "execution_role_arn": "$states.input.execution_role.arn",
+            },
+            report_in_branch(STOP_TASK_DEFINITION),
+            output={
+                "log_group": "$states.input.log_group",
+                "execution_role": "$states.input.execution_role",
+                "task_definition": RESULT,
+            },
             then=asl.END,
         ),
         asl.succeed(STOP_TASK_DEFINITION, STOPPED),
@@ -226,7 +257,8 @@ def create_the_building_blocks() -> State:
         {
             "resources": "$merge([$resources, {'security_groups': $states.result[0].security_groups"
             ", 'load_balancers': [$states.result[0].load_balancers[$exists(arn)]], 'log_group': "
-            "$states.result[1].log_group, 'task_definition': $states.result[1].task_definition, "
+            "$states.result[1].log_group, 'execution_role': $states.result[1].execution_role, "
+            "'task_definition': $states.result[1].task_definition, "
             "'cluster': $states.result[2].cluster}])",
             "failure": "($failures := $append($states.result.failure, "
             "$states.result.load_balancers.failure); $exists($failures[0]) ? $failures[0] : null)",
@@ -242,6 +274,63 @@ def poll(name: str, step: str, comment: str, payload: Json) -> State:
 
 def keep_polling(name: str, comment: str, ready: str, give_up: str, wait: str) -> State:
     return asl.choice(name, comment, [("$ready", ready), (POLL_BOUND, give_up)], wait)
+
+
+def run_the_pre_traffic_task() -> list[State]:
+    """The spec's one-off command as a task of the environment, once the task definition and
+    the cluster exist and before the service does; looked at every interval the run step says,
+    at most max_polls times (the check step itself stops it at its timeout, with its logs)."""
+    looked = "$preTrafficPolls >= $preTrafficTask.max_polls"
+    message = x(
+        "'The pre-traffic task was still running after ' & $preTrafficTask.timeout_seconds & "
+        "' seconds: ' & $preTrafficTask.task_arn"
+    )
+    record = after_claim(CHECK_PRE_TRAFFIC, error=asl.DEADLINE_EXCEEDED, message=message)
+    give_up_state = {
+        "Type": "Pass",
+        "Comment": "The bound passed: compensate (the teardown stops the task).",
+        "Assign": {"failure": record},
+        "Next": COMPENSATE,
+    }
+    return [
+        asl.task(
+            RUN_PRE_TRAFFIC,
+            "run_pre_traffic_task",
+            "The command (a migration, a seed) as a task of the environment's own task "
+            "definition: same image, network, secrets and role; on demand Fargate.",
+            {
+                **SPEC_AND_NETWORK,
+                "cluster_arn": "$resources.cluster.arn",
+                "task_definition_arn": "$resources.task_definition.arn",
+                "tasks_security_group_id": "$resources.security_groups.tasks",
+                "command": "$spec.pre_traffic_task.command",
+                "timeout_seconds": "$spec.pre_traffic_task.timeout_seconds",
+            },
+            compensate,
+            assign={"preTrafficTask": RESULT, "preTrafficPolls": 0},
+        ),
+        asl.wait(
+            WAIT_PRE_TRAFFIC,
+            "At the run step's interval (longer for a long timeout: bounded looks).",
+            "$preTrafficTask.interval_seconds",
+        ),
+        asl.task(
+            CHECK_PRE_TRAFFIC,
+            "check_pre_traffic_task",
+            "One look: exit code 0 goes on; another code, or the timeout (the task is then "
+            "stopped), fails with the task's last log lines.",
+            {"task": "$preTrafficTask"},
+            compensate,
+            assign={"preTrafficPolls": "$preTrafficPolls + 1", "preTraffic": RESULT},
+        ),
+        asl.choice(
+            PRE_TRAFFIC_DONE,
+            "Done: create the service. Bound reached: give up. Otherwise look again.",
+            [("$preTraffic.stopped", CREATE_SERVICE), (looked, GIVE_UP_PRE_TRAFFIC)],
+            WAIT_PRE_TRAFFIC,
+        ),
+        (GIVE_UP_PRE_TRAFFIC, give_up_state),
+    ]
 
 
 def give_up(name: str, check: str, what: str) -> State:
@@ -279,6 +368,7 @@ def definition() -> Json:
                 "resources": {},
                 "failure": None,
                 "rollback": None,
+                "preTraffic": None,
             },
         ),
         asl.task(
@@ -357,12 +447,14 @@ def definition() -> Json:
         create_the_building_blocks(),
         asl.choice(
             "Did every building block succeed?",
-            "Any branch that reported a failure sends the execution to compensation.",
-            [("$failure != null", COMPENSATE)],
-            "Create the service",
+            "Any branch that reported a failure sends the execution to compensation; a spec "
+            "with a pre-traffic command runs it before the service takes traffic.",
+            [("$failure != null", COMPENSATE), ("$spec.pre_traffic_task != null", RUN_PRE_TRAFFIC)],
+            CREATE_SERVICE,
         ),
+        *run_the_pre_traffic_task(),
         asl.task(
-            "Create the service",
+            CREATE_SERVICE,
             "create_service",
             "Subnets, the tasks' security group, and each target group -> container:port. "
             "Created while the load balancers still provision.",
@@ -455,6 +547,7 @@ def definition() -> Json:
                 "load_balancers": LOAD_BALANCERS_OUT,
                 "verification": "$verification.checks",
                 "expires_at": "$expiry.expires_at",
+                "pre_traffic_task": "$preTraffic",
                 "resources": "$resources",
             },
         ),

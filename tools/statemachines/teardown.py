@@ -340,6 +340,12 @@ def definition() -> Json:
                     "The time-to-live schedule, if any.",
                     "schedule",
                 ),
+                delete_alone(
+                    "Delete the execution role",
+                    "delete_execution_role",
+                    "The environment's own role, now that no task uses it.",
+                    "execution_role",
+                ),
             ],
             branch_failed,
             {"deleted": "$merge([$deleted, $merge($states.result)])"},

@@ -41,6 +41,31 @@ def provision_polls(interval_seconds: int, deadline_seconds: int) -> int:
     return math.ceil(deadline_seconds / interval_seconds)
 
 
+# --- Provisioning: the one-off task before traffic (spec `pre_traffic_task`) -----------------
+PRE_TRAFFIC_TIMEOUT_SECONDS: Final = 900
+PRE_TRAFFIC_TIMEOUT_RANGE: Final = (30, 3600)
+PRE_TRAFFIC_POLL_SECONDS: Final = 10
+#: Looks at the task at most (~21 history events each at worst): a longer timeout is looked at
+#: less often instead. The last look comes after the timeout, to stop the task and say so.
+MAX_PRE_TRAFFIC_POLLS: Final = 240
+
+
+class Polling(NamedTuple):
+    """A bounded wait: look every `interval_seconds`, at most `max_polls` times."""
+
+    interval_seconds: int
+    max_polls: int
+
+
+def pre_traffic_polling(timeout_seconds: int) -> Polling:
+    """Looks every PRE_TRAFFIC_POLL_SECONDS, or less often for a long timeout, so that the
+    timeout plus one look fits in MAX_PRE_TRAFFIC_POLLS."""
+    interval = max(
+        PRE_TRAFFIC_POLL_SECONDS, math.ceil(timeout_seconds / (MAX_PRE_TRAFFIC_POLLS - 1))
+    )
+    return Polling(interval, math.ceil(timeout_seconds / interval) + 1)
+
+
 # --- Teardown: waiting for the tasks to stop and the load balancers to go --------------------
 TEARDOWN_POLL_SECONDS: Final = 5
 #: The bound when nothing asks for more: 15 minutes of 5-second looks.
@@ -50,9 +75,7 @@ TEARDOWN_MARGIN_SECONDS: Final = 600
 TEARDOWN_MAX_POLLS: Final = 400
 
 
-class TeardownPolling(NamedTuple):
-    interval_seconds: int
-    max_polls: int
+TeardownPolling = Polling
 
 
 def teardown_polling(drain_seconds: int, stop_seconds: int) -> TeardownPolling:
@@ -99,7 +122,10 @@ TASK_TIMEOUT_SECONDS: Final[dict[str, int]] = {
     "create_load_balancer": 60,
     "create_listeners": 60,
     "create_log_group": 60,
+    "create_execution_role": 60,
     "register_task_definition": 60,
+    "run_pre_traffic_task": 60,
+    "check_pre_traffic_task": 30,
     "create_cluster": 60,
     "create_service": 60,
     "wait_load_balancers_active": 30,
@@ -118,6 +144,7 @@ TASK_TIMEOUT_SECONDS: Final[dict[str, int]] = {
     "delete_cluster": 60,
     "delete_log_group": 60,
     "delete_expiry_schedule": 60,
+    "delete_execution_role": 60,
     "delete_security_groups": 60,
     "record_environment_deleted": 30,
 }
@@ -126,5 +153,5 @@ TASK_TIMEOUT_SECONDS: Final[dict[str, int]] = {
 ROLLBACK_TIMEOUT_SECONDS: Final = 86_400
 #: Each machine's TimeoutSeconds: beyond its worst case, so an inner bound always ends a
 #: stuck wait first, with its own message (the builder prints the worst cases).
-PROVISION_TIMEOUT_SECONDS: Final = 259_200
+PROVISION_TIMEOUT_SECONDS: Final = 345_600
 TEARDOWN_TIMEOUT_SECONDS: Final = 172_800

@@ -54,6 +54,11 @@ class EndpointCheckFailed(FargateEnvError):
     """The load balancer's DNS name did not answer with an acceptable HTTP status."""
 
 
+class OneOffTaskFailed(FargateEnvError):
+    """A one-off task (the pre-traffic command) exited with another code than 0, or did not
+    finish in time: the message has the tail of its logs."""
+
+
 class EnvironmentBusy(FargateEnvError):
     """Another execution owns this environment name (it is being created, is ready or deleting)."""
 

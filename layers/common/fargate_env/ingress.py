@@ -13,9 +13,10 @@ agree on:
 from __future__ import annotations
 
 import ipaddress
-import os
 from collections.abc import Iterable
 from typing import Final
+
+from fargate_env import settings
 
 #: The only CIDR that admits an IPv4 caller whose address is unknown (the Lambda's egress).
 WORLD_IPV4: Final = "0.0.0.0/0"
@@ -27,7 +28,7 @@ RULES_QUOTA_ENV: Final = "SECURITY_GROUP_RULE_QUOTA"
 
 def rules_quota() -> int:
     """Inbound rules a security group may hold in this deployment's account."""
-    raw = os.environ.get(RULES_QUOTA_ENV, "").strip()
+    raw = settings.get(RULES_QUOTA_ENV, "").strip()
     return int(raw) if raw else DEFAULT_RULES_PER_GROUP
 
 
@@ -59,8 +60,8 @@ PROBE_VPC_ENV: Final = "PROBE_VPC_ID"
 
 
 def _probe_in(vpc_id: str, setting: str) -> str | None:
-    value = os.environ.get(setting, "").strip()
-    return value if value and os.environ.get(PROBE_VPC_ENV, "").strip() == vpc_id else None
+    value = settings.get(setting, "").strip()
+    return value if value and settings.get(PROBE_VPC_ENV, "").strip() == vpc_id else None
 
 
 def probe_security_group(vpc_id: str) -> str | None:

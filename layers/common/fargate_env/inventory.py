@@ -7,6 +7,7 @@ from typing import Any
 
 from fargate_env import (
     cluster,
+    execution_role,
     load_balancers,
     logs,
     schedules,
@@ -57,6 +58,7 @@ def find(env: str, resources: dict[str, Any] | None = None) -> dict[str, Any]:
         ),
         "log_group": logs.find(env),
         "schedule": schedules.find(env),
+        "execution_role": execution_role.find(env),
     }
     found["count"] = count(found)
     return found
@@ -65,7 +67,7 @@ def find(env: str, resources: dict[str, Any] | None = None) -> dict[str, Any]:
 def count(inventory: dict[str, Any]) -> int:
     """How many resources the inventory lists."""
     total = 0
-    for key in ("cluster", "service", "log_group", "schedule"):
+    for key in ("cluster", "service", "log_group", "schedule", "execution_role"):
         total += 1 if inventory.get(key) else 0
     for key in ("load_balancers", "target_groups", "task_definitions", "security_groups"):
         total += len(inventory.get(key) or [])
@@ -84,5 +86,6 @@ def empty(env: str) -> dict[str, Any]:
         "security_groups": [],
         "log_group": None,
         "schedule": None,
+        "execution_role": None,
         "count": 0,
     }

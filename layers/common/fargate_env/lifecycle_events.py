@@ -8,10 +8,9 @@ failed step and cause) and "Environment Deleted" (what was deleted); every detai
 from __future__ import annotations
 
 import json
-import os
 from typing import Any, Final
 
-from fargate_env import naming
+from fargate_env import naming, settings
 from fargate_env.aws import client
 from fargate_env.errors import TransientAwsError
 
@@ -33,7 +32,7 @@ def publish(detail_type: str, detail: dict[str, Any]) -> None:
                 "Source": SOURCE,
                 "DetailType": detail_type,
                 "Detail": json.dumps({**detail, "deployment": naming.deployment()}),
-                "EventBusName": os.environ.get(BUS_ENV, "default"),
+                "EventBusName": settings.get(BUS_ENV, "default"),
             }
         ]
     )

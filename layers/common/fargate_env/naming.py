@@ -9,9 +9,10 @@ to its own: two stacks in one account never adopt or delete each other's resourc
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Final
+
+from fargate_env import settings
 
 PREFIX: Final = "fenv"
 ENVIRONMENT_TAG: Final = "fargate-env:environment"
@@ -77,7 +78,7 @@ def schedule_name(env: str) -> str:
 
 def deployment() -> str:
     """The deployment (its stack name) this code runs for."""
-    return os.environ.get(DEPLOYMENT_ENV, "").strip() or DEFAULT_DEPLOYMENT
+    return settings.get(DEPLOYMENT_ENV, "").strip() or DEFAULT_DEPLOYMENT
 
 
 def environment_tags(env: str, user_tags: dict[str, str] | None = None) -> dict[str, str]:

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import time
 from collections.abc import Callable
 from typing import Any, Final, TypeVar
@@ -19,7 +18,7 @@ from typing import Any, Final, TypeVar
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from fargate_env import errors
+from fargate_env import errors, settings
 
 SERVICE: Final = "fargate-env"
 NAMESPACE: Final = "FargateEnv"
@@ -31,7 +30,7 @@ Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
 def _sdk_tracing_enabled() -> bool:
-    return os.environ.get("FARGATE_ENV_TRACE_SDK", "false").lower() == "true"
+    return settings.get("FARGATE_ENV_TRACE_SDK", "false").lower() == "true"
 
 
 @functools.cache

@@ -1,13 +1,16 @@
 """Everything the spec refers to that must already exist, checked before anything is created:
-the network, the listeners' certificates, the secrets, the EFS file systems. A wrong reference
-is an InvalidSpec naming the field, not a half-built environment rolled back later."""
+the network, the listeners' certificates, the secrets, the EFS file systems, the task role. A
+wrong reference is an InvalidSpec naming the field, not a half-built environment rolled back
+later."""
 
 from __future__ import annotations
 
+import json
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from fargate_env import network
+from fargate_env import containers, network
 from fargate_env.aws import client, region
 from fargate_env.errors import error_code, invalid_spec
 
@@ -80,12 +83,51 @@ def _secret_problem(reference: str) -> str | None:
 
 
 def _secrets(spec: dict[str, Any]) -> list[str]:
+    """Every container's secrets and registry credentials."""
     problems = []
-    for name, reference in sorted(spec["container"]["secrets"].items()):
+    for field, reference in containers.secret_references(spec).items():
         problem = _secret_problem(reference)
         if problem:
-            problems.append(f"container.secrets.{name}: {problem}")
+            problems.append(f"{field}: {problem}")
     return problems
+
+
+def _trusts_ecs_tasks(document: Any) -> bool:
+    """Whether a trust policy lets ECS tasks assume the role (ECS refuses to start a task whose
+    role it cannot assume: "ECS was unable to assume the role")."""
+    if isinstance(document, str):
+        document = json.loads(urllib.parse.unquote(document))
+    statements = document.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        principal = statement.get("Principal") or {}
+        services = principal.get("Service", []) if isinstance(principal, dict) else []
+        services = services if isinstance(services, list) else [services]
+        actions = statement.get("Action", [])
+        actions = actions if isinstance(actions, list) else [actions]
+        if (
+            statement.get("Effect") == "Allow"
+            and "ecs-tasks.amazonaws.com" in services
+            and "sts:AssumeRole" in actions
+        ):
+            return True
+    return False
+
+
+def _task_role(spec: dict[str, Any]) -> list[str]:
+    arn = spec["container"].get("task_role_arn")
+    if not arn:
+        return []
+    name = arn.rsplit("/", 1)[-1]
+    found = _answer(client("iam").get_role, RoleName=name)
+    field = "container.task_role_arn"
+    if found is None or found["Role"]["Arn"] != arn:
+        return [f"{field}: no IAM role {arn}"]
+    if not _trusts_ecs_tasks(found["Role"].get("AssumeRolePolicyDocument") or {}):
+        return [
+            f"{field}: the role's trust policy does not let ecs-tasks.amazonaws.com assume it "
+            "(sts:AssumeRole): the tasks could not start"
+        ]
+    return []
 
 
 def _file_systems(spec: dict[str, Any]) -> list[str]:
@@ -107,7 +149,7 @@ def _file_systems(spec: dict[str, Any]) -> list[str]:
 def check(spec: dict[str, Any]) -> dict[str, Any]:
     """The resolved network, once every reference of the spec is known to exist."""
     resolved = network.resolve(spec)
-    problems = [*_certificates(spec), *_secrets(spec), *_file_systems(spec)]
+    problems = [*_certificates(spec), *_secrets(spec), *_file_systems(spec), *_task_role(spec)]
     if problems:
         raise invalid_spec(problems)
     return resolved

@@ -21,12 +21,11 @@ whichever execution reaches the registry first.
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from fargate_env import clock
+from fargate_env import clock, settings
 from fargate_env.aws import client
 from fargate_env.errors import EnvironmentBusy, TransientAwsError, error_code
 
@@ -36,7 +35,7 @@ STATUSES: Final = (CREATING, READY, FAILED, DELETING, DELETED)
 
 
 def _table() -> str:
-    return os.environ[TABLE_ENV]
+    return settings.require(TABLE_ENV)
 
 
 def _now() -> str:

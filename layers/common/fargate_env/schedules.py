@@ -4,11 +4,10 @@ environment's time to live is over. Removed when the environment is torn down ea
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from fargate_env import clock, naming
+from fargate_env import clock, naming, settings
 from fargate_env.aws import client
 from fargate_env.errors import error_code
 
@@ -18,7 +17,7 @@ SCHEDULE_GROUP_ENV: Final = "SCHEDULE_GROUP_NAME"
 
 
 def _group() -> str:
-    return os.environ.get(SCHEDULE_GROUP_ENV, "default")
+    return settings.get(SCHEDULE_GROUP_ENV, "default")
 
 
 def expiry_time(ttl_minutes: int, now: float | None = None) -> datetime:
@@ -52,8 +51,8 @@ def ensure(spec: dict[str, Any]) -> dict[str, Any]:
         env,
         at,
         {
-            "Arn": os.environ[TEARDOWN_STATE_MACHINE_ENV],
-            "RoleArn": os.environ[SCHEDULER_ROLE_ENV],
+            "Arn": settings.require(TEARDOWN_STATE_MACHINE_ENV),
+            "RoleArn": settings.require(SCHEDULER_ROLE_ENV),
             "Input": json.dumps({"name": env, "reason": "expired"}),
             "RetryPolicy": {"MaximumRetryAttempts": 10, "MaximumEventAgeInSeconds": 3600},
         },
@@ -92,7 +91,7 @@ def move(env: str, at: datetime) -> dict[str, Any] | None:
 
 
 def _teardown_machine() -> str:
-    return os.environ[TEARDOWN_STATE_MACHINE_ENV]
+    return settings.require(TEARDOWN_STATE_MACHINE_ENV)
 
 
 def _target(name: str) -> str | None:

@@ -7,7 +7,7 @@ import hashlib
 import math
 from typing import Any
 
-from fargate_env import naming
+from fargate_env import naming, one_off_task
 from fargate_env.aws import client
 from fargate_env.errors import AwsRequestFailed, ResourceNotReady, ServiceUnstable, error_code
 
@@ -194,10 +194,13 @@ def find(env: str, cluster_arn: str | None) -> str | None:
 
 
 def delete(env: str, cluster_arn: str | None) -> dict[str, Any]:
-    """Scale to zero and delete (force). Tasks then drain and stop; see check_deleted."""
+    """Stop the one-off tasks still running (a pre-traffic command cut short by a rollback),
+    then scale the service to zero and delete it (force). Tasks then drain and stop; see
+    check_deleted."""
+    stopped = one_off_task.stop_all(cluster_arn)
     arn = find(env, cluster_arn)
     if arn is None or cluster_arn is None:
-        return {"deleted": []}
+        return {"deleted": [], "stopped_tasks": stopped}
     ecs = client("ecs")
     name = naming.service_name(env)
     try:
@@ -205,9 +208,9 @@ def delete(env: str, cluster_arn: str | None) -> dict[str, Any]:
         ecs.delete_service(cluster=cluster_arn, service=name, force=True)
     except Exception as exc:
         if error_code(exc) in ("ServiceNotFoundException", "ServiceNotActiveException"):
-            return {"deleted": []}
+            return {"deleted": [], "stopped_tasks": stopped}
         raise
-    return {"deleted": [arn]}
+    return {"deleted": [arn], "stopped_tasks": stopped}
 
 
 def check_deleted(env: str, cluster_arn: str | None) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
-from fargate_env import naming, task_definition
+from fargate_env import containers, naming, task_definition
 from fargate_env.errors import InvalidSpec
 
 SPEC_MAX_BYTES: Final = 64 * 1024
@@ -49,30 +49,46 @@ def check_spec(raw: Any, field: str = "spec") -> None:
 
 def task_definition_bytes(spec: dict[str, Any]) -> int:
     """The size of the RegisterTaskDefinition request (tags included) a normalised spec makes."""
-    roles = {
-        task_definition.EXECUTION_ROLE_ENV: SIZING_ROLE_ARN,
-        task_definition.TASK_ROLE_ENV: SIZING_ROLE_ARN,
-    }
-    request = task_definition.build_request(spec, naming.log_group_name(spec["name"]), roles)
+    return json_bytes(_sized_request(spec))
+
+
+def _sized_request(spec: dict[str, Any]) -> dict[str, Any]:
+    log_group = naming.log_group_name(spec["name"])
+    request = task_definition.build_request(spec, log_group, SIZING_ROLE_ARN)
+    if request.get("taskRoleArn") or spec["service"]["enable_execute_command"]:
+        request["taskRoleArn"] = max(request.get("taskRoleArn") or "", SIZING_ROLE_ARN, key=len)
     tags = naming.environment_tags(spec["name"], spec["tags"]) | {
         naming.MANAGED_BY_TAG: SIZING_DEPLOYMENT,
         task_definition.FINGERPRINT_TAG: "f" * 32,
     }
-    return json_bytes({**request, "tags": naming.as_ecs_tags(tags)})
+    return {**request, "tags": naming.as_ecs_tags(tags)}
 
 
 def check_task_definition(spec: dict[str, Any]) -> None:
-    """The task definition a normalised spec makes fits ECS's limit, less the margin."""
-    size = task_definition_bytes(spec)
+    """The task definition a normalised spec makes fits ECS's limit, less the margin; beyond
+    it, the error names the field that makes it and each container's share, largest first."""
+    request = _sized_request(spec)
+    size = json_bytes(request)
     limit = TASK_DEFINITION_MAX_BYTES - TASK_DEFINITION_MARGIN_BYTES
     if size <= limit:
         return
     environment = spec["container"]["environment"]
     variables = json_bytes([{"name": k, "value": v} for k, v in environment.items()])
     field = "container.environment" if variables * 2 > size else "container"
+    shares = sorted(
+        (
+            (json_bytes(definition), entry.path)
+            for entry, definition in zip(
+                containers.entries(spec), request["containerDefinitions"], strict=True
+            )
+        ),
+        reverse=True,
+    )
+    parts = ", ".join(f"{path} {count:,} bytes" for count, path in shares)
     raise InvalidSpec(
         f"{field}: the task definition ECS would receive is {size:,} bytes (environment "
-        f"variables: {variables:,}); ECS allows {TASK_DEFINITION_MAX_BYTES:,} and fargate-env "
-        f"keeps {TASK_DEFINITION_MARGIN_BYTES:,} of them in reserve. Move large values into "
-        "secrets (SSM parameters, Secrets Manager) or files the task reads"
+        f"variables: {variables:,}; {parts}); ECS allows {TASK_DEFINITION_MAX_BYTES:,} "
+        f"(64 KiB) and fargate-env keeps {TASK_DEFINITION_MARGIN_BYTES:,} of them in reserve. "
+        "Move large values into secrets (SSM parameters, Secrets Manager) or files the task "
+        "reads; shorten commands or health checks"
     )

@@ -17,6 +17,7 @@ import re
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -27,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from fargate_env import bounds, ingress, naming
+from fargate_env import bounds, containers, ingress, naming
 from fargate_env.errors import InvalidSpec, invalid_spec
 
 SCHEMA_ID: Final = "https://github.com/fargate-env/fargate-env/schema/environment-spec.schema.json"
@@ -53,6 +54,14 @@ DEFAULT_IMAGE: Final = "nginx:latest"
 #: Validation context key: the inbound rules a security group may hold in this deployment.
 QUOTA_CONTEXT: Final = "security_group_rule_quota"
 DEFAULT_SSL_POLICY: Final = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+#: ECS: at most 10 containers per task definition (service quotas, not adjustable).
+MAX_CONTAINERS: Final = 10
+#: ECS: a container's memory hard limit is at least 6 MiB (ContainerDefinition, memory).
+MIN_CONTAINER_MEMORY: Final = 6
+#: Fargate task ephemeral storage: 21-200 GiB (EphemeralStorage, sizeInGiB; 20 is the default).
+EPHEMERAL_STORAGE_GIB: Final = (21, 200)
+#: Fargate's highest nofile limit (task definition parameters, ulimits: Fargate).
+MAX_NOFILE: Final = 1_048_576
 
 _SSM_PARAMETER_ARN = re.compile(
     r"^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter/[A-Za-z0-9_.\-/]+$"
@@ -66,6 +75,9 @@ _CERTIFICATE_ARN = re.compile(
     r"^arn:aws[a-z-]*:(acm|iam):[a-z0-9-]*:\d{12}:(certificate|server-certificate)/.+$"
 )
 _IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/:@]{0,254}$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+#: Docker's USER: a name or uid, optionally with a group or gid.
+_USER = re.compile(r"^[A-Za-z0-9_.-]{1,255}(:[A-Za-z0-9_.-]{1,255})?$")
 # AWS: letters, digits, spaces (Unicode separators, not tabs or line breaks) and _ . : / = + - @.
 _TAG_CHARS = re.compile(r"^(?:[\w.:/=+\-@]|(?![\t\n\v\f\r\x1c-\x1f\x85])\s)*$", re.UNICODE)
 
@@ -161,12 +173,93 @@ def _memory_per_cpu() -> list[dict[str, Any]]:
     return rules
 
 
+class Ulimit(Model):
+    """A resource limit of the container. Fargate applies only `nofile` (the others keep the
+    operating system's defaults), so only it is offered."""
+
+    name: Literal["nofile"] = Field(description="nofile: open files.")
+    soft_limit: int = Field(ge=0, le=MAX_NOFILE)
+    hard_limit: int = Field(ge=0, le=MAX_NOFILE)
+
+    @model_validator(mode="after")
+    def _soft_within_hard(self) -> Ulimit:
+        if self.soft_limit > self.hard_limit:
+            raise ValueError("soft_limit must not exceed hard_limit")
+        return self
+
+
+class ContainerDependency(Model):
+    """Start this container only once another one of the task reached a condition (ECS
+    `dependsOn`): START (it started), HEALTHY (its health check passed), COMPLETE (it exited),
+    SUCCESS (it exited with 0)."""
+
+    container: ContainerName = Field(description="The name of another container of the task.")
+    condition: Literal["START", "HEALTHY", "COMPLETE", "SUCCESS"] = "START"
+
+
+def _image_reference(value: str) -> str:
+    if not _IMAGE.fullmatch(value):
+        raise ValueError("is not a valid image reference")
+    return value
+
+
+def _secret_reference(value: dict[str, str]) -> dict[str, str]:
+    bad = [
+        name
+        for name, ref in value.items()
+        if not (_SSM_PARAMETER_ARN.fullmatch(ref) or _SECRETS_MANAGER_ARN.fullmatch(ref))
+    ]
+    if bad:
+        raise ValueError(
+            f"{', '.join(sorted(bad))}: a secret must be the ARN of an SSM parameter or of a "
+            "Secrets Manager secret, never the secret's value"
+        )
+    return value
+
+
+def _secrets_manager_arn(value: str | None) -> str | None:
+    if value is not None and not _SECRETS_MANAGER_ARN.fullmatch(value):
+        raise ValueError("must be the ARN of a Secrets Manager secret")
+    return value
+
+
+def _user(value: str | None) -> str | None:
+    if value is not None and not _USER.fullmatch(value):
+        raise ValueError("must be a user name or uid, optionally with :group or :gid")
+    return value
+
+
+Image = Annotated[str, AfterValidator(_image_reference)]
+#: A command line in exec form: the program, then its arguments (no shell unless you name one).
+CommandLine = Annotated[list[str], Field(min_length=1, max_length=100)]
+EnvironmentVariables = dict[EnvVarName, Annotated[str, StringConstraints(max_length=32768)]]
+SecretReferences = Annotated[dict[EnvVarName, str], AfterValidator(_secret_reference)]
+RegistryCredentials = Annotated[str | None, AfterValidator(_secrets_manager_arn)]
+User = Annotated[str | None, AfterValidator(_user)]
+WorkingDirectory = Annotated[str | None, Field(pattern=r"^/.*$", max_length=4096)]
+Dependencies = Annotated[list[ContainerDependency], Field(max_length=MAX_CONTAINERS - 1)]
+_COMMAND = "Overrides the image's CMD (exec form: the program, then its arguments)."
+_ENTRY_POINT = "Overrides the image's ENTRYPOINT."
+_REGISTRY = (
+    'ARN of a Secrets Manager secret {"username", "password"} to pull the image from a '
+    "private registry (not needed for ECR)."
+)
+
+
+def _no_clash(environment: dict[str, str], secrets: dict[str, str]) -> None:
+    clash = sorted(set(environment) & set(secrets))
+    if clash:
+        raise ValueError(f"secrets: {', '.join(clash)} defined both in environment and in secrets")
+
+
 class Container(Model):
+    """The task's main container: the one the load balancers send traffic to."""
+
     model_config = ConfigDict(
         extra="forbid", frozen=True, strict=True, json_schema_extra={"allOf": _memory_per_cpu()}
     )
 
-    image: str = Field(
+    image: Image = Field(
         DEFAULT_IMAGE,
         description="Container image (Docker Hub name or a full registry path).",
         examples=[DEFAULT_IMAGE, "public.ecr.aws/nginx/nginx:stable"],
@@ -186,12 +279,16 @@ class Container(Model):
         validate_default=True,
     )
     cpu_architecture: Literal["X86_64", "ARM64"] = "X86_64"
-    environment: dict[EnvVarName, Annotated[str, StringConstraints(max_length=32768)]] = Field(
+    command: CommandLine | None = Field(None, description=_COMMAND)
+    entry_point: CommandLine | None = Field(None, description=_ENTRY_POINT)
+    working_directory: WorkingDirectory = None
+    user: User = None
+    environment: EnvironmentVariables = Field(
         default_factory=dict,
         description="Plain environment variables (never secrets).",
         json_schema_extra=NAMED_BY_VARIABLE,
     )
-    secrets: dict[EnvVarName, str] = Field(
+    secrets: SecretReferences = Field(
         default_factory=dict,
         description=(
             "Environment variable name -> ARN of an SSM parameter or a Secrets Manager secret. "
@@ -211,7 +308,25 @@ class Container(Model):
         },
     )
     health_check: ContainerHealthCheck | None = None
+    depends_on: Dependencies = Field(default_factory=list)
     volumes: list[Volume] = Field(default_factory=list, max_length=20)
+    read_only_root_filesystem: bool = False
+    init_process: bool = Field(
+        False, description="Run an init process (reaps zombies, forwards signals)."
+    )
+    ulimits: list[Ulimit] = Field(default_factory=list, max_length=1)
+    ephemeral_storage_gib: int | None = Field(
+        None,
+        ge=EPHEMERAL_STORAGE_GIB[0],
+        le=EPHEMERAL_STORAGE_GIB[1],
+        description="The task's ephemeral storage (GiB); null: Fargate's 20 GiB.",
+    )
+    task_role_arn: str | None = Field(
+        None,
+        description="The IAM role the application's code runs with (the task role); it must "
+        "be one the deployment allows. null: no AWS permissions (beyond ECS Exec's).",
+    )
+    registry_credentials_arn: RegistryCredentials = Field(None, description=_REGISTRY)
     log_retention_days: int = Field(
         7,
         description="CloudWatch Logs retention of the task logs.",
@@ -223,13 +338,6 @@ class Container(Model):
         le=120,
         description="Seconds between SIGTERM and SIGKILL when a task stops (AWS default 30).",
     )
-
-    @field_validator("image")
-    @classmethod
-    def _image_reference(cls, value: str) -> str:
-        if not _IMAGE.fullmatch(value):
-            raise ValueError("is not a valid image reference")
-        return value
 
     @field_validator("log_retention_days")
     @classmethod
@@ -261,22 +369,11 @@ class Container(Model):
             raise ValueError(f"{value} MiB is not allowed with cpu {cpu} (allowed: {choices} MiB)")
         return value
 
-    @field_validator("secrets")
+    @field_validator("task_role_arn")
     @classmethod
-    def _secret_references(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
-        bad = [
-            name
-            for name, ref in value.items()
-            if not (_SSM_PARAMETER_ARN.fullmatch(ref) or _SECRETS_MANAGER_ARN.fullmatch(ref))
-        ]
-        if bad:
-            raise ValueError(
-                f"{', '.join(sorted(bad))}: a secret must be the ARN of an SSM parameter or of a "
-                "Secrets Manager secret, never the secret's value"
-            )
-        clash = sorted(set(info.data.get("environment") or {}) & set(value))
-        if clash:
-            raise ValueError(f"{', '.join(clash)} defined both in environment and in secrets")
+    def _role_arn(cls, value: str | None) -> str | None:
+        if value is not None and not _ROLE_ARN.fullmatch(value):
+            raise ValueError("must be the ARN of an IAM role (arn:aws:iam::<account>:role/...)")
         return value
 
     @field_validator("volumes")
@@ -289,6 +386,63 @@ class Container(Model):
         if len(paths) != len(set(paths)):
             raise ValueError("container paths must be unique")
         return value
+
+    @model_validator(mode="after")
+    def _secrets_not_in_environment(self) -> Container:
+        _no_clash(self.environment, self.secrets)
+        return self
+
+
+class Sidecar(Model):
+    """Another container of the task: a proxy, an agent, a job that prepares the main one.
+    The load balancers still send traffic to the main container only."""
+
+    name: ContainerName = Field(description="Unique among the task's containers.")
+    image: Image = Field(description="Container image (Docker Hub name or a full registry path).")
+    essential: bool = Field(True, description="The task stops when an essential container stops.")
+    cpu: int = Field(0, ge=0, le=16384, description="CPU units reserved for it (0: none).")
+    memory: int | None = Field(
+        None,
+        ge=MIN_CONTAINER_MEMORY,
+        le=122880,
+        description="Hard memory limit in MiB (null: none, it shares the task's memory).",
+    )
+    command: CommandLine | None = Field(None, description=_COMMAND)
+    entry_point: CommandLine | None = Field(None, description=_ENTRY_POINT)
+    working_directory: WorkingDirectory = None
+    user: User = None
+    environment: EnvironmentVariables = Field(default_factory=dict)
+    secrets: SecretReferences = Field(default_factory=dict)
+    health_check: ContainerHealthCheck | None = None
+    depends_on: Dependencies = Field(default_factory=list)
+    read_only_root_filesystem: bool = False
+    registry_credentials_arn: RegistryCredentials = Field(None, description=_REGISTRY)
+
+    @model_validator(mode="after")
+    def _secrets_not_in_environment(self) -> Sidecar:
+        _no_clash(self.environment, self.secrets)
+        return self
+
+
+class PreTrafficTask(Model):
+    """A one-off command run once, as a task of the environment's own task definition (same
+    image, network, secrets and role; the main container's command replaced), after the task
+    definition exists and before the service is created: a migration, a seed. Exit code 0 lets
+    the provisioning go on; anything else fails it with the tail of the task's logs."""
+
+    command: CommandLine = Field(
+        description="The main container's command for this task (exec form).",
+        examples=[["./manage.py", "migrate", "--noinput"]],
+    )
+    timeout_seconds: int = Field(
+        bounds.PRE_TRAFFIC_TIMEOUT_SECONDS,
+        ge=bounds.PRE_TRAFFIC_TIMEOUT_RANGE[0],
+        le=bounds.PRE_TRAFFIC_TIMEOUT_RANGE[1],
+        description="How long it may run; then it is stopped and the provisioning fails.",
+    )
+    run_on_update: bool = Field(
+        False, description="Run it again when the environment is updated in place."
+    )
 
 
 class TargetHealthCheck(Model):
@@ -644,6 +798,14 @@ class EnvironmentSpec(Model):
 
     name: EnvName
     container: Container = Field(default_factory=Container)
+    sidecars: list[Sidecar] = Field(
+        default_factory=list,
+        max_length=MAX_CONTAINERS - 1,
+        description="More containers of the task (ECS allows 10 in all).",
+    )
+    pre_traffic_task: PreTrafficTask | None = Field(
+        None, description="A one-off command (a migration, a seed) run before traffic."
+    )
     load_balancers: list[LoadBalancer] = Field(
         default_factory=lambda: [LoadBalancer()], min_length=1, max_length=5
     )
@@ -746,7 +908,15 @@ def _format_location(location: tuple[str | int, ...]) -> str:
 
 
 # A cross-field check names its field first ("memory: ..."); it is joined to the model's path.
-_FIELD_PREFIX = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*): (.*)$", re.S)
+_FIELD_PREFIX = re.compile(
+    r"^([A-Za-z_]\w*(?:\[\d+\])*(?:\.[A-Za-z_]\w*(?:\[\d+\])*)*): (.*)$", re.S
+)
+_PATH_PART = re.compile(r"([A-Za-z_]\w*)|\[(\d+)\]")
+
+
+def _path(text: str) -> tuple[str | int, ...]:
+    """ "sidecars[0].depends_on" -> ("sidecars", 0, "depends_on")."""
+    return tuple(name or int(index) for name, index in _PATH_PART.findall(text))
 
 
 def describe_errors(exc: ValidationError) -> list[str]:
@@ -761,7 +931,7 @@ def describe_errors(exc: ValidationError) -> list[str]:
             message = "unknown field"
         prefixed = _FIELD_PREFIX.match(message)
         if prefixed:
-            location = (*location, *prefixed.group(1).split("."))
+            location = (*location, *_path(prefixed.group(1)))
             message = prefixed.group(2)
         lines.append(f"{_format_location(location)}: {message}")
     return lines
@@ -774,9 +944,13 @@ def parse(raw: Any, *, security_group_rule_quota: int | None = None) -> Environm
         raise InvalidSpec("spec: must be a JSON object")
     quota = security_group_rule_quota or ingress.DEFAULT_RULES_PER_GROUP
     try:
-        return EnvironmentSpec.model_validate(raw, context={QUOTA_CONTEXT: quota})
+        parsed = EnvironmentSpec.model_validate(raw, context={QUOTA_CONTEXT: quota})
     except ValidationError as exc:
         raise invalid_spec(describe_errors(exc)) from None
+    together = containers.problems(normalise(parsed))
+    if together:
+        raise invalid_spec(together)
+    return parsed
 
 
 def normalise(spec: EnvironmentSpec) -> dict[str, Any]:

@@ -9,28 +9,58 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-from collections.abc import Mapping
 from typing import Any, Final
 
-from fargate_env import naming
+from fargate_env import naming, settings
 from fargate_env.aws import client, region
 from fargate_env.errors import error_code
 
 FINGERPRINT_TAG: Final = "fargate-env:fingerprint"
-EXECUTION_ROLE_ENV: Final = "TASK_EXECUTION_ROLE_ARN"
-TASK_ROLE_ENV: Final = "TASK_ROLE_ARN"
+#: The deployment's role for ECS Exec when the spec names no task role of its own.
+EXEC_TASK_ROLE_ENV: Final = "TASK_ROLE_ARN"
 
 
-def _container_definition(spec: dict[str, Any], log_group: str) -> dict[str, Any]:
-    container = spec["container"]
-    definition: dict[str, Any] = {
+def _command_fields(container: dict[str, Any]) -> dict[str, Any]:
+    """What every container may set: its command line, user, files and how it waits."""
+    fields: dict[str, Any] = {}
+    for key, name in (("command", "command"), ("entry_point", "entryPoint")):
+        if container.get(key):
+            fields[name] = list(container[key])
+    if container.get("working_directory"):
+        fields["workingDirectory"] = container["working_directory"]
+    if container.get("user"):
+        fields["user"] = container["user"]
+    if container.get("read_only_root_filesystem"):
+        fields["readonlyRootFilesystem"] = True
+    if container.get("depends_on"):
+        fields["dependsOn"] = [
+            {"containerName": item["container"], "condition": item["condition"]}
+            for item in container["depends_on"]
+        ]
+    if container.get("registry_credentials_arn"):
+        fields["repositoryCredentials"] = {
+            "credentialsParameter": container["registry_credentials_arn"]
+        }
+    health = container.get("health_check")
+    if health:
+        fields["healthCheck"] = {
+            "command": list(health["command"]),
+            "interval": int(health["interval_seconds"]),
+            "timeout": int(health["timeout_seconds"]),
+            "retries": int(health["retries"]),
+            "startPeriod": int(health["start_period_seconds"]),
+        }
+    return fields
+
+
+def _container_definition(
+    spec: dict[str, Any], container: dict[str, Any], log_group: str
+) -> dict[str, Any]:
+    """One container: image, variables, secrets and logs (each container its own streams,
+    `<environment>/<container>/<task id>`), plus what it sets of the rest."""
+    return {
         "name": container["name"],
         "image": container["image"],
-        "essential": True,
-        "portMappings": [
-            {"containerPort": int(container["port"]), "protocol": "tcp", "name": "app"}
-        ],
         "environment": [
             {"name": name, "value": value}
             for name, value in sorted(container["environment"].items())
@@ -48,28 +78,43 @@ def _container_definition(spec: dict[str, Any], log_group: str) -> dict[str, Any
                 "awslogs-stream-prefix": spec["name"],
             },
         },
-        "mountPoints": [
-            {
-                "sourceVolume": volume["name"],
-                "containerPath": volume["container_path"],
-                "readOnly": bool(volume["read_only"]),
-            }
-            for volume in container["volumes"]
-        ],
-        "stopTimeout": int(container["stop_timeout_seconds"]),
+        "stopTimeout": int(spec["container"]["stop_timeout_seconds"]),
+        **_command_fields(container),
     }
-    health = container.get("health_check")
-    if health:
-        definition["healthCheck"] = {
-            "command": list(health["command"]),
-            "interval": int(health["interval_seconds"]),
-            "timeout": int(health["timeout_seconds"]),
-            "retries": int(health["retries"]),
-            "startPeriod": int(health["start_period_seconds"]),
+
+
+def _main_container(spec: dict[str, Any], log_group: str) -> dict[str, Any]:
+    container = spec["container"]
+    definition = _container_definition(spec, container, log_group)
+    definition["essential"] = True
+    definition["portMappings"] = [
+        {"containerPort": int(container["port"]), "protocol": "tcp", "name": "app"}
+    ]
+    definition["mountPoints"] = [
+        {
+            "sourceVolume": volume["name"],
+            "containerPath": volume["container_path"],
+            "readOnly": bool(volume["read_only"]),
         }
-    if spec["service"]["enable_execute_command"]:
-        # ECS Exec needs an init process to reap the SSM agent's children.
+        for volume in container["volumes"]
+    ]
+    # ECS Exec needs an init process to reap the SSM agent's children.
+    if container.get("init_process") or spec["service"]["enable_execute_command"]:
         definition["linuxParameters"] = {"initProcessEnabled": True}
+    if container.get("ulimits"):
+        definition["ulimits"] = [
+            {"name": item["name"], "softLimit": item["soft_limit"], "hardLimit": item["hard_limit"]}
+            for item in container["ulimits"]
+        ]
+    return definition
+
+
+def _sidecar(spec: dict[str, Any], sidecar: dict[str, Any], log_group: str) -> dict[str, Any]:
+    definition = _container_definition(spec, sidecar, log_group)
+    definition["essential"] = bool(sidecar["essential"])
+    definition["cpu"] = int(sidecar["cpu"])
+    if sidecar.get("memory"):
+        definition["memory"] = int(sidecar["memory"])
     return definition
 
 
@@ -87,11 +132,18 @@ def _volume(volume: dict[str, Any]) -> dict[str, Any]:
     return {"name": volume["name"], "efsVolumeConfiguration": config}
 
 
-def build_request(
-    spec: dict[str, Any], log_group: str, environ: Mapping[str, str] = os.environ
-) -> dict[str, Any]:
-    """The RegisterTaskDefinition request for `spec` (without tags); the role ARNs come from
-    `environ` (the function's environment; sizes.py passes stand-ins)."""
+def task_role(spec: dict[str, Any]) -> str | None:
+    """The role the application runs with: the spec's, else the deployment's ECS Exec role
+    when Exec is on (it allows nothing but Exec's channels), else none (no AWS permissions)."""
+    if spec["container"].get("task_role_arn"):
+        return str(spec["container"]["task_role_arn"])
+    if spec["service"]["enable_execute_command"]:
+        return settings.get(EXEC_TASK_ROLE_ENV) or None
+    return None
+
+
+def build_request(spec: dict[str, Any], log_group: str, execution_role_arn: str) -> dict[str, Any]:
+    """The RegisterTaskDefinition request for `spec` (without tags)."""
     container = spec["container"]
     request: dict[str, Any] = {
         "family": naming.task_family(spec["name"]),
@@ -103,13 +155,18 @@ def build_request(
             "cpuArchitecture": container["cpu_architecture"],
             "operatingSystemFamily": "LINUX",
         },
-        "executionRoleArn": environ[EXECUTION_ROLE_ENV],
-        "containerDefinitions": [_container_definition(spec, log_group)],
+        "executionRoleArn": execution_role_arn,
+        "containerDefinitions": [
+            _main_container(spec, log_group),
+            *(_sidecar(spec, sidecar, log_group) for sidecar in spec.get("sidecars") or []),
+        ],
         "volumes": [_volume(volume) for volume in container["volumes"]],
     }
-    task_role = environ.get(TASK_ROLE_ENV)
-    if spec["service"]["enable_execute_command"] and task_role:
-        request["taskRoleArn"] = task_role
+    if container.get("ephemeral_storage_gib"):
+        request["ephemeralStorage"] = {"sizeInGiB": int(container["ephemeral_storage_gib"])}
+    role = task_role(spec)
+    if role:
+        request["taskRoleArn"] = role
     return request
 
 
@@ -126,9 +183,9 @@ def _latest(family: str) -> dict[str, Any] | None:
         raise
 
 
-def register(spec: dict[str, Any], log_group: str) -> dict[str, Any]:
+def register(spec: dict[str, Any], log_group: str, execution_role_arn: str) -> dict[str, Any]:
     env = spec["name"]
-    request = build_request(spec, log_group)
+    request = build_request(spec, log_group, execution_role_arn)
     wanted = fingerprint(request)
     latest = _latest(request["family"])
     if latest is not None:

@@ -2,7 +2,11 @@
 
 - Provisioning: {"spec": {...}} (console, CLI: optionally `requested_at`; an event's detail
   also names its `deployment`), returned as the normalised spec and the request's time. Also
-  applies what the deployment allows (which secrets the task may read) and the size bounds.
+  applies what the deployment allows, before anything is created: which secrets the
+  environment may read (its own folder under the deployment's prefixes, plus the shared one),
+  which role its tasks may run with, which ECR repositories it may pull from, and the size
+  bounds (sizes.py). IAM enforces the same rules (template.yaml): these checks say it early,
+  naming the field, instead of an AccessDenied half-way through.
 - Teardown: {"name": "<environment>"} (optionally `requested_at`, `reason`, the recorded
   `resources`), returned as the name, the reason and the request's time.
 - Either one as the EventBridge rules hand it over: {"detail": <the event's detail>, "time":
@@ -13,13 +17,26 @@ A request with no time of its own was made when its execution started.
 
 from __future__ import annotations
 
-import os
+import fnmatch
 from typing import Any, Final
 
-from fargate_env import clock, ingress, naming, ordering, sizes
+from fargate_env import (
+    clock,
+    containers,
+    execution_role,
+    ingress,
+    naming,
+    ordering,
+    settings,
+    sizes,
+)
 from fargate_env.errors import InvalidRequest, InvalidSpec, invalid_spec
 
 ALLOWED_SECRET_PREFIXES_ENV: Final = "ALLOWED_SECRET_ARN_PREFIXES"
+SHARED_SECRETS_ENV: Final = "SHARED_SECRETS_NAME"
+DEFAULT_SHARED_SECRETS: Final = "_shared"
+ALLOWED_TASK_ROLE_PREFIX_ENV: Final = "ALLOWED_TASK_ROLE_ARN_PREFIX"
+ALLOWED_ECR_REPOSITORIES_ENV: Final = "ALLOWED_ECR_REPOSITORY_ARNS"
 #: The input the EventBridge rules give the machines (template.yaml, InputTransformer).
 EVENT_FIELDS: Final = frozenset({"detail", "time"})
 PROVISION_FIELDS: Final = frozenset({"spec", "deployment", ordering.FIELD})
@@ -36,28 +53,65 @@ NAME_RULE: Final = (
 )
 
 
-def allowed_secret_prefixes() -> list[str]:
-    raw = os.environ.get(ALLOWED_SECRET_PREFIXES_ENV, "")
-    return [prefix.strip() for prefix in raw.split(",") if prefix.strip()]
+def _listed(variable: str) -> list[str]:
+    return [item.strip() for item in settings.get(variable, "").split(",") if item.strip()]
 
 
-def check_secrets_allowed(secrets: dict[str, str], prefixes: list[str]) -> None:
-    """The task execution role can read only secrets under the deployment's prefixes: a secret
-    elsewhere would fail at task start with AccessDenied, so say it now, naming the field."""
-    outside = [
-        name
-        for name, ref in sorted(secrets.items())
-        if not any(ref.startswith(prefix) for prefix in prefixes)
+def allowed_secret_prefixes(env: str) -> list[str]:
+    """Under each of the deployment's prefixes: the environment's own folder, and the shared
+    one (its name starts with "_", which no environment name can)."""
+    shared = settings.get(SHARED_SECRETS_ENV) or DEFAULT_SHARED_SECRETS
+    return [
+        f"{prefix}{folder}/"
+        for prefix in _listed(ALLOWED_SECRET_PREFIXES_ENV)
+        for folder in (env, shared)
     ]
-    if outside:
-        allowed = ", ".join(prefixes) or "none (this deployment allows no secrets)"
-        raise invalid_spec(
-            [
-                f"container.secrets.{name}: not under the secret prefixes this deployment may "
-                f"read ({allowed})"
-                for name in outside
-            ]
-        )
+
+
+def check_secrets_allowed(spec: dict[str, Any]) -> list[str]:
+    """Each container's secrets and registry credentials must be the environment's own: its
+    execution role's permissions boundary allows nothing else, so a task naming another
+    environment's secret would never start."""
+    prefixes = allowed_secret_prefixes(spec["name"])
+    problems = []
+    for field, reference in containers.secret_references(spec).items():
+        service = reference.split(":")[2]
+        ours = [prefix for prefix in prefixes if prefix.split(":")[2] == service]
+        if not any(reference.startswith(prefix) for prefix in ours):
+            allowed = " or ".join(ours) or "nowhere: this deployment allows no secrets"
+            problems.append(
+                f"{field}: not one of environment {spec['name']!r}'s secrets; it may read only "
+                f"those under {allowed}"
+            )
+    return problems
+
+
+def check_task_role_allowed(spec: dict[str, Any]) -> list[str]:
+    """Only roles under the deployment's path may be passed to the tasks (iam:PassRole)."""
+    role = spec["container"].get("task_role_arn")
+    prefix = settings.get(ALLOWED_TASK_ROLE_PREFIX_ENV, "")
+    if role is None or (prefix and role.startswith(prefix) and len(role) > len(prefix)):
+        return []
+    where = f"roles under {prefix}" if prefix else "none (no AppTaskRolePath)"
+    return [
+        f"container.task_role_arn: not a role this deployment may give to tasks; it may pass "
+        f"{where} only"
+    ]
+
+
+def check_images_allowed(spec: dict[str, Any]) -> list[str]:
+    """An ECR image comes from this account's repositories or those the deployment lists."""
+    patterns = _listed(ALLOWED_ECR_REPOSITORIES_ENV)
+    problems = []
+    for field, image in containers.images(spec).items():
+        repository = execution_role.ecr_repository_arn(image)
+        if repository and not any(fnmatch.fnmatchcase(repository, p) for p in patterns):
+            problems.append(
+                f"{field}: this deployment may not pull from the ECR repository {repository} "
+                f"(allowed: {', '.join(patterns) or 'none'}; other accounts' repositories are "
+                "added with the EcrPullRepositoryArns parameter)"
+            )
+    return problems
 
 
 def normalised_spec(raw: Any, security_group_rule_quota: int | None = None) -> dict[str, Any]:
@@ -138,7 +192,13 @@ def validate(execution_input: Any, started_at: str | None = None) -> dict[str, A
     _check_deployment(request, InvalidSpec)  # (the provisioning's input errors: InvalidSpec)
     when = requested_at(request, event_time, started_at)
     normalised = normalised_spec(request["spec"], security_group_rule_quota=ingress.rules_quota())
-    check_secrets_allowed(dict(normalised["container"]["secrets"]), allowed_secret_prefixes())
+    problems = [
+        *check_secrets_allowed(normalised),
+        *check_task_role_allowed(normalised),
+        *check_images_allowed(normalised),
+    ]
+    if problems:
+        raise invalid_spec(problems)
     return {"spec": normalised, "requested_at": when}
 
 
