@@ -87,10 +87,29 @@ class SimTask:
     failed_at: float | None  # its essential container exited on its own
     stop_requested_at: float | None = None
     moto_task: Any = None
+    #: The deployment that started it, and what it runs (a rolling update keeps both kinds).
+    deployment_id: str = ""
+    task_definition_arn: str = ""
+    image: str = ""
+    launch: Launch | None = None
+    #: When it passes its first health check in every target group (None: not running).
+    healthy_at: float | None = None
 
     def stopping_from(self) -> float | None:
         times = [t for t in (self.failed_at, self.stop_requested_at) if t is not None]
         return min(times) if times else None
+
+
+@dataclass
+class SimDeployment:
+    """One deployment of a service: what its tasks run."""
+
+    id: str
+    task_definition_arn: str
+    image: str
+    launch: Launch | None
+    failure_reason: str | None
+    failed_at: float | None = None
 
 
 @dataclass
@@ -115,7 +134,32 @@ class SimService:
     deleted_at: float | None = None
     tasks: list[SimTask] = field(default_factory=list)
     failed_at: float | None = None  # the circuit breaker failed the deployment
+    #: The circuit breaker rolls a failed deployment back to the previous one.
+    rollback: bool = False
     cursor: float = 0.0  # the scheduler has made its decisions up to this moment
+    #: The deployments replaced by UpdateService, oldest first (what a rollback returns to).
+    previous: list[SimDeployment] = field(default_factory=list)
+    #: Deployments the circuit breaker failed and rolled back (what describe_services reports).
+    rolled_back: list[SimDeployment] = field(default_factory=list)
+
+    def deployment(self) -> SimDeployment:
+        """The primary deployment, as a record."""
+        return SimDeployment(
+            self.deployment_id,
+            self.task_definition_arn,
+            self.image,
+            self.launch,
+            self.failure_reason,
+            self.failed_at,
+        )
+
+    def make_primary(self, deployment: SimDeployment) -> None:
+        self.deployment_id = deployment.id
+        self.task_definition_arn = deployment.task_definition_arn
+        self.image = deployment.image
+        self.launch = deployment.launch
+        self.failure_reason = deployment.failure_reason
+        self.failed_at = deployment.failed_at
 
     def desired_at(self, now: float) -> int:
         count = 0
@@ -189,6 +233,7 @@ class DataPlane:
             region=self.region,
             private_registries=frozenset(self.private_registries),
             unhealthy_containers=frozenset(self.faults.unhealthy_containers),
+            missing_images=frozenset(self.faults.missing_images),
         )
 
     def inspect(self, definition: Any) -> Launch:
@@ -284,6 +329,7 @@ class DataPlane:
                 security_groups=list(network.get("securityGroups", [])),
                 subnets=list(network.get("subnets", [])),
                 circuit_breaker=bool(breaker.get("enable")),
+                rollback=bool(breaker.get("rollback")),
                 stop_timeout=float(container.get("stopTimeout") or 30),
                 image=str(container.get("image", "")),
                 deployment_id=service.deployments[0]["id"] if service.deployments else "ecs-svc/0",
@@ -326,10 +372,42 @@ class DataPlane:
             created_at=at,
             running_at=running_at,
             failed_at=failed_at,
+            deployment_id=sim.deployment_id,
+            task_definition_arn=sim.task_definition_arn,
+            image=sim.image,
+            launch=launch,
         )
+        task.healthy_at = self._healthy_everywhere_at(sim, task)
         sim.tasks.append(task)
         self.launches.append(TaskLaunch(task.task_id, sim.cluster_name, sim.deployment_id, launch))
         return task
+
+    def _group_health(self, group: dict[str, Any]) -> tuple[SimLoadBalancer | None, float]:
+        """The load balancer forwarding to a target group, and the group's check interval."""
+        tg = group.get("target_group")
+        interval = float(getattr(tg, "health_check_interval_seconds", 30) or 30)
+        return self._target_group_lb(group["arn"]), interval
+
+    def _healthy_at(self, task: SimTask, lb: SimLoadBalancer | None, interval: float) -> float:
+        """When a running task's target passes its first health checks (inf: never checked)."""
+        if task.running_at is None:
+            return math.inf
+        registered = task.running_at
+        if lb is not None and lb.type == "network":
+            registered += self.model.nlb_target_registration
+        checks_from = max(registered, lb.active_at) if lb is not None else math.inf
+        return checks_from + interval * self.model.health_checks_until_healthy
+
+    def _healthy_everywhere_at(self, sim: SimService, task: SimTask) -> float | None:
+        """When the task is healthy in every target group of its service (what a rolling
+        update waits for before it stops an old task); None when it never is."""
+        if task.running_at is None:
+            return None
+        moments = [
+            self._healthy_at(task, *self._group_health(group)) for group in sim.target_groups
+        ]
+        moment = max(moments, default=task.running_at)
+        return None if math.isinf(moment) else moment
 
     def _deregistration_delay(self, sim: SimService) -> float:
         delays = [0.0]
@@ -366,25 +444,76 @@ class DataPlane:
         return "PROVISIONING" if now < task.created_at + self.model.task_provisioning else "PENDING"
 
     def _decide(self, sim: SimService, moment: float) -> None:
-        """The ECS service scheduler at `moment` (idempotent): launch up to the desired count,
-        replacing failed tasks a scheduling pass later; stop tasks beyond it; trip the circuit
-        breaker after too many failures."""
+        """The ECS service scheduler at `moment` (idempotent): launch the primary deployment's
+        tasks up to the desired count, replacing failed tasks a scheduling pass later; stop
+        tasks beyond it; trip the circuit breaker after too many failures (rolling back to the
+        previous deployment when it may); stop the older deployments' tasks one for each of the
+        primary's that is healthy (rolling update: maximum 200%, minimum healthy 100%)."""
         desired = sim.desired_at(moment)
-        failed = [t for t in sim.tasks if t.failed_at is not None and t.failed_at <= moment]
+        primary = [t for t in sim.tasks if t.deployment_id == sim.deployment_id]
+        failed = [t for t in primary if t.failed_at is not None and t.failed_at <= moment]
         threshold = failed_task_threshold(max(desired, 1))
         if sim.circuit_breaker and sim.failed_at is None and len(failed) >= threshold:
             sim.failed_at = moment
+            if sim.rollback and sim.previous:
+                self._roll_back(sim, moment)
+                self._decide(sim, moment)
+                return
         live = [t for t in sim.tasks if t.stopping_from() is None or t.stopping_from() > moment]
+        live_primary = [t for t in live if t.deployment_id == sim.deployment_id]
         delay = self.model.task_replacement_after_failure
         awaiting_replacement = [t for t in failed if moment < t.failed_at + delay]
-        if len(live) > desired:
-            for task in sorted(live, key=lambda t: t.created_at, reverse=True)[
-                : len(live) - desired
+        if len(live_primary) > desired:
+            for task in sorted(live_primary, key=lambda t: t.created_at, reverse=True)[
+                : len(live_primary) - desired
             ]:
                 task.stop_requested_at = moment
         elif sim.failed_at is None and sim.deleted_at is None:
-            for _ in range(desired - len(live) - len(awaiting_replacement)):
+            for _ in range(desired - len(live_primary) - len(awaiting_replacement)):
                 self._launch(sim, moment)
+        healthy = [t for t in live_primary if t.healthy_at is not None and t.healthy_at <= moment]
+        older = [t for t in live if t.deployment_id != sim.deployment_id]
+        keep = max(0, desired - len(healthy)) if sim.deleted_at is None else 0
+        for task in sorted(older, key=lambda t: t.created_at)[: max(0, len(older) - keep)]:
+            task.stop_requested_at = moment
+
+    def _roll_back(self, sim: SimService, moment: float) -> None:
+        """The circuit breaker's rollback: the last deployment before the failed one is primary
+        again (its tasks kept serving); the failed one's tasks stop."""
+        sim.rolled_back.append(sim.deployment())
+        failed_id = sim.deployment_id
+        sim.make_primary(sim.previous.pop())
+        for task in sim.tasks:
+            if task.deployment_id == failed_id and task.stopping_from() is None:
+                task.stop_requested_at = moment
+
+    def deployed(self, arn: str, definition: Any, configuration: dict[str, Any]) -> None:
+        """UpdateService with a new task definition (or a forced deployment): a new primary
+        deployment; the current one's tasks serve until the new ones are healthy."""
+        with self.lock:
+            sim = self.services.get(arn)
+            if sim is None:
+                return
+            now = self.clock.now()
+            self._advance_service(sim, now)
+            sim.cursor = now
+            sim.previous.append(sim.deployment())
+            breaker = configuration.get("deploymentCircuitBreaker")
+            if breaker is not None:
+                sim.circuit_breaker = bool(breaker.get("enable"))
+                sim.rollback = bool(breaker.get("rollback"))
+            container = (definition.container_definitions or [{}])[0]
+            digest = hashlib.sha256(f"{arn}:{now}:{len(sim.previous)}".encode()).hexdigest()
+            sim.make_primary(
+                SimDeployment(
+                    id=f"ecs-svc/{int(digest[:12], 16)}",
+                    task_definition_arn=definition.arn,
+                    image=str(container.get("image", "")),
+                    launch=self.inspect(definition),
+                    failure_reason=self.faults.tasks_stop_reason,
+                )
+            )
+            sim.stop_timeout = float(container.get("stopTimeout") or sim.stop_timeout)
 
     def _advance_service(self, sim: SimService, now: float) -> None:
         """Run the scheduler over every decision point up to `now`."""
@@ -397,6 +526,9 @@ class DataPlane:
                 t.failed_at + delay
                 for t in sim.tasks
                 if t.failed_at and t.failed_at + delay > sim.cursor
+            ]
+            upcoming += [
+                t.healthy_at for t in sim.tasks if t.healthy_at and t.healthy_at > sim.cursor
             ]
             following = min(upcoming, default=None)
             if following is None or following > now:
@@ -411,7 +543,7 @@ class DataPlane:
 
         ecs = self._ecs()
         cluster = ecs.clusters[sim.cluster_name]
-        definition = ecs.describe_task_definition(sim.task_definition_arn)
+        definition = ecs.describe_task_definition(task.task_definition_arn)
         moto_task = Task(
             cluster=cluster,
             task_definition=definition,
@@ -420,7 +552,7 @@ class DataPlane:
             backend=ecs,
             group=f"service:{sim.name}",
             launch_type="FARGATE",
-            started_by=sim.deployment_id,
+            started_by=task.deployment_id,
             networking_configuration=sim.network_configuration,
         )
         moto_task.id = task.task_id
@@ -454,7 +586,7 @@ class DataPlane:
                         container.last_status = (
                             status if status in ("RUNNING", "STOPPED") else "PENDING"
                         )
-                    launch_failure = sim.launch.failure if sim.launch else None
+                    launch_failure = task.launch.failure if task.launch else None
                     if task.failed_at is not None and now >= task.failed_at and launch_failure:
                         # It never started: the agent's reason, no container ran.
                         moto_task.stopped_reason = launch_failure
@@ -468,21 +600,28 @@ class DataPlane:
                             container.reason = sim.failure_reason
                     elif stopping_now:
                         moto_task.stopped_reason = (
-                            "Scaling activity initiated by (deployment " + sim.deployment_id + ")"
+                            "Scaling activity initiated by (deployment " + task.deployment_id + ")"
                         )
 
     def target_states(self, tg_arn: str, now: float) -> list[dict[str, Any]]:
         """What DescribeTargetHealth answers for a target group at `now`."""
+        return [state for state, _ in self._targets(tg_arn, now)]
+
+    def serving(self, tg_arn: str, now: float) -> list[SimTask]:
+        """The tasks the load balancer sends requests to at `now`: its healthy targets."""
+        return [task for state, task in self._targets(tg_arn, now) if state["State"] == "healthy"]
+
+    def _targets(self, tg_arn: str, now: float) -> list[tuple[dict[str, Any], SimTask]]:
+        """Each target of a target group at `now`, with its task."""
         with self.lock:
-            states = []
+            states: list[tuple[dict[str, Any], SimTask]] = []
             lb = self._target_group_lb(tg_arn)
             for sim in self.services.values():
                 group = next((g for g in sim.target_groups if g["arn"] == tg_arn), None)
                 if group is None:
                     continue
                 self._advance_service(sim, now)
-                tg = group.get("target_group")
-                interval = float(getattr(tg, "health_check_interval_seconds", 30) or 30)
+                interval = self._group_health(group)[1]
                 for task in sim.tasks:
                     if task.running_at is None or task.running_at > now or task.moto_task is None:
                         continue
@@ -490,27 +629,19 @@ class DataPlane:
                     target = {"Id": self._task_ip(task), "Port": int(group["port"] or 80)}
                     if stopping is not None and now >= stopping:
                         if now < stopping + self._deregistration_delay(sim):
-                            states.append(
-                                {
-                                    **target,
-                                    "State": "draining",
-                                    "Reason": "Target.DeregistrationInProgress",
-                                }
-                            )
+                            draining = {
+                                "State": "draining",
+                                "Reason": "Target.DeregistrationInProgress",
+                            }
+                            states.append(({**target, **draining}, task))
                         continue
-                    registered = task.running_at
-                    if lb is not None and lb.type == "network":
-                        registered += self.model.nlb_target_registration
-                    checks_from = max(registered, lb.active_at) if lb is not None else math.inf
-                    healthy_at = checks_from + interval * self.model.health_checks_until_healthy
-                    if now >= healthy_at:
-                        states.append({**target, "State": "healthy"})
+                    if now >= self._healthy_at(task, lb, interval):
+                        state = {"State": "healthy"}
                     elif lb is None:
-                        states.append({**target, "State": "unused", "Reason": "Target.NotInUse"})
+                        state = {"State": "unused", "Reason": "Target.NotInUse"}
                     else:
-                        states.append(
-                            {**target, "State": "initial", "Reason": "Elb.RegistrationInProgress"}
-                        )
+                        state = {"State": "initial", "Reason": "Elb.RegistrationInProgress"}
+                    states.append(({**target, **state}, task))
             return states
 
     def healthy_targets(self, tg_arn: str, now: float) -> int:
@@ -530,38 +661,73 @@ class DataPlane:
             running = statuses.count("RUNNING")
             pending = sum(1 for s in statuses if s in ("PROVISIONING", "PENDING"))
             desired = sim.desired_at(now)
-            failed = sum(1 for t in sim.tasks if t.failed_at is not None and t.failed_at <= now)
             if sim.deleted_at is not None and now >= sim.deleted_at:
                 service.status = "INACTIVE" if all(s == "STOPPED" for s in statuses) else "DRAINING"
             else:
                 service.status = "ACTIVE"
-            healthy = all(
-                self.healthy_targets(group["arn"], now) >= desired for group in sim.target_groups
-            )
-            if sim.failed_at is not None and now >= sim.failed_at:
-                rollout, reason = (
-                    "FAILED",
-                    (f"ECS deployment circuit breaker: tasks failed to start ({failed} failed)."),
-                )
-            elif running == desired and healthy:
-                rollout, reason = "COMPLETED", f"ECS deployment {sim.deployment_id} completed."
-            else:
-                rollout, reason = "IN_PROGRESS", f"ECS deployment {sim.deployment_id} in progress."
+            service.task_definition = sim.task_definition_arn
             service.desired_count = desired
             service.running_count = running
             service.pending_count = pending
-            if service.deployments:
-                deployment = service.deployments[0]
-                deployment.update(
-                    {
-                        "desiredCount": desired,
-                        "runningCount": running,
-                        "pendingCount": pending,
-                        "failedTasks": failed,
-                        "rolloutState": rollout,
-                        "rolloutStateReason": reason,
-                    }
-                )
+            template = dict(service.deployments[0]) if service.deployments else {}
+            service.deployments = [
+                {**template, **self._deployment_view(sim, deployment, now)}
+                for deployment in [sim.deployment(), *sim.previous]
+                if deployment.id == sim.deployment_id or self._serving(sim, deployment.id, now)
+            ]
+
+    def _serving(self, sim: SimService, deployment_id: str, now: float) -> bool:
+        """Whether a deployment still has tasks running or draining (an older deployment stays
+        ACTIVE until then)."""
+        return any(
+            self.task_status(sim, task, now) in ("RUNNING", "DEACTIVATING")
+            for task in sim.tasks
+            if task.deployment_id == deployment_id and task.created_at <= now
+        )
+
+    def _deployment_view(
+        self, sim: SimService, deployment: SimDeployment, now: float
+    ) -> dict[str, Any]:
+        """One entry of DescribeServices' `deployments`. The primary is COMPLETED once its
+        tasks run at the desired count, healthy in every target group, and no older
+        deployment's task still runs or drains."""
+        tasks = [t for t in sim.tasks if t.deployment_id == deployment.id and t.created_at <= now]
+        statuses = [self.task_status(sim, task, now) for task in tasks]
+        running = statuses.count("RUNNING")
+        pending = sum(1 for s in statuses if s in ("PROVISIONING", "PENDING"))
+        failed = sum(1 for t in tasks if t.failed_at is not None and t.failed_at <= now)
+        primary = deployment.id == sim.deployment_id
+        desired = sim.desired_at(now) if primary else running
+        if not primary:
+            rollout, reason = "COMPLETED", f"ECS deployment {deployment.id} completed."
+        elif deployment.failed_at is not None and now >= deployment.failed_at:
+            rollout = "FAILED"
+            reason = f"ECS deployment circuit breaker: tasks failed to start ({failed} failed)."
+        elif (
+            running == desired
+            and all(
+                self.healthy_targets(group["arn"], now) >= desired for group in sim.target_groups
+            )
+            and not any(
+                self._serving(sim, other.id, now)
+                for other in sim.previous
+                if other.id != sim.deployment_id
+            )
+        ):
+            rollout, reason = "COMPLETED", f"ECS deployment {deployment.id} completed."
+        else:
+            rollout, reason = "IN_PROGRESS", f"ECS deployment {deployment.id} in progress."
+        return {
+            "id": deployment.id,
+            "status": "PRIMARY" if primary else "ACTIVE",
+            "taskDefinition": deployment.task_definition_arn,
+            "desiredCount": desired,
+            "runningCount": running,
+            "pendingCount": pending,
+            "failedTasks": failed,
+            "rolloutState": rollout,
+            "rolloutStateReason": reason,
+        }
 
     # ------------------------------------------------------------------ security groups
     def security_group_in_use(self, group_id: str, now: float) -> str | None:
@@ -628,7 +794,7 @@ class DataPlane:
             refused = on_api_call(response, action)
             if refused is not None:
                 return refused
-            if action == "CreateService":
+            if action in ("CreateService", "UpdateService"):
                 # moto drops deploymentConfiguration: keep it for the circuit breaker.
                 plane._pending_deployment_configuration[threading.get_ident()] = (
                     response._get_param("deploymentConfiguration") or {}
@@ -668,9 +834,22 @@ class DataPlane:
 
         def update_service(backend: Any, properties: dict[str, Any]) -> Any:
             desired = properties.get("desired_count")
+            wanted = properties.get("task_definition")
+            forced = bool(properties.get("force_new_deployment"))
+            configuration = plane._pending_deployment_configuration.pop(threading.get_ident(), {})
+            before = backend._get_service(
+                properties.get("cluster", "default"), properties["service"]
+            )
+            plane.sync_service(before, plane.clock.now())
+            current = before.task_definition
             service = original_update_service(backend, properties)
+            definition = backend.describe_task_definition(service.task_definition)
+            # ECS keeps the task definition's full ARN, whatever form the request named.
+            service.task_definition = definition.arn
             if desired is not None:
                 plane.service_scaled(service.arn, int(desired))
+            if (wanted is not None and definition.arn != current) or forced:
+                plane.deployed(service.arn, definition, configuration)
             plane.sync_service(service, plane.clock.now())
             return service
 

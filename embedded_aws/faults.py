@@ -100,6 +100,8 @@ class Faults:
     #: Containers (by name) whose health check never passes: a container waiting for one to
     #: be HEALTHY never starts, and the task stops once the checks' retries are spent.
     unhealthy_containers: frozenset[str] = frozenset()
+    #: Images no registry has (a tag never pushed): pulling one fails the task as ECS does.
+    missing_images: frozenset[str] = frozenset()
     #: One-off tasks (RunTask: the pre-traffic command): the main container's exit code, what it
     #: writes to its log stream (None: the command, then what its `echo`s print), and how long it
     #: runs (None: until it is stopped).

@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from embedded_aws.container_logs import ContainerLogs
     from embedded_aws.dataplane import DataPlane
 
+#: The header a stand-in answer names its task's task definition in ("family:revision"), so an
+#: update can be seen to serve its new revision (a real container says nothing of the kind).
+REVISION_HEADER = "X-Fargate-Env-Task-Definition"
 ELB_DNS_SUFFIXES = (".elb.amazonaws.com", ".elb.amazonaws.com.cn")
 #: Where callers outside any VPC come from (TEST-NET-3: no real address is in a spec's CIDRs by
 #: accident; 0.0.0.0/0 admits it, as it admits Lambda's own egress).
@@ -118,6 +121,8 @@ class StandIns:
         self.logs = logs
         self._servers: dict[tuple[str, int], http.server.ThreadingHTTPServer] = {}
         self._lock = threading.Lock()
+        self._answer_lock = threading.Lock()
+        self._answered = 0
         self._original_getaddrinfo: Any = None
         self._tls: ssl.SSLContext | None = None
         self._tmp = tempfile.TemporaryDirectory(prefix="fargate-env-standin-")
@@ -280,22 +285,19 @@ class StandIns:
             location = f"https://{lb.dns_name}:{redirect.get('Port', '443')}/"
             return 301, {"Location": location}, ""
         target_group = forwarded_target_group(action)
-        if not target_group or self.plane.healthy_targets(target_group, now) == 0:
+        serving = self.plane.serving(target_group, now) if target_group else []
+        if not serving:
             body = "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>\n"
             return 503, {}, body
-        image = next(
-            (
-                sim.image
-                for sim in self.plane.services.values()
-                if any(group["arn"] == target_group for group in sim.target_groups)
-            ),
-            "",
-        )
-        return (
-            self.plane.faults.container_status or 200,
-            {"Server": "nginx" if "nginx" in image else "fargate-env"},
-            _container_page(image),
-        )
+        # Round robin over the healthy targets, as ALB's default routing does.
+        with self._answer_lock:
+            self._answered += 1
+            task = serving[self._answered % len(serving)]
+        headers = {
+            "Server": "nginx" if "nginx" in task.image else "fargate-env",
+            REVISION_HEADER: task.task_definition_arn.split("/")[-1],
+        }
+        return self.plane.faults.container_status or 200, headers, _container_page(task.image)
 
     def log_request(
         self,

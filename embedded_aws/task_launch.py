@@ -64,6 +64,7 @@ class Account:
     region: str
     private_registries: frozenset[str]
     unhealthy_containers: frozenset[str] = frozenset()
+    missing_images: frozenset[str] = frozenset()
 
 
 def _denied(role: iam_policy.RolePolicies, action: str, resource: str) -> str:
@@ -122,6 +123,9 @@ def _pull(
     from fargate_env import execution_role
 
     image = container["image"]
+    if image in account.missing_images:
+        # The agent's words for a tag the registry does not have.
+        return f"CannotPullContainerError: pull image manifest for {image}: not found: manifest unknown"
     repository = execution_role.ecr_repository_arn(image)
     if repository is not None:
         needed = [("ecr:GetAuthorizationToken", "*")]
