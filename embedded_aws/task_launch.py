@@ -125,7 +125,7 @@ def _pull(
     image = container["image"]
     if image in account.missing_images:
         # The agent's words for a tag the registry does not have.
-        return f"CannotPullContainerError: pull image manifest for {image}: not found: manifest unknown"
+        return f"CannotPullContainerError: pull image manifest for {image}: manifest unknown"
     repository = execution_role.ecr_repository_arn(image)
     if repository is not None:
         needed = [("ecr:GetAuthorizationToken", "*")]
