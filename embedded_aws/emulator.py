@@ -408,6 +408,10 @@ class EmbeddedAWS:
     def teardown_arn(self) -> str:
         return self.outputs["TeardownStateMachineArn"]
 
+    @property
+    def update_arn(self) -> str:
+        return self.outputs["UpdateStateMachineArn"]
+
     def start_execution(self, state_machine_arn: str, payload: dict[str, Any], name: str) -> str:
         response = self.client("stepfunctions").start_execution(
             stateMachineArn=state_machine_arn, name=name, input=json.dumps(payload)
@@ -450,6 +454,10 @@ class EmbeddedAWS:
     def provision(self, spec: dict[str, Any], name: str | None = None) -> Execution:
         execution = name or f"provision-{spec['name']}-{_unique()}"
         return self.wait(self.start_execution(self.provision_arn, {"spec": spec}, execution))
+
+    def update(self, spec: dict[str, Any], name: str | None = None) -> Execution:
+        execution = name or f"update-{spec['name']}-{_unique()}"
+        return self.wait(self.start_execution(self.update_arn, {"spec": spec}, execution))
 
     def teardown(
         self, env: str, resources: dict[str, Any] | None = None, name: str | None = None

@@ -45,7 +45,8 @@ def failed_events_queue(aws: EmbeddedAWS) -> str:
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
-    pattern = {"source": [lifecycle_events.SOURCE], "detail-type": [lifecycle_events.FAILED]}
+    failed = [lifecycle_events.FAILED, lifecycle_events.UPDATE_FAILED]
+    pattern = {"source": [lifecycle_events.SOURCE], "detail-type": failed}
     events.put_rule(Name=FAILED_EVENTS, EventPattern=json.dumps(pattern))
     events.put_targets(Rule=FAILED_EVENTS, Targets=[{"Id": "queue", "Arn": arn}])
     return url
@@ -60,10 +61,10 @@ def emulator() -> Iterator[EmbeddedAWS]:
 
 
 def executions(aws: EmbeddedAWS) -> dict[str, str]:
-    """Every execution of both machines: ARN -> status."""
+    """Every execution of every machine: ARN -> status."""
     sfn = aws.client("stepfunctions")
     found: dict[str, str] = {}
-    for machine in (aws.provision_arn, aws.teardown_arn):
+    for machine in (aws.provision_arn, aws.teardown_arn, aws.update_arn):
         for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine):
             found.update({e["executionArn"]: e["status"] for e in page["executions"]})
     return found

@@ -13,7 +13,7 @@ from typing import Any
 from embedded_aws import asl_validation
 from embedded_aws import template as template_module
 from fargate_env import spec
-from tools.statemachines import bounds_check, provision, teardown
+from tools.statemachines import bounds_check, provision, teardown, update
 from tools.statemachines.bounds_check import Analysis, Cost
 
 STATEMACHINE_DIR = template_module.REPO_ROOT / "statemachine"
@@ -21,7 +21,11 @@ Json = dict[str, Any]
 
 
 def definitions() -> dict[str, Json]:
-    return {"provision": provision.definition(), "teardown": teardown.definition()}
+    return {
+        "provision": provision.definition(),
+        "teardown": teardown.definition(),
+        "update": update.definition(),
+    }
 
 
 def render(definition: Json) -> str:
@@ -31,7 +35,7 @@ def render(definition: Json) -> str:
 def worst_cases(machines: dict[str, Json]) -> dict[str, Cost]:
     """Each machine's worst case, and the teardown's when it runs as a rollback."""
     items = int(spec.json_schema()["properties"]["load_balancers"]["maxItems"])
-    cases = {"provision": provision.loops(), "teardown": teardown.loops()}
+    cases = {"provision": provision.loops(), "teardown": teardown.loops(), "update": update.loops()}
     worst = {case: Analysis(loops, items).machine(machines[case]) for case, loops in cases.items()}
     rollback = Analysis(teardown.loops(rollback=True), items).machine(machines["teardown"])
     return {**worst, "rollback": rollback}

@@ -147,6 +147,12 @@ TASK_TIMEOUT_SECONDS: Final[dict[str, int]] = {
     "delete_execution_role": 60,
     "delete_security_groups": 60,
     "record_environment_deleted": 30,
+    "begin_update": 30,
+    "roll_out_update": 60,
+    "check_rollout": 30,
+    "verify_update": 120,
+    "record_environment_updated": 60,
+    "record_update_failure": 60,
 }
 #: The rollback runs the teardown machine as a nested execution: at least the teardown's worst
 #: case (it never waits for a creation), or the rollback is cut off and leaves resources.
@@ -155,3 +161,11 @@ ROLLBACK_TIMEOUT_SECONDS: Final = 86_400
 #: stuck wait first, with its own message (the builder prints the worst cases).
 PROVISION_TIMEOUT_SECONDS: Final = 345_600
 TEARDOWN_TIMEOUT_SECONDS: Final = 172_800
+UPDATE_TIMEOUT_SECONDS: Final = 172_800
+
+# --- Update --------------------------------------------------------------------------------
+#: Task definition revisions an update keeps (the newest; older ones are deregistered and
+#: deleted): enough to go back a few updates by hand.
+KEPT_TASK_DEFINITION_REVISIONS: Final = 5
+#: Revisions the registry lists per environment (image, when, by which execution).
+RECORDED_REVISIONS: Final = 20

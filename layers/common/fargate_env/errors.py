@@ -63,6 +63,14 @@ class EnvironmentBusy(FargateEnvError):
     """Another execution owns this environment name (it is being created, is ready or deleting)."""
 
 
+class InfrastructureChange(InvalidRequest):
+    """An update asks for what needs other infrastructure (update.py): refused, nothing changed."""
+
+
+class DeploymentRolledBack(FargateEnvError):
+    """ECS's deployment circuit breaker put the service back on its previous revision."""
+
+
 class AwsRequestFailed(FargateEnvError):
     """An AWS call failed with an error retrying cannot fix (access denied, quota, bad request)."""
 

@@ -32,6 +32,7 @@ MESSAGE_MAX_CHARACTERS: Final = 2000
 # What happened to the resources -------------------------------------------------------------
 NONE_CREATED: Final = "none created"
 NONE_DELETED: Final = "none deleted"
+NOTHING_WAS_CHANGED: Final = "nothing changed: the environment serves as before"
 PARTLY_DELETED: Final = "partly deleted: what is left stays until the teardown runs again"
 RETAINED: Final = "retained for inspection (on_failure: retain)"
 ROLLED_BACK: Final = "rolled back"
@@ -51,6 +52,10 @@ CLEAN_UP_AFTER_ROLLBACK: Final = (
     "Start the teardown of {name}: it removes what the rollback left, then create it again."
 )
 RUN_TEARDOWN_AGAIN: Final = "Run the teardown again: it resumes from what is left."
+FIX_THE_UPDATE_INPUT: Final = "Fix what the message names, then start the update again."
+UPDATE_NOTHING_CHANGED: Final = (
+    "Nothing was changed: do what the message says, then start the update again."
+)
 FIX_THE_TEARDOWN_INPUT: Final = (
     "Start the teardown with an object whose name field is the environment's name."
 )

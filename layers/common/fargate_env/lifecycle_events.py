@@ -1,7 +1,9 @@
 """Lifecycle events on EventBridge, so other systems react to environments.
 
 source "fargate-env", detail-types "Environment Ready" (with the URL), "Environment Failed" (the
-failed step and cause) and "Environment Deleted" (what was deleted); every detail names the
+failed step and cause), "Environment Updated" (the revision), "Environment Update Failed" (the
+failure; the environment still serves its previous revision) and "Environment Deleted" (what
+was deleted); every detail names the
 `deployment` (stack) that published it.
 """
 
@@ -21,6 +23,8 @@ FAILED: Final = "Environment Failed"
 DELETED: Final = "Environment Deleted"
 CREATE_REQUESTED: Final = "Environment Create Requested"
 TEARDOWN_REQUESTED: Final = "Environment Teardown Requested"
+UPDATED: Final = "Environment Updated"
+UPDATE_FAILED: Final = "Environment Update Failed"
 
 
 def publish(detail_type: str, detail: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@ Status changes are conditional writes, so an item is always in one of the five s
 only forward within an environment's life:
 
     (none | FAILED | DELETED) -> CREATING -> READY | FAILED -> DELETING -> DELETED
+                                             READY -> UPDATING -> READY
 
 The condition also names the execution that owns the transition, which is what makes "one
 execution per environment" hold when two starts race: exactly one claim succeeds. Two moves
@@ -27,11 +28,18 @@ from typing import Any, Final
 
 from fargate_env import clock, settings
 from fargate_env.aws import client
-from fargate_env.errors import EnvironmentBusy, TransientAwsError, error_code
+from fargate_env.errors import (
+    EnvironmentBusy,
+    EnvironmentNotFound,
+    TransientAwsError,
+    error_code,
+)
 
 TABLE_ENV: Final = "REGISTRY_TABLE_NAME"
 CREATING, READY, FAILED, DELETING, DELETED = "CREATING", "READY", "FAILED", "DELETING", "DELETED"
-STATUSES: Final = (CREATING, READY, FAILED, DELETING, DELETED)
+#: A READY environment one update execution holds (update.py): it still serves; it ends READY.
+UPDATING: Final = "UPDATING"
+STATUSES: Final = (CREATING, READY, UPDATING, FAILED, DELETING, DELETED)
 
 
 def _table() -> str:
@@ -54,7 +62,7 @@ def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
 
     deserializer = TypeDeserializer()
     plain = {key: deserializer.deserialize(value) for key, value in item.items()}
-    for key in ("spec", "resources", "failure", "summary"):
+    for key in ("spec", "resources", "failure", "summary", "revisions", "update_failure"):
         if isinstance(plain.get(key), str):
             plain[key] = json.loads(plain[key])
     return {k: (int(v) if isinstance(v, Decimal) else v) for k, v in plain.items()}
@@ -137,6 +145,9 @@ NO_LATER_TEARDOWN: Final = (
 )
 NO_LATER_CREATE: Final = (
     "(attribute_not_exists(create_requested_at) OR create_requested_at <= :requested)"
+)
+NO_LATER_UPDATE: Final = (
+    "(attribute_not_exists(update_requested_at) OR update_requested_at < :requested)"
 )
 
 
@@ -290,12 +301,14 @@ def claim_for_teardown(name: str, execution: str, requested_at: str) -> dict[str
         "deleting": DELETING,
         "deleted": DELETED,
         "creating": CREATING,
+        "updating": UPDATING,
         "requested": requested_at,
         "stale": "",
     }
     condition = (
         f"{NO_LATER_CREATE} AND (#status IN (:ready, :failed, :deleting, :deleted) "
-        "OR (#status = :creating AND provision_execution = :stale))"
+        "OR (#status = :creating AND provision_execution = :stale) "
+        "OR (#status = :updating AND update_execution = :stale))"
     )
     assignments = {"status": DELETING, "teardown_execution": execution, "updated_at": _now()}
     for _ in range(CLAIM_ATTEMPTS):
@@ -310,11 +323,13 @@ def claim_for_teardown(name: str, execution: str, requested_at: str) -> dict[str
         later = current.get("create_requested_at")
         if later is not None and later > requested_at:
             return _superseded(name, "teardown", "create", later, requested_at)
-        if current.get("status") == CREATING:
-            owner = current.get("provision_execution")
+        status = current.get("status")
+        if status in (CREATING, UPDATING):
+            owner = current.get(OWNER[status])
             if execution_running(owner):
-                message = f"waiting for the creation of {name!r} (execution {owner}) to end"
-                return {**_claim_result(WAITING, CREATING, message), "resources": None}
+                what = "creation" if status == CREATING else "update"
+                message = f"waiting for the {what} of {name!r} (execution {owner}) to end"
+                return {**_claim_result(WAITING, status, message), "resources": None}
             values["stale"] = str(owner or "")
     raise TransientAwsError(f"registry: {name!r} kept changing while it was being claimed")
 
@@ -332,4 +347,89 @@ def mark_deleted(name: str, execution: str, summary: dict[str, Any]) -> bool:
         },
         "#status = :deleting AND teardown_execution = :execution",
         {"deleting": DELETING, "execution": execution},
+    )
+
+
+#: The attribute naming the execution that holds an item in each held status.
+OWNER: Final = {
+    CREATING: "provision_execution",
+    UPDATING: "update_execution",
+    DELETING: "teardown_execution",
+}
+
+
+def claim_for_update(name: str, execution: str, requested_at: str) -> dict[str, Any]:
+    """UPDATING, owned by `execution` (outcome "claimed"), when the environment is READY and no
+    teardown, create or other update was requested at or after `requested_at` ("superseded":
+    nothing changes). EnvironmentNotFound when there is no such environment; EnvironmentBusy
+    when another execution holds it. An update whose execution has ended is taken over."""
+    assignments = {
+        "status": UPDATING,
+        "update_execution": execution,
+        "update_requested_at": requested_at,
+        "updated_at": _now(),
+    }
+    values = {
+        "ready": READY,
+        "updating": UPDATING,
+        "execution": execution,
+        "requested": requested_at,
+        "stale": "",
+    }
+    in_order = f"{NO_LATER_TEARDOWN} AND {NO_LATER_CREATE} AND {NO_LATER_UPDATE}"
+    condition = (
+        "(#status = :updating AND update_execution = :execution) OR "
+        f"({in_order} AND (#status = :ready OR (#status = :updating AND update_execution = "
+        ":stale)))"
+    )
+    for _ in range(CLAIM_ATTEMPTS):
+        if _update(name, assignments, condition, values):
+            return {**_claim_result(CLAIMED, UPDATING), "item": get(name)}
+        current = get(name) or {}
+        for kind, attribute in (
+            ("teardown", "teardown_requested_at"),
+            ("create", "create_requested_at"),
+            ("update", "update_requested_at"),
+        ):
+            later = current.get(attribute)
+            if later is not None and (
+                later >= requested_at if kind != "create" else later > requested_at
+            ):
+                return _superseded(name, "update", kind, later, requested_at)
+        status = current.get("status")
+        if status is None or status == DELETED:
+            raise EnvironmentNotFound(
+                f"no environment named {name!r}: create it first (an update changes a READY "
+                "environment). Nothing was changed."
+            )
+        if status == UPDATING and not execution_running(current.get("update_execution")):
+            values["stale"] = str(current.get("update_execution") or "")
+            continue
+        raise _busy_for_update(name, current)
+    raise TransientAwsError(f"registry: {name!r} kept changing while it was being claimed")
+
+
+def _busy_for_update(name: str, current: dict[str, Any]) -> EnvironmentBusy:
+    status = current.get("status", "unknown")
+    owner = current.get(OWNER.get(status, ""))
+    hint = {
+        CREATING: "it is being created; update it once it is READY",
+        UPDATING: "another update of it is running; start this one when it has ended",
+        DELETING: "it is being torn down",
+        FAILED: "its provisioning failed; tear it down, then create it",
+    }.get(status, "")
+    return EnvironmentBusy(
+        f"environment {name!r} is {status}: {hint}"
+        + (f" (execution {owner})" if owner else "")
+        + ". Nothing was changed."
+    )
+
+
+def mark_updated(name: str, execution: str, outputs: dict[str, Any]) -> bool:
+    """READY again, with what the update changed, if this update still holds the item."""
+    return _update(
+        name,
+        {"status": READY, "updated_at": _now(), **outputs},
+        "#status = :updating AND update_execution = :execution",
+        {"updating": UPDATING, "execution": execution},
     )

@@ -109,13 +109,24 @@ def ensure(
     return {"arn": created["serviceArn"], "name": name, "cluster_arn": cluster_arn}
 
 
-def _stopped_task_reasons(cluster: str, name: str, deployment_id: str | None) -> list[str]:
+def stopped_task_reasons(
+    cluster: str, name: str, task_definition_arn: str | None = None
+) -> list[str]:
+    """Why each stopped task of the service (of one task definition, when named) stopped."""
+    return _stopped_task_reasons(cluster, name, None, task_definition_arn)
+
+
+def _stopped_task_reasons(
+    cluster: str, name: str, deployment_id: str | None, task_definition_arn: str | None = None
+) -> list[str]:
     ecs = client("ecs")
     arns = ecs.list_tasks(cluster=cluster, serviceName=name, desiredStatus="STOPPED")["taskArns"]
     reasons: list[str] = []
     for start in range(0, len(arns), 100):
         for task in ecs.describe_tasks(cluster=cluster, tasks=arns[start : start + 100])["tasks"]:
             if deployment_id and task.get("startedBy") not in (None, "", deployment_id):
+                continue
+            if task_definition_arn and task.get("taskDefinitionArn") != task_definition_arn:
                 continue
             containers = [
                 f"{c.get('name')}: {c.get('reason') or 'exit code ' + str(c.get('exitCode'))}"

@@ -200,7 +200,7 @@ def register(spec: dict[str, Any], log_group: str, execution_role_arn: str) -> d
     return {"arn": definition["taskDefinitionArn"], "revision": definition["revision"]}
 
 
-def _revisions(family: str, status: str) -> list[str]:
+def revisions(family: str, status: str) -> list[str]:
     paginator = client("ecs").get_paginator("list_task_definitions")
     arns: list[str] = []
     for page in paginator.paginate(familyPrefix=family, status=status):
@@ -226,8 +226,8 @@ def _owned(arn: str, env: str) -> bool:
 def find(env: str) -> list[str]:
     """Every revision (ACTIVE or INACTIVE) of the environment's family that is ours."""
     family = naming.task_family(env)
-    revisions = _revisions(family, "ACTIVE") + _revisions(family, "INACTIVE")
-    return [arn for arn in revisions if _owned(arn, env)]
+    every = revisions(family, "ACTIVE") + revisions(family, "INACTIVE")
+    return [arn for arn in every if _owned(arn, env)]
 
 
 def delete_all(env: str) -> dict[str, Any]:
@@ -236,12 +236,12 @@ def delete_all(env: str) -> dict[str, Any]:
     family = naming.task_family(env)
     ecs = client("ecs")
     deregistered = []
-    for arn in _revisions(family, "ACTIVE"):
+    for arn in revisions(family, "ACTIVE"):
         if not _owned(arn, env):
             continue
         ecs.deregister_task_definition(taskDefinition=arn)
         deregistered.append(arn)
-    inactive = [arn for arn in _revisions(family, "INACTIVE") if _owned(arn, env)]
+    inactive = [arn for arn in revisions(family, "INACTIVE") if _owned(arn, env)]
     deleted: list[str] = []
     for start in range(0, len(inactive), 10):  # DeleteTaskDefinitions takes at most 10
         batch = inactive[start : start + 10]
@@ -253,3 +253,17 @@ def delete_all(env: str) -> dict[str, Any]:
 
             raise AwsRequestFailed(f"DeleteTaskDefinitions failed for: {failures}")
     return {"deregistered": deregistered, "deleted": deleted}
+
+
+def clean_old(env: str, keep: list[str], kept: int) -> list[str]:
+    """Deregister and delete the environment's revisions beyond the newest `kept` (never one in
+    `keep`: what the service runs, what it may go back to); only revisions tagged as ours."""
+    family = naming.task_family(env)
+    newest_first = sorted(revisions(family, "ACTIVE"), key=lambda arn: -int(arn.rsplit(":", 1)[1]))
+    old = [arn for arn in newest_first[kept:] if arn not in keep and _owned(arn, env)]
+    ecs = client("ecs")
+    for arn in old:
+        ecs.deregister_task_definition(taskDefinition=arn)
+    for start in range(0, len(old), 10):  # DeleteTaskDefinitions takes at most 10
+        ecs.delete_task_definitions(taskDefinitions=old[start : start + 10])
+    return old

@@ -1,0 +1,16 @@
+"""Look once at the rolling deployment (fails when it was rolled back or cannot finish)."""
+
+from typing import Any
+
+from fargate_env import update
+from fargate_env.observability import step
+
+
+@step("check_rollout")
+def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+    return update.check_rollout(
+        event["cluster_arn"],
+        event["service_name"],
+        event["task_definition_arn"],
+        event["target_group_arns"],
+    )

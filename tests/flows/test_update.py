@@ -1,0 +1,152 @@
+"""Update in place on the embedded AWS: a rolling deployment of a new revision with no failed
+request, a bad image rolled back (the old revision keeps answering), an infrastructure change
+refused before anything changes."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from typing import Any
+
+from embedded_aws.emulator import EmbeddedAWS, Execution
+from embedded_aws.faults import Faults
+from embedded_aws.standin import REVISION_HEADER
+from fargate_env import failures, registry, update
+from tests.flows.conftest import FAST
+
+NEW_IMAGE = "public.ecr.aws/nginx/nginx:1.27"
+MISSING_IMAGE = "public.ecr.aws/nginx/nginx:no-such-tag"
+
+
+def _record(aws: EmbeddedAWS, name: str) -> dict[str, Any]:
+    table = aws.outputs["RegistryTableName"]
+    item = aws.client("dynamodb").get_item(TableName=table, Key={"name": {"S": name}})["Item"]
+    return registry._deserialize(item)
+
+
+def _answers(aws: EmbeddedAWS, lb_arn: str, start: float, end: float) -> list[tuple[int, str]]:
+    """What the load balancer answered each simulated second from `start` to `end`."""
+    return [
+        (status, headers.get(REVISION_HEADER, ""))
+        for moment in range(math.ceil(start), math.floor(end) + 1)
+        for status, headers, _ in [aws.standins.answer(lb_arn, 80, float(moment))]
+    ]
+
+
+def _created(aws: EmbeddedAWS, name: str) -> tuple[dict[str, Any], str]:
+    spec = {"name": name, "polling": {"interval_seconds": 5, "deadline_seconds": 600}}
+    provision = aws.provision(spec)
+    assert provision.status == "SUCCEEDED", provision.cause
+    lb_arn = provision.output["resources"]["load_balancers"][0]["arn"]
+    return spec, lb_arn
+
+
+def _failure(execution: Execution) -> dict[str, Any]:
+    assert execution.status == "FAILED"
+    assert execution.cause is not None
+    return dict(json.loads(execution.cause))
+
+
+def test_a_good_update_rolls_out_the_new_revision_without_a_failed_request(
+    embedded: EmbeddedAWS, env_name
+):
+    # Given a READY environment serving revision 1
+    spec, lb_arn = _created(embedded, env_name)
+    started = embedded.clock.now()
+
+    # When its image is updated
+    updated = embedded.update({**spec, "container": {"image": NEW_IMAGE}})
+
+    # Then the new revision is rolled out, verified and recorded
+    assert updated.status == "SUCCEEDED", updated.cause
+    family = f"fenv-{env_name}"
+    assert updated.output["revision"] == f"{family}:2"
+    assert updated.output["previous_revision"] == f"{family}:1"
+    item = _record(embedded, env_name)
+    assert item["status"] == registry.READY
+    assert item["spec"]["container"]["image"] == NEW_IMAGE
+    assert [(r["task_definition"], r["image"]) for r in item["revisions"]] == [
+        (f"{family}:2", NEW_IMAGE)
+    ]
+    # ... and through the whole rollout every request was answered: by revision 1 until the
+    # new task was healthy, then by revision 2 only (the old one drained)
+    answers = _answers(embedded, lb_arn, started, embedded.clock.now())
+    assert Counter(status for status, _ in answers) == Counter({200: len(answers)})
+    served = [revision for _, revision in answers]
+    switch = served.index(f"{family}:2")
+    assert 0 < switch
+    assert set(served[:switch]) == {f"{family}:1"}
+    assert set(served[switch:]) == {f"{family}:2"}
+
+    teardown = embedded.teardown(env_name)
+    assert teardown.status == "SUCCEEDED", teardown.cause
+    assert embedded.remaining(env_name) == []
+
+
+def test_a_bad_image_is_rolled_back_and_the_old_revision_keeps_answering(
+    embedded: EmbeddedAWS, env_name
+):
+    # Given a READY environment, and an image tag no registry has
+    spec, lb_arn = _created(embedded, env_name)
+    embedded.reconfigure(model=FAST, faults=Faults(missing_images=frozenset({MISSING_IMAGE})))
+    started = embedded.clock.now()
+
+    # When it is updated to that image
+    updated = embedded.update({**spec, "container": {"image": MISSING_IMAGE}})
+
+    # Then the update fails naming the rollout and the pull error; the service is back on
+    # revision 1, the environment READY, and no request failed meanwhile
+    failure = _failure(updated)
+    assert failure["failed_step"] == "Check the rollout"
+    assert failure["error"] == "DeploymentRolledBack"
+    assert "CannotPullContainerError" in failure["message"]
+    assert failure["resources"] == update.ROLLED_BACK_TO_PREVIOUS
+    family = f"fenv-{env_name}"
+    item = _record(embedded, env_name)
+    assert item["status"] == registry.READY
+    assert item["spec"]["container"]["image"] == spec.get("container", {}).get(
+        "image", item["spec"]["container"]["image"]
+    )
+    assert item["update_failure"] == failure
+    answers = _answers(embedded, lb_arn, started, embedded.clock.now() + 60)
+    assert {status for status, _ in answers} == {200}, answers
+    assert {revision for _, revision in answers} == {f"{family}:1"}
+
+    teardown = embedded.teardown(env_name)
+    assert teardown.status == "SUCCEEDED", teardown.cause
+    assert embedded.remaining(env_name) == []
+
+
+def test_an_infrastructure_change_is_refused_before_anything_changes(
+    embedded: EmbeddedAWS, env_name
+):
+    # Given a READY environment
+    spec, _ = _created(embedded, env_name)
+    before = _record(embedded, env_name)
+
+    # When an update asks for another listener port and other tags (with a new image)
+    changed = {
+        **spec,
+        "container": {"image": NEW_IMAGE},
+        "load_balancers": [{"listeners": [{"port": 8080, "protocol": "HTTP"}]}],
+        "tags": {"team": "web"},
+    }
+    updated = embedded.update(changed)
+
+    # Then it is refused naming the fields and how to do it; nothing changed
+    failure = _failure(updated)
+    assert failure["failed_step"] == "Begin the update"
+    assert failure["error"] == "InfrastructureChange"
+    assert "tags.team" in failure["message"]
+    assert "load_balancers[0].listeners[0].port" in failure["message"]
+    assert failure["resources"] == failures.NOTHING_WAS_CHANGED
+    assert failure["next"] == update.RECREATE
+    after = _record(embedded, env_name)
+    assert after["status"] == registry.READY
+    assert after["spec"] == before["spec"]
+    assert after["resources"]["task_definition"] == before["resources"]["task_definition"]
+    assert "update_execution" not in after
+
+    teardown = embedded.teardown(env_name)
+    assert teardown.status == "SUCCEEDED", teardown.cause
