@@ -75,7 +75,7 @@ def test_a_good_update_rolls_out_the_new_revision_without_a_failed_request(
     assert Counter(status for status, _ in answers) == Counter({200: len(answers)})
     served = [revision for _, revision in answers]
     switch = served.index(f"{family}:2")
-    assert 0 < switch
+    assert switch > 0
     assert set(served[:switch]) == {f"{family}:1"}
     assert set(served[switch:]) == {f"{family}:2"}
 
