@@ -33,6 +33,7 @@ def test_the_stateful_resources_are_the_ones_the_readme_says_are_retained():
         "FunctionsLogGroup",
         "ProvisionStateMachineLogGroup",
         "TeardownStateMachineLogGroup",
+        "UpdateStateMachineLogGroup",
         "RequestsDeadLetterQueue",
         "ApplicationKey",
     }
@@ -52,6 +53,7 @@ def test_the_readme_says_how_to_remove_each_retained_resource():
         "aws logs delete-log-group --log-group-name /aws/lambda/fargate-env-<stack>",
         "fargate-env-<stack>-provision",
         "fargate-env-<stack>-teardown",
+        "fargate-env-<stack>-update",
         "aws sqs delete-queue --queue-url <RequestsDeadLetterQueueUrl>",
         "aws kms schedule-key-deletion --key-id <ApplicationKeyArn>",
     ):

@@ -38,9 +38,9 @@ import pytest
 from embedded_aws import iam_policy, prerequisites
 from embedded_aws import template as template_module
 from embedded_aws.emulator import ACCOUNT_ID, EmbeddedAWS
-from embedded_aws.faults import Faults, StepFault
+from embedded_aws.faults import Faults, Hold, StepFault
 from embedded_aws.latency import LatencyModel
-from fargate_env import naming
+from fargate_env import bounds, naming
 from tests.contract.caller_permissions import (
     CHECKED_ON_CALLER,
     SERVICE_LINKED_ROLES,
@@ -503,6 +503,47 @@ def run_flows(aws: EmbeddedAWS, workdir: Path) -> None:
     aws.reconfigure(faults=Faults(one_off_run_seconds=None, steps=faults))
     _expect(aws.provision({"name": "iam-cut", "pre_traffic_task": late}), "FAILED", "cut short")
     aws.reconfigure(faults=Faults())
+    run_update_flows(aws)
+
+
+NEW_IMAGE, MISSING_IMAGE = "public.ecr.aws/nginx/nginx:1.27", "public.ecr.aws/nginx/nginx:none"
+
+
+def run_update_flows(aws: EmbeddedAWS) -> None:
+    """Updates: a good one (old revisions beyond the kept ones cleaned), an infrastructure
+    change refused, a bad image the circuit breaker rolls back, a failed check the update rolls
+    back itself, and an update while another runs (it asks whether that one still runs)."""
+    spec = {"name": "iam-update", "polling": {"interval_seconds": 5, "deadline_seconds": 600}}
+    _expect(aws.provision(spec), "SUCCEEDED", "update: create")
+    register_old_revisions(aws, "iam-update", bounds.KEPT_TASK_DEFINITION_REVISIONS)
+    _expect(aws.update({**spec, "container": {"image": NEW_IMAGE}}), "SUCCEEDED", "update")
+    _expect(aws.update({**spec, "tags": {"team": "web"}}), "FAILED", "infrastructure change")
+    aws.reconfigure(faults=Faults(missing_images=frozenset({MISSING_IMAGE})))
+    _expect(aws.update({**spec, "container": {"image": MISSING_IMAGE}}), "FAILED", "bad image")
+    aws.reconfigure(faults=Faults(steps=[StepFault(step="verify_update", when="after")]))
+    _expect(aws.update({**spec, "container": {"environment": {"N": "1"}}}), "FAILED", "check")
+    held = Hold("roll_out_update")
+    aws.reconfigure(faults=Faults(holds=[held]))
+    first = aws.start_execution(aws.update_arn, {"spec": spec}, "iam-update-first")
+    assert held.reached.wait(60), "the first update never reached its rollout"
+    _expect(aws.update(spec), "FAILED", "update while another runs")
+    held.release()
+    _expect(aws.wait(first), "SUCCEEDED", "the first update")
+    aws.reconfigure(faults=Faults())
+    _expect(aws.teardown("iam-update"), "SUCCEEDED", "update: teardown")
+
+
+def register_old_revisions(aws: EmbeddedAWS, name: str, count: int) -> None:
+    """`count` more revisions of the environment's task definition, as earlier updates leave."""
+    ecs = aws.client("ecs")
+    described = ecs.describe_task_definition(taskDefinition=f"fenv-{name}", include=["TAGS"])
+    definition = described["taskDefinition"]
+    fields = ("family", "containerDefinitions", "cpu", "memory", "networkMode", "executionRoleArn")
+    request = {key: definition[key] for key in fields if key in definition}
+    for _ in range(count):
+        ecs.register_task_definition(
+            **request, requiresCompatibilities=["FARGATE"], tags=described["tags"]
+        )
 
 
 def _claimed(aws: EmbeddedAWS, name: str) -> bool:

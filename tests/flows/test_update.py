@@ -9,10 +9,13 @@ import math
 from collections import Counter
 from typing import Any
 
+import pytest
+
 from embedded_aws.emulator import EmbeddedAWS, Execution
-from embedded_aws.faults import Faults
+from embedded_aws.faults import Faults, Hold, StepFault
 from embedded_aws.standin import REVISION_HEADER
 from fargate_env import failures, registry, update
+from tests.flows.asl import definition, lambda_tasks, walk_states
 from tests.flows.conftest import FAST
 
 NEW_IMAGE = "public.ecr.aws/nginx/nginx:1.27"
@@ -25,8 +28,13 @@ def _record(aws: EmbeddedAWS, name: str) -> dict[str, Any]:
     return registry._deserialize(item)
 
 
-def _answers(aws: EmbeddedAWS, lb_arn: str, start: float, end: float) -> list[tuple[int, str]]:
-    """What the load balancer answered each simulated second from `start` to `end`."""
+def _answers(
+    aws: EmbeddedAWS, lb_arn: str, start: float, later: float = 0.0
+) -> list[tuple[int, str]]:
+    """What the load balancer answered each simulated second from `start` to now (the clock
+    moved on by `later` seconds first)."""
+    aws.clock.advance(later)
+    end = aws.clock.now()
     return [
         (status, headers.get(REVISION_HEADER, ""))
         for moment in range(math.ceil(start), math.floor(end) + 1)
@@ -71,7 +79,7 @@ def test_a_good_update_rolls_out_the_new_revision_without_a_failed_request(
     ]
     # ... and through the whole rollout every request was answered: by revision 1 until the
     # new task was healthy, then by revision 2 only (the old one drained)
-    answers = _answers(embedded, lb_arn, started, embedded.clock.now())
+    answers = _answers(embedded, lb_arn, started)
     assert Counter(status for status, _ in answers) == Counter({200: len(answers)})
     served = [revision for _, revision in answers]
     switch = served.index(f"{family}:2")
@@ -109,7 +117,7 @@ def test_a_bad_image_is_rolled_back_and_the_old_revision_keeps_answering(
         "image", item["spec"]["container"]["image"]
     )
     assert item["update_failure"] == failure
-    answers = _answers(embedded, lb_arn, started, embedded.clock.now() + 60)
+    answers = _answers(embedded, lb_arn, started, later=60)
     assert {status for status, _ in answers} == {200}, answers
     assert {revision for _, revision in answers} == {f"{family}:1"}
 
@@ -150,3 +158,112 @@ def test_an_infrastructure_change_is_refused_before_anything_changes(
 
     teardown = embedded.teardown(env_name)
     assert teardown.status == "SUCCEEDED", teardown.cause
+
+
+def test_an_update_while_another_runs_is_refused_and_the_first_completes(
+    embedded: EmbeddedAWS, env_name
+):
+    # Given a READY environment, and an update held at its rollout (it holds the claim)
+    spec, _ = _created(embedded, env_name)
+    held = Hold("roll_out_update")
+    embedded.reconfigure(model=FAST, faults=Faults(holds=[held]))
+    first = embedded.start_execution(
+        embedded.update_arn, {"spec": {**spec, "container": {"image": NEW_IMAGE}}}, env_name + "-1"
+    )
+    assert held.reached.wait(60)
+
+    # When another update of it is requested a second later
+    embedded.clock.advance(1.0)
+    second = embedded.update({**spec, "container": {"environment": {"N": "2"}}})
+    held.release()
+
+    # Then that one is refused, changing nothing; the first one completes
+    assert second.status == "FAILED", second.output
+    failure = _failure(second)
+    assert failure["error"] == "EnvironmentBusy"
+    assert "another update of it is running" in failure["message"]
+    assert failure["resources"] == failures.NOTHING_WAS_CHANGED
+    assert embedded.wait(first).status == "SUCCEEDED"
+    item = _record(embedded, env_name)
+    assert item["status"] == registry.READY
+    assert item["spec"]["container"]["image"] == NEW_IMAGE
+    assert embedded.teardown(env_name).status == "SUCCEEDED"
+
+
+def test_a_teardown_requested_during_an_update_waits_for_it_then_removes_everything(
+    embedded: EmbeddedAWS, env_name
+):
+    # Given an update held at its rollout
+    spec, _ = _created(embedded, env_name)
+    held = Hold("roll_out_update")
+    embedded.reconfigure(model=FAST, faults=Faults(holds=[held]))
+    update_arn = embedded.start_execution(
+        embedded.update_arn, {"spec": {**spec, "container": {"image": NEW_IMAGE}}}, env_name + "-u"
+    )
+    assert held.reached.wait(60)
+
+    # When a teardown is requested meanwhile, and the update goes on
+    teardown_arn = embedded.start_execution(embedded.teardown_arn, {"name": env_name}, env_name)
+    held.release()
+
+    # Then the update ends first and the teardown removes everything after it
+    assert embedded.wait(update_arn).status == "SUCCEEDED"
+    teardown = embedded.wait(teardown_arn)
+    assert teardown.status == "SUCCEEDED", teardown.cause
+    assert embedded.remaining(env_name) == []
+
+
+UPDATE_TASKS = lambda_tasks("update")
+#: Runs only when something else failed: a first fault leads to it.
+UPDATE_ONLY_ON_FAILURE = {"record_update_failure": ("roll_out_update", "Roll out the new revision")}
+
+
+def test_every_update_task_state_is_covered():
+    # The parametrisation below is derived from the ASL file: every Task state is a Lambda step.
+    tasks = [name for name, state in walk_states(definition("update")) if state["Type"] == "Task"]
+    assert [name for name, _ in UPDATE_TASKS] == tasks
+    assert len(tasks) == len(set(tasks)) == 8
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+@pytest.mark.parametrize(("state", "step"), UPDATE_TASKS, ids=[s for s, _ in UPDATE_TASKS])
+def test_a_failing_update_step_is_named_and_the_environment_keeps_answering(
+    embedded: EmbeddedAWS, env_name, state, step, when
+):
+    # Given a READY environment, and a fault at this step of its update
+    spec, lb_arn = _created(embedded, env_name)
+    family = f"fenv-{env_name}"
+    faults = [StepFault(step=step, when=when)]
+    expected_step = state
+    if step in UPDATE_ONLY_ON_FAILURE:
+        first_step, expected_step = UPDATE_ONLY_ON_FAILURE[step]
+        faults.insert(0, StepFault(step=first_step, when="after"))
+    embedded.reconfigure(model=FAST, faults=Faults(steps=faults))
+    started = embedded.clock.now()
+
+    # When its image is updated
+    updated = embedded.update({**spec, "container": {"image": NEW_IMAGE}})
+
+    # Then the update fails naming the step and saying what happened to the service
+    failure = _failure(updated)
+    assert failure["failed_step"] == expected_step, failure
+    assert updated.error == "InjectedFault"
+    if step == "begin_update":
+        assert failure["resources"] == failures.NOTHING_WAS_CHANGED
+    elif step == "record_update_failure":
+        assert failure["resources"] == update.ROLLBACK_FAILED
+    else:
+        assert failure["resources"] == update.ROLLED_BACK_TO_PREVIOUS
+    # ... every request meanwhile was answered, and (once a rollback had time) by revision 1
+    embedded.reconfigure(model=FAST, faults=Faults())
+    answers = _answers(embedded, lb_arn, started, later=120)
+    assert {status for status, _ in answers} == {200}
+    if step != "record_update_failure":
+        assert answers[-1][1] == f"{family}:1"
+    # ... and the next update of it succeeds (it takes over a claim its failed one left)
+    again = embedded.update({**spec, "container": {"image": NEW_IMAGE}})
+    assert again.status == "SUCCEEDED", again.cause
+    assert _record(embedded, env_name)["status"] == registry.READY
+
+    assert embedded.teardown(env_name).status == "SUCCEEDED"
+    assert embedded.remaining(env_name) == []

@@ -159,7 +159,8 @@ def _superseded(
     name: str, kind: str, later: str, later_at: str, requested_at: str
 ) -> dict[str, Any]:
     message = (
-        f"superseded: a {later} of {name!r} was requested at {later_at}, after this {kind} "
+        f"superseded: {'an' if later[0] in 'aeiou' else 'a'} {later} of {name!r} was requested at "
+        f"{later_at}, after this {kind} "
         f"(requested at {requested_at}); nothing was changed"
     )
     return _claim_result(SUPERSEDED, None, message)
