@@ -474,7 +474,12 @@ class DataPlane:
         healthy = [t for t in live_primary if t.healthy_at is not None and t.healthy_at <= moment]
         older = [t for t in live if t.deployment_id != sim.deployment_id]
         keep = max(0, desired - len(healthy)) if sim.deleted_at is None else 0
-        for task in sorted(older, key=lambda t: t.created_at)[: max(0, len(older) - keep)]:
+
+        # Minimum healthy 100%: the ones not serving go first, so what serves stays serving.
+        def serving_last(task: SimTask) -> tuple[bool, float]:
+            return task.healthy_at is not None and task.healthy_at <= moment, task.created_at
+
+        for task in sorted(older, key=serving_last)[: max(0, len(older) - keep)]:
             task.stop_requested_at = moment
 
     def _roll_back(self, sim: SimService, moment: float) -> None:
