@@ -76,6 +76,31 @@ EXECUTION_ROLE = f"fenv-{ENV}-exec-us-east-1"
 EXECUTION_ROLE_PATH = "/fargate-env/fargate-env/"
 
 
+def a_task_of_the_revision_serving(world: World) -> None:
+    """A task of revision 1 in the environment's subnets, its address the target group's one
+    healthy target (what ECS does for the service's tasks)."""
+    ecs = boto("ecs")
+    network = {
+        "subnets": [
+            boto("ec2").describe_subnets(Filters=[{"Name": "vpc-id", "Values": [default_vpc()]}])[
+                "Subnets"
+            ][0]["SubnetId"]
+        ],
+        "securityGroups": [world.real(SAMPLE_RESOURCES["security_groups"]["tasks"])],
+    }
+    [task] = ecs.run_task(
+        cluster=CLUSTER,
+        taskDefinition=f"{FAMILY}:1",
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": network},
+    )["tasks"]
+    details = {d["name"]: d["value"] for a in task["attachments"] for d in a["details"]}
+    boto("elbv2").register_targets(
+        TargetGroupArn=world.real(SAMPLE_LB["target_group_arn"]),
+        Targets=[{"Id": details["privateIPv4Address"], "Port": 80}],
+    )
+
+
 def before_the_deadline(world: World) -> None:
     """The clock at the sample's run of the pre-traffic task, so its deadline is ahead."""
     world.monkeypatch.setattr(clock, "now", lambda: 1_767_225_600.0)
@@ -145,6 +170,12 @@ GIVEN: dict[str, tuple[Prerequisite, ...]] = {
     "delete_security_groups": SERVICE_AND_LOAD_BALANCERS_GONE,
     "delete_execution_role": SERVICE_AND_LOAD_BALANCERS_GONE,
     "record_environment_deleted": (*READY, "begin_teardown"),
+    "begin_update": READY,
+    "roll_out_update": (tasks_keep_running, *PROVISIONED),
+    "check_rollout": (tasks_keep_running, *PROVISIONED, a_healthy_target),
+    "verify_update": (*PROVISIONED, a_task_of_the_revision_serving, a_web_server_at_the_url),
+    "record_environment_updated": (*READY, "register_task_definition", "begin_update"),
+    "record_update_failure": (tasks_keep_running, *PROVISIONED, *READY, "begin_update"),
 }
 
 
@@ -177,14 +208,16 @@ def state_machine_payloads() -> dict[str, dict[str, Any]]:
         for state in states.values():
             function = state.get("Arguments", {}).get("FunctionName", "")
             if match := re.fullmatch(r"\$\{(\w+)Arn\}", function):
-                assert match[1] not in payloads, f"{match[1]} is invoked by two states"
-                payloads[match[1]] = state["Arguments"]["Payload"]
+                payload = state["Arguments"]["Payload"]
+                # The update reuses two provisioning steps: with the same fields.
+                seen = payloads.setdefault(match[1], payload)
+                assert fields(seen, seen) == fields(payload, payload), match[1]
             for branch in state.get("Branches", []):
                 walk(branch["States"])
             if "ItemProcessor" in state:
                 walk(state["ItemProcessor"]["States"])
 
-    for machine in ("provision", "teardown"):
+    for machine in ("provision", "teardown", "update"):
         walk(json.loads((REPO_ROOT / "statemachine" / f"{machine}.asl.json").read_text())["States"])
     return payloads
 
@@ -218,7 +251,7 @@ def test_every_sample_event_has_exactly_the_fields_its_state_machine_sends():
     steps = template_steps()
     invoked_by_steps = {"EndpointProbeFunction"}  # the verify step invokes the probe
     assert sorted(payloads) == sorted(set(steps) - invoked_by_steps), (
-        "every step function is invoked by exactly one Task"
+        "every step function is invoked by a Task"
     )
 
     # Then its sample event has the same fields, and every spec is the normalised default spec
@@ -463,6 +496,55 @@ def _(result, world):
     assert cause["resources"].startswith("rolled back: 9 deleted (service, load balancers")
     item = registry_item()
     assert (item["status"], item["retained"], item["resources"]) == ("FAILED", False, {})
+
+
+@then("begin_update")
+def _(result, world):
+    assert (result["outcome"], result["status"], result["message"]) == ("claimed", "UPDATING", "")
+    assert result["spec"] == sample("claim_environment")["spec"]
+    assert result["requested_at"] == "2026-01-01T01:00:00.000000Z"
+    assert result["previous_task_definition_arn"] == SAMPLE_RESOURCES["task_definition"]["arn"]
+    assert result["max_polls"] == 120
+    item = registry_item()
+    assert item["status"] == "UPDATING"
+    assert item["update_execution"] == sample("begin_update")["execution_id"]
+
+
+@then("roll_out_update")
+def _(result, world):
+    service = boto("ecs").describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
+    assert service["taskDefinition"] == world.real(SAMPLE_RESOURCES["task_definition"]["arn"])
+    assert result == {"task_definition_arn": service["taskDefinition"], "service_name": SERVICE}
+
+
+@then("check_rollout")
+def _(result, world):
+    assert (result["ready"], result["rollout_state"], result["running"]) == (True, "COMPLETED", 1)
+
+
+@then("verify_update")
+def _(result, world):
+    assert result["revision"] == f"{FAMILY}:1"
+    assert result["targets"] == 1
+    assert [check["status"] for check in result["checks"]] == [200]
+
+
+@then("record_environment_updated")
+def _(result, world):
+    item = registry_item()
+    assert item["status"] == "READY"
+    assert result["revision"] == item["revisions"][-1]
+    assert result["revision"]["task_definition"] == f"{FAMILY}:1"
+    assert result["cleaned_revisions"] == []
+
+
+@then("record_update_failure")
+def _(result, world):
+    failure = sample("record_update_failure")["failure"]
+    assert result["error"] == "DeploymentRolledBack"
+    assert json.loads(result["cause"]) == failure
+    item = registry_item()
+    assert (item["status"], item["update_failure"]) == ("READY", failure)
 
 
 @then("begin_teardown")

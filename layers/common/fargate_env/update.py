@@ -278,17 +278,15 @@ def failed(
     """End of a failed update: the service back on the previous revision, the environment
     READY again (the failure recorded), "Environment Update Failed", and the failure in its
     one shape as the Fail state's error and cause."""
-    try:
-        _back_to(resources, previous)
-        outcome = ROLLED_BACK_TO_PREVIOUS
-    except Exception as exc:  # reported, not raised: the environment must not stay UPDATING
-        outcome = f"{ROLLBACK_FAILED} ({type(exc).__name__})"
+    # An error here is the Task's to retry (throttling) or to report (ROLLBACK_FAILED): the
+    # claim it leaves is taken over by the next update or teardown (its execution has ended).
+    _back_to(resources, previous)
     summary = failures.shape(
         spec["name"],
         str(failure.get("failed_step")),
         str(failure.get("error") or "UpdateFailed"),
         failures.message_of(failure.get("message"), fallback=str(failure.get("error") or "")),
-        outcome,
+        ROLLED_BACK_TO_PREVIOUS,
         FIX_AND_UPDATE,
     )
     recorded = registry.mark_updated(spec["name"], execution, {"update_failure": summary})
