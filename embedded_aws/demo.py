@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 import warnings
+from collections import Counter
 from typing import Any
 
 from embedded_aws import prerequisites
 from embedded_aws.emulator import EmbeddedAWS, Execution
 from embedded_aws.faults import Faults, StepFault
+from embedded_aws.standin import REVISION_HEADER
 from embedded_aws.template import REPO_ROOT
 from fargate_env import failures, naming
 from fenv_cli.progress import follow
@@ -23,7 +26,12 @@ SAMPLES = {
     "https": "provision-https.json",
     "secrets-volumes": "provision-secrets-volumes.json",
     "app": "provision-app.json",
+    # The nginx sample, then updated in place: a new image, then an image no registry has.
+    "update": "provision-nginx.json",
 }
+#: The images the update sample rolls out: the first answers, the second cannot be pulled.
+UPDATE_IMAGE = "public.ecr.aws/nginx/nginx:1.27"
+MISSING_IMAGE = "public.ecr.aws/nginx/nginx:no-such-tag"
 INPUTS = REPO_ROOT / "events" / "inputs"
 
 
@@ -115,6 +123,54 @@ def _say_failure(execution: Execution) -> None:
             _say(f"{key}: {cause[key]}")
 
 
+def _served(aws: EmbeddedAWS, lb_arn: str, start: float, end: float) -> Counter[tuple[int, str]]:
+    """(status, revision) of a request through the load balancer each simulated second."""
+    answers: Counter[tuple[int, str]] = Counter()
+    for moment in range(math.ceil(start), math.floor(end) + 1):
+        status, headers, _ = aws.standins.answer(lb_arn, 80, float(moment))
+        answers[status, headers.get(REVISION_HEADER, "-")] += 1
+    return answers
+
+
+def _say_answers(answers: Counter[tuple[int, str]]) -> None:
+    failed = sum(count for (status, _), count in answers.items() if status >= 500)
+    served = ", ".join(
+        f"{count} x HTTP {status} from {revision}" for (status, revision), count in answers.items()
+    )
+    _say(f"requests through the rollout (one per simulated second): {served}; {failed} failed")
+
+
+def update_in_place(aws: EmbeddedAWS, spec: dict[str, Any], lb_arn: str) -> bool:
+    """The update sample: a new image rolled out with no failed request, then an image that
+    cannot be pulled, rolled back (the environment stays READY on the previous revision)."""
+    env = spec["name"]
+    ok = True
+    for image, title in (
+        (UPDATE_IMAGE, "a new image"),
+        (MISSING_IMAGE, "an image no registry has"),
+    ):
+        _say()
+        _say(f"== Updating environment '{env}' in place: {title} ({image})")
+        started = aws.clock.now()
+        arn = aws.start_execution(
+            aws.update_arn,
+            {"spec": {**spec, "container": {"image": image}}},
+            f"update-{env}-{image[-6:]}",
+        )
+        follow(aws.client("stepfunctions"), arn, _say)
+        update = aws.wait(arn)
+        _say(f"== Update {update.status} in {update.duration:.1f} s (simulated)")
+        if update.status == "SUCCEEDED":
+            output = update.output
+            _say(f"now serving {output['revision']} (was {output['previous_revision']})")
+        else:
+            _say_failure(update)
+        aws.clock.advance(30.0)  # the rollback's new tasks serve
+        _say_answers(_served(aws, lb_arn, started, aws.clock.now()))
+        ok = ok and update.status == ("SUCCEEDED" if image == UPDATE_IMAGE else "FAILED")
+    return ok
+
+
 def run(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m embedded_aws demo", description=__doc__)
     parser.add_argument("--sample", choices=sorted(SAMPLES), default="nginx")
@@ -139,7 +195,7 @@ def run(argv: list[str] | None = None) -> int:
         return 2
     warnings.filterwarnings("ignore")
 
-    faults = Faults()
+    faults = Faults(missing_images=frozenset({MISSING_IMAGE}))
     if args.fail_at:
         faults.steps.append(StepFault(step=args.fail_at, when=args.fail_when))
     spec = load_sample(args.sample)
@@ -150,7 +206,7 @@ def run(argv: list[str] | None = None) -> int:
     with EmbeddedAWS(faults=faults) as aws:
         functions = len(aws.catalog)
         _say(
-            f"embedded AWS up: template.yaml deployed ({functions} functions, 2 state machines), "
+            f"embedded AWS up: template.yaml deployed ({functions} functions, 3 state machines), "
             f"{time.monotonic() - wall:.1f} s; times below are simulated AWS seconds"
         )
         _say()
@@ -186,6 +242,8 @@ def run(argv: list[str] | None = None) -> int:
             width = max(len(kind) for kind, _ in rows)
             for kind, ident in rows:
                 _say(f"  {kind:<{width}}  {ident}")
+            if args.sample == "update":
+                ok = update_in_place(aws, spec, output["resources"]["load_balancers"][0]["arn"])
         else:
             _say_failure(provision)
         if ok and not args.keep:

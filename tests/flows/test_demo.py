@@ -107,3 +107,25 @@ def test_an_unknown_step_is_refused_with_the_valid_ones():
     assert message.startswith("--fail-at: unknown step 'bogus_step'; valid steps: ")
     assert "create_service" in message
     assert "fault injected" not in run.stdout
+
+
+def test_the_update_sample_updates_in_place_rolls_a_bad_image_back_and_leaves_nothing():
+    run = demo("--sample", "update")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    shows(
+        run.stdout,
+        "== Update SUCCEEDED",
+        "now serving fenv-demo:2 (was fenv-demo:1)",
+        "== Update FAILED",
+        "failed step: Check the rollout  error: DeploymentRolledBack",
+        "resources: rolled back: the service runs the previous revision again",
+        "== Teardown SUCCEEDED",
+    )
+    rollouts = [line for line in run.stdout.splitlines() if line.startswith("requests through")]
+    assert len(rollouts) == 2
+    assert all(line.endswith("; 0 failed") for line in rollouts), rollouts
+    assert "from fenv-demo:1" in rollouts[0]
+    assert "from fenv-demo:2" in rollouts[0]
+    assert "fenv-demo:3" not in rollouts[1]
+    assert run.stdout.rstrip().splitlines()[-2] == "0 resources left"

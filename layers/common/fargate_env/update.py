@@ -164,7 +164,8 @@ def check_rollout(
     primary = next((d for d in current.get("deployments", []) if d.get("status") == "PRIMARY"), {})
     if primary and primary.get("taskDefinition") != task_definition_arn:
         reasons = service.stopped_task_reasons(cluster_arn, service_name, task_definition_arn)
-        shown = "; ".join(reasons[: service.MAX_REASONS]) or "no stopped task found"
+        # The same reason once (a bad image stops every task alike).
+        shown = "; ".join(list(dict.fromkeys(reasons))[: service.MAX_REASONS]) or "none found"
         raise DeploymentRolledBack(
             f"the deployment circuit breaker rolled service {service_name} back to "
             f"{_revision(primary.get('taskDefinition'))}: {len(reasons)} task(s) of "
