@@ -526,6 +526,7 @@ def run_update_flows(aws: EmbeddedAWS) -> None:
     aws.reconfigure(faults=Faults(holds=[held]))
     first = aws.start_execution(aws.update_arn, {"spec": spec}, "iam-update-first")
     assert held.reached.wait(60), "the first update never reached its rollout"
+    aws.clock.advance(1.0)  # requested after the first (a tie would supersede it instead)
     _expect(aws.update(spec), "FAILED", "update while another runs")
     held.release()
     _expect(aws.wait(first), "SUCCEEDED", "the first update")

@@ -160,17 +160,22 @@ def test_an_infrastructure_change_is_refused_before_anything_changes(
     assert teardown.status == "SUCCEEDED", teardown.cause
 
 
+def _held_at_its_rollout(aws: EmbeddedAWS, spec: dict[str, Any]) -> tuple[Hold, str]:
+    """An update to NEW_IMAGE started and held at its rollout (it holds the claim)."""
+    held = Hold("roll_out_update")
+    aws.reconfigure(model=FAST, faults=Faults(holds=[held]))
+    payload = {"spec": {**spec, "container": {"image": NEW_IMAGE}}}
+    arn = aws.start_execution(aws.update_arn, payload, f"{spec['name']}-held")
+    assert held.reached.wait(60)
+    return held, arn
+
+
 def test_an_update_while_another_runs_is_refused_and_the_first_completes(
     embedded: EmbeddedAWS, env_name
 ):
     # Given a READY environment, and an update held at its rollout (it holds the claim)
     spec, _ = _created(embedded, env_name)
-    held = Hold("roll_out_update")
-    embedded.reconfigure(model=FAST, faults=Faults(holds=[held]))
-    first = embedded.start_execution(
-        embedded.update_arn, {"spec": {**spec, "container": {"image": NEW_IMAGE}}}, env_name + "-1"
-    )
-    assert held.reached.wait(60)
+    held, first = _held_at_its_rollout(embedded, spec)
 
     # When another update of it is requested a second later
     embedded.clock.advance(1.0)
@@ -195,12 +200,7 @@ def test_a_teardown_requested_during_an_update_waits_for_it_then_removes_everyth
 ):
     # Given an update held at its rollout
     spec, _ = _created(embedded, env_name)
-    held = Hold("roll_out_update")
-    embedded.reconfigure(model=FAST, faults=Faults(holds=[held]))
-    update_arn = embedded.start_execution(
-        embedded.update_arn, {"spec": {**spec, "container": {"image": NEW_IMAGE}}}, env_name + "-u"
-    )
-    assert held.reached.wait(60)
+    held, update_arn = _held_at_its_rollout(embedded, spec)
 
     # When a teardown is requested meanwhile, and the update goes on
     teardown_arn = embedded.start_execution(embedded.teardown_arn, {"name": env_name}, env_name)

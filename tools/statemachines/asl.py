@@ -117,6 +117,30 @@ def failed_with(record: Json) -> Json:
     return {"Error": record["error"], "Cause": x(f"$string({to_jsonata(record)})")}
 
 
+def refuse_to(
+    fail_state: str, why: str, *, environment: str, resources: str, next_step: str
+) -> Catcher:
+    """Catch every error and fail at once at `fail_state` (a Fail state of its input) with the
+    failure of the state that failed: for the steps before anything was done."""
+    return lambda state: [
+        catch(
+            fail_state,
+            why,
+            Output=failed_with(
+                failure(state, environment=environment, resources=resources, next_step=next_step)
+            ),
+        )
+    ]
+
+
+def still_fail(fail_state: str, unrecorded: str) -> Catcher:
+    """The Catch of the step that records a failure: when recording it fails too, fail anyway
+    with the failure as the machine knows it (`unrecorded`, JSONata of its JSON text)."""
+    why = "Still fail with the original failure if recording it failed"
+    assign = {"outcome": exprs({"error": "$failure.error", "cause": unrecorded})}
+    return lambda state: [catch(fail_state, why, Assign=assign)]
+
+
 def catch(next_state: str, comment: str, *errors: str, **fields: Any) -> Json:
     """One Catch clause (of States.ALL unless `errors` are named); `fields`: Assign, Output."""
     caught = list(errors) or ["States.ALL"]

@@ -571,13 +571,7 @@ def definition() -> Json:
                 "resources": "$resources",
                 "rollback": "$rollback",
             },
-            lambda state: [
-                asl.catch(
-                    FAILED,
-                    "Still fail with the original error if recording it failed",
-                    Assign={"outcome": asl.exprs({"error": "$failure.error", "cause": UNRECORDED})},
-                )
-            ],
+            asl.still_fail(FAILED, UNRECORDED),
             assign={"outcome": RESULT},
         ),
         asl.fail(

@@ -209,16 +209,14 @@ def stop_the_service_and_the_load_balancers() -> State:
     )
 
 
-def claim_failed(state: str) -> list[Json]:
-    """The input refused, or the claim failed: nothing was deleted."""
-    record = asl.failure(
-        state,
-        environment=NAMED_IN_INPUT,
-        resources=failures.NONE_DELETED,
-        next_step=NEXT_AFTER_CLAIM_FAILED,
-    )
-    why = "Nothing was deleted: name the field or the error"
-    return [asl.catch(TEARDOWN_FAILED, why, Output=asl.failed_with(record))]
+#: The input refused, or the claim failed: nothing was deleted.
+claim_failed = asl.refuse_to(
+    TEARDOWN_FAILED,
+    "Nothing was deleted: name the field or the error",
+    environment=NAMED_IN_INPUT,
+    resources=failures.NONE_DELETED,
+    next_step=NEXT_AFTER_CLAIM_FAILED,
+)
 
 
 def definition() -> Json:

@@ -68,15 +68,13 @@ def roll_back(state: str) -> list[Json]:
     return [asl.catch(RECORD_FAILURE, why, Assign={"failure": after_claim(state)})]
 
 
-def refuse(state: str) -> list[Json]:
-    record = asl.failure(
-        state,
-        environment=NAMED_IN_INPUT,
-        resources=failures.NOTHING_WAS_CHANGED,
-        next_step=NEXT_AFTER_REFUSAL,
-    )
-    why = "Nothing was changed: fail at once, naming the field or the reason"
-    return [asl.catch(REJECT, why, Output=asl.failed_with(record))]
+refuse = asl.refuse_to(
+    REJECT,
+    "Nothing was changed: fail at once, naming the field or the reason",
+    environment=NAMED_IN_INPUT,
+    resources=failures.NOTHING_WAS_CHANGED,
+    next_step=NEXT_AFTER_REFUSAL,
+)
 
 
 def give_up() -> State:
@@ -240,13 +238,7 @@ def definition() -> Json:
                 "resources": "$resources",
                 "previous_task_definition_arn": "$previous",
             },
-            lambda state: [
-                asl.catch(
-                    FAILED,
-                    "Still fail with the original failure if recording it failed",
-                    Assign={"outcome": asl.exprs({"error": "$failure.error", "cause": UNRECORDED})},
-                )
-            ],
+            asl.still_fail(FAILED, UNRECORDED),
             assign={"outcome": RESULT},
         ),
         asl.fail(

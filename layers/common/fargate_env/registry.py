@@ -40,6 +40,12 @@ CREATING, READY, FAILED, DELETING, DELETED = "CREATING", "READY", "FAILED", "DEL
 #: A READY environment one update execution holds (update.py): it still serves; it ends READY.
 UPDATING: Final = "UPDATING"
 STATUSES: Final = (CREATING, READY, UPDATING, FAILED, DELETING, DELETED)
+#: The attribute naming the execution that holds an item in each held status.
+OWNER: Final = {
+    CREATING: "provision_execution",
+    UPDATING: "update_execution",
+    DELETING: "teardown_execution",
+}
 
 
 def _table() -> str:
@@ -222,18 +228,28 @@ def claim_for_provisioning(
     raise TransientAwsError(f"registry: {name!r} kept changing while it was being claimed")
 
 
-def _busy(name: str, current: dict[str, Any]) -> EnvironmentBusy:
+#: Why a create cannot claim the name, by its status.
+CREATE_HINTS: Final = {
+    CREATING: "it is being created",
+    READY: "it exists; tear it down first or choose another name",
+    DELETING: "a teardown of it stopped part-way; run the teardown again, then create it",
+}
+#: Why an update cannot claim the environment, by its status.
+UPDATE_HINTS: Final = {
+    CREATING: "it is being created; update it once it is READY",
+    UPDATING: "another update of it is running; start this one when it has ended",
+    DELETING: "it is being torn down",
+    FAILED: "its provisioning failed; tear it down, then create it",
+}
+
+
+def _busy(
+    name: str, current: dict[str, Any], hints: dict[str, str] = CREATE_HINTS
+) -> EnvironmentBusy:
+    """EnvironmentBusy saying the status, why (`hints`) and which execution holds it."""
     status = current.get("status", "unknown")
-    owner = (
-        current.get("provision_execution")
-        if status == CREATING
-        else current.get("teardown_execution")
-    )
-    hint = {
-        CREATING: "it is being created",
-        READY: "it exists; tear it down first or choose another name",
-        DELETING: "a teardown of it stopped part-way; run the teardown again, then create it",
-    }.get(status, "")
+    owner = current.get(OWNER.get(status, "teardown_execution"))
+    hint = hints.get(status, "")
     return EnvironmentBusy(
         f"environment {name!r} is {status}: {hint}"
         + (f" (execution {owner})" if owner else "")
@@ -351,14 +367,6 @@ def mark_deleted(name: str, execution: str, summary: dict[str, Any]) -> bool:
     )
 
 
-#: The attribute naming the execution that holds an item in each held status.
-OWNER: Final = {
-    CREATING: "provision_execution",
-    UPDATING: "update_execution",
-    DELETING: "teardown_execution",
-}
-
-
 def claim_for_update(name: str, execution: str, requested_at: str) -> dict[str, Any]:
     """UPDATING, owned by `execution` (outcome "claimed"), when the environment is READY and no
     teardown, create or other update was requested at or after `requested_at` ("superseded":
@@ -406,24 +414,8 @@ def claim_for_update(name: str, execution: str, requested_at: str) -> dict[str, 
         if status == UPDATING and not execution_running(current.get("update_execution")):
             values["stale"] = str(current.get("update_execution") or "")
             continue
-        raise _busy_for_update(name, current)
+        raise _busy(name, current, UPDATE_HINTS)
     raise TransientAwsError(f"registry: {name!r} kept changing while it was being claimed")
-
-
-def _busy_for_update(name: str, current: dict[str, Any]) -> EnvironmentBusy:
-    status = current.get("status", "unknown")
-    owner = current.get(OWNER.get(status, ""))
-    hint = {
-        CREATING: "it is being created; update it once it is READY",
-        UPDATING: "another update of it is running; start this one when it has ended",
-        DELETING: "it is being torn down",
-        FAILED: "its provisioning failed; tear it down, then create it",
-    }.get(status, "")
-    return EnvironmentBusy(
-        f"environment {name!r} is {status}: {hint}"
-        + (f" (execution {owner})" if owner else "")
-        + ". Nothing was changed."
-    )
 
 
 def mark_updated(name: str, execution: str, outputs: dict[str, Any]) -> bool:
