@@ -111,10 +111,19 @@ def test_up_without_waiting_then_wait(embedded, env_name, tmp_path, capsys):
     assert code == errors.OK, err
     assert waited["status"] == "READY"
 
-    code, _, err = fenv(capsys, "up", path)  # it exists, and there is no update flow yet
-    assert code == errors.CONFLICT
-    assert "already exists (READY)" in one_line(err)
-    assert f"fenv down {env_name}" in err
+    # It exists: `up` again with a new image updates it in place (the stack's update flow)
+    image = "public.ecr.aws/nginx/nginx:1.27"
+    path = spec_file(tmp_path, {"name": env_name, "container": {"image": image}})
+    code, updated, err = fenv(capsys, "up", path)
+    assert code == errors.OK, err
+    assert (updated["action"], updated["status"]) == ("update", "SUCCEEDED")
+    assert updated["execution_arn"].startswith(
+        embedded.update_arn.replace("stateMachine", "execution")
+    )
+    assert updated["answers"][0]["status"] == 200
+    code, status, _ = fenv(capsys, "status", env_name)
+    assert (status["status"], status["image"]) == ("READY", image)
+    assert status["task_definition"] == f"fenv-{env_name}:2"
 
     assert fenv(capsys, "down", env_name)[0] == errors.OK
 
