@@ -408,6 +408,8 @@ def iam_action(call: str) -> str:
 
 
 FAST = LatencyModel.load().scaled(0.1)
+#: The README's internal NLB: only the in-VPC probe can GET it.
+INTERNAL_NLB = {"id": "tcp", "type": "network", "scheme": "internal"}
 
 
 def _expect(execution: Any, status: str, flow: str) -> None:
@@ -440,8 +442,7 @@ def run_flows(aws: EmbeddedAWS, workdir: Path) -> None:
     aws.client("ecs").create_cluster(clusterName="fenv-iam-slr", tags=naming.as_ecs_tags(left))
     _provision_and_tear_down(aws, {"name": "iam-slr"}, "cluster left without capacity providers")
     # The README's internal NLB: the verify step asks the in-VPC probe to GET it
-    internal = {"id": "tcp", "type": "network", "scheme": "internal"}
-    _provision_and_tear_down(aws, {"name": "iam-internal", "load_balancers": [internal]}, "nlb")
+    _provision_and_tear_down(aws, {"name": "iam-internal", "load_balancers": [INTERNAL_NLB]}, "nlb")
     # A time to live: the expiry schedule is created, and removed by the teardown
     _provision_and_tear_down(aws, {"name": "iam-ttl", "time_to_live_minutes": 60}, "ttl")
     # A failed provisioning, rolled back
@@ -513,7 +514,8 @@ def run_update_flows(aws: EmbeddedAWS) -> None:
     """Updates: a good one (old revisions beyond the kept ones cleaned), an infrastructure
     change refused, a bad image the circuit breaker rolls back, a failed check the update rolls
     back itself, and an update while another runs (it asks whether that one still runs)."""
-    spec = {"name": "iam-update", "polling": {"interval_seconds": 5, "deadline_seconds": 600}}
+    polling = {"polling": {"interval_seconds": 5, "deadline_seconds": 600}}
+    spec = {"name": "iam-update", **polling}
     _expect(aws.provision(spec), "SUCCEEDED", "update: create")
     register_old_revisions(aws, "iam-update", bounds.KEPT_TASK_DEFINITION_REVISIONS)
     _expect(aws.update({**spec, "container": {"image": NEW_IMAGE}}), "SUCCEEDED", "update")
@@ -532,6 +534,11 @@ def run_update_flows(aws: EmbeddedAWS) -> None:
     _expect(aws.wait(first), "SUCCEEDED", "the first update")
     aws.reconfigure(faults=Faults())
     _expect(aws.teardown("iam-update"), "SUCCEEDED", "update: teardown")
+    # An internal NLB updated: the verify step asks the in-VPC probe to GET it
+    internal = {"name": "iam-upd-int", "load_balancers": [INTERNAL_NLB], **polling}
+    _expect(aws.provision(internal), "SUCCEEDED", "internal update: create")
+    _expect(aws.update({**internal, "container": {"image": NEW_IMAGE}}), "SUCCEEDED", "internal")
+    _expect(aws.teardown("iam-upd-int"), "SUCCEEDED", "internal update: teardown")
 
 
 def register_old_revisions(aws: EmbeddedAWS, name: str, count: int) -> None:
@@ -702,7 +709,7 @@ def test_only_the_rules_the_schedule_and_the_rollback_may_start_executions():
     # starts the teardown machine.
     expected[state_machine_roles()["ProvisionStateMachine"]] = [teardown]
     expected["ExpirySchedulerRole"] = [teardown]
-    assert len(expected) == 4
+    assert len(expected) == 5
     assert start_execution_grants() == expected
 
 

@@ -17,6 +17,7 @@ from embedded_aws.standin import REVISION_HEADER
 from fargate_env import failures, registry, update
 from tests.flows.asl import definition, lambda_tasks, walk_states
 from tests.flows.conftest import FAST
+from tests.flows.test_eventbridge import entries, executions, started_by_event
 
 NEW_IMAGE = "public.ecr.aws/nginx/nginx:1.27"
 MISSING_IMAGE = "public.ecr.aws/nginx/nginx:no-such-tag"
@@ -267,3 +268,25 @@ def test_a_failing_update_step_is_named_and_the_environment_keeps_answering(
 
     assert embedded.teardown(env_name).status == "SUCCEEDED"
     assert embedded.remaining(env_name) == []
+
+
+def test_an_update_requested_event_updates_the_environment(embedded: EmbeddedAWS, env_name):
+    # Given the environment an "Environment Create Requested" event would create
+    [entry] = entries("update-requested.entries.json", env_name)
+    spec = json.loads(entry["Detail"])["spec"]
+    created = {**spec, "container": {}}
+    assert embedded.provision(created).status == "SUCCEEDED"
+    machine = embedded.update_arn
+    before = {e["executionArn"] for e in executions(embedded, machine)}
+
+    # When an "Environment Update Requested" event names it, with a new image
+    sent = embedded.client("events").put_events(Entries=[entry])
+
+    # Then the rule starts the update flow with the event, and the update succeeds
+    assert sent["FailedEntryCount"] == 0
+    started = started_by_event(embedded, machine, before, env_name)
+    assert set(json.loads(started["input"])) == {"detail", "time"}
+    updated = embedded.wait(started["executionArn"])
+    assert updated.status == "SUCCEEDED", updated.cause
+    assert _record(embedded, env_name)["spec"]["container"]["image"] == NEW_IMAGE
+    assert embedded.teardown(env_name).status == "SUCCEEDED"

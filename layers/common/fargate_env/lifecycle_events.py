@@ -23,6 +23,7 @@ FAILED: Final = "Environment Failed"
 DELETED: Final = "Environment Deleted"
 CREATE_REQUESTED: Final = "Environment Create Requested"
 TEARDOWN_REQUESTED: Final = "Environment Teardown Requested"
+UPDATE_REQUESTED: Final = "Environment Update Requested"
 UPDATED: Final = "Environment Updated"
 UPDATE_FAILED: Final = "Environment Update Failed"
 
