@@ -18,7 +18,7 @@ from typing import Any
 from embedded_aws import baselines, timeline
 from embedded_aws.demo import load_sample
 from embedded_aws.emulator import EmbeddedAWS
-from embedded_aws.floor import Floor, floor
+from embedded_aws.floor import Floor, floor, update_floor
 from embedded_aws.template import REPO_ROOT
 
 OUTPUT = REPO_ROOT / "bench-output"
@@ -84,6 +84,88 @@ def measure_flow(sample: str) -> FlowRun:
             timeline=str(picture.relative_to(REPO_ROOT)),
             calls_by_step={k: sorted(v) for k, v in aws.counters.calls_by_step.items()},
         )
+
+
+#: ECS Express Mode's documented minimum for an update (a canary): 6 minutes (issue #14).
+EXPRESS_MODE_UPDATE_SECONDS = 360.0
+UPDATE_IMAGE = "public.ecr.aws/nginx/nginx:1.27"
+MISSING_IMAGE = "public.ecr.aws/nginx/nginx:no-such-tag"
+
+
+@dataclass
+class UpdateRun:
+    first_new_answer: float  # from the update's start: the new revision answers a request
+    new_alone: float  # ... and from then on only the new revision answers
+    succeeded: float  # the update execution ends, verified and recorded
+    floor: float
+    failed_requests: int
+    rolled_back: float  # a bad image: the failed update ends, the old revision serving
+    rolled_back_failed_requests: int
+    rolled_back_serving: str
+
+
+def _rollout(
+    aws: EmbeddedAWS, lb_arn: str, start: float, end: float
+) -> list[tuple[float, int, str]]:
+    """(moment, status, revision) of one request a second through the load balancer."""
+    from embedded_aws.standin import REVISION_HEADER
+
+    answers = []
+    for moment in range(int(start) + 1, int(end) + 1):
+        status, headers, _ = aws.standins.answer(lb_arn, 80, float(moment))
+        answers.append((float(moment), status, headers.get(REVISION_HEADER, "")))
+    return answers
+
+
+def measure_update() -> UpdateRun:
+    """The nginx sample created, updated to a new image, then to an image no registry has."""
+    from embedded_aws.faults import Faults
+
+    spec = load_sample("nginx")
+    with EmbeddedAWS(faults=Faults(missing_images=frozenset({MISSING_IMAGE}))) as aws:
+        provision = aws.provision(spec, name="bench-update-create")
+        if provision.status != "SUCCEEDED":
+            raise RuntimeError(f"update bench: provisioning {provision.status}: {provision.cause}")
+        lb_arn = provision.output["resources"]["load_balancers"][0]["arn"]
+        good = aws.update({**spec, "container": {"image": UPDATE_IMAGE}}, name="bench-update")
+        if good.status != "SUCCEEDED":
+            raise RuntimeError(f"update bench: update {good.status}: {good.cause}")
+        answers = _rollout(aws, lb_arn, good.started, good.stopped)
+        new = good.output["revision"]
+        first = next(moment for moment, _, revision in answers if revision == new)
+        alone = next(
+            moment
+            for index, (moment, _, _) in enumerate(answers)
+            if all(revision == new for _, _, revision in answers[index:])
+        )
+        bad = aws.update({**spec, "container": {"image": MISSING_IMAGE}}, name="bench-bad")
+        after = _rollout(aws, lb_arn, bad.started, bad.stopped)
+        return UpdateRun(
+            first_new_answer=first - good.started,
+            new_alone=alone - good.started,
+            succeeded=good.duration,
+            floor=update_floor(_normalised(spec), aws.model),
+            failed_requests=sum(1 for _, status, _ in answers if status >= 500),
+            rolled_back=bad.duration,
+            rolled_back_failed_requests=sum(1 for _, status, _ in after if status >= 500),
+            rolled_back_serving=",".join(sorted({revision for _, _, revision in after[-5:]})),
+        )
+
+
+def update_lines(run: UpdateRun) -> list[str]:
+    return [
+        f"update of the nginx sample to a new image: first answer from the new revision "
+        f"{run.first_new_answer:.1f} s, the new revision alone {run.new_alone:.1f} s, update "
+        f"SUCCEEDED (verified, recorded) {run.succeeded:.1f} s; floor (task start + one health "
+        f"check + the old target's deregistration delay) {run.floor:.1f} s: "
+        f"{run.succeeded / run.floor:.3f} x floor to SUCCEEDED (the old target stops taking "
+        f"requests when it starts draining, so 'alone' comes before the floor); "
+        f"ECS Express Mode's minimum {EXPRESS_MODE_UPDATE_SECONDS:.0f} s is "
+        f"{EXPRESS_MODE_UPDATE_SECONDS / run.succeeded:.1f} x ours; "
+        f"{run.failed_requests} failed requests during the rollout",
+        f"failed update (an image no registry has): back on {run.rolled_back_serving}, still "
+        f"answering, in {run.rolled_back:.1f} s; {run.rolled_back_failed_requests} failed requests",
+    ]
 
 
 def measure_baselines(sample: str) -> list[baselines.BaselineRun]:
@@ -251,7 +333,8 @@ def run(argv: list[str] | None = None) -> int:
 
     runs = {sample: [measure_flow(sample) for _ in range(args.repeat)] for sample in SAMPLES}
     base = {sample: measure_baselines(sample) for sample in SAMPLES}
-    lines = report(runs, base)
+    updated = measure_update()
+    lines = [*report(runs, base), "", *update_lines(updated)]
     for line in lines:
         print(line)
     print()
@@ -282,6 +365,15 @@ def run(argv: list[str] | None = None) -> int:
             base["nginx"][0].to_url / nginx.floor.create >= GOALS["speedup"]
         ),
         "<= 150 transitions (nginx create + teardown)": nginx.transitions <= GOALS["transitions"],
+        "update: SUCCEEDED (new revision alone, verified) within 1.10 x its floor": (
+            updated.succeeded / updated.floor <= GOALS["create_ratio"]
+        ),
+        "update: >= 3 x faster than ECS Express Mode's 6 minutes (to SUCCEEDED)": (
+            EXPRESS_MODE_UPDATE_SECONDS / updated.succeeded >= 3
+        ),
+        "update: 0 failed requests (good update and rolled-back one)": (
+            updated.failed_requests == updated.rolled_back_failed_requests == 0
+        ),
     }
     print()
     for goal, met in goals.items():
@@ -310,6 +402,7 @@ def run(argv: list[str] | None = None) -> int:
         json.dumps(
             {
                 "runs": {s: [asdict(r) for r in rs] for s, rs in runs.items()},
+                "update": asdict(updated),
                 "baselines": {s: [asdict(b) for b in bs] for s, bs in base.items()},
                 "cold_starts": colds,
                 "suite_seconds": suite,

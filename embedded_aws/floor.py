@@ -45,6 +45,20 @@ def teardown_floor(spec: dict[str, Any], model: LatencyModel) -> float:
     return max(stopped + model.task_eni_release_after_stop, model.lb_eni_release_after_delete)
 
 
+def update_floor(spec: dict[str, Any], model: LatencyModel) -> float:
+    """UpdateService at 0 (load balancers active): the new task starts and passes one health
+    check, then the old one drains for the deregistration delay: the new revision alone."""
+    slowest = 0.0
+    for lb in spec["load_balancers"]:
+        registered = model.task_start
+        if lb["type"] == "network":
+            registered += model.nlb_target_registration
+        interval = lb["target_group"]["health_check"]["interval_seconds"]
+        healthy = registered + interval * model.health_checks_until_healthy
+        slowest = max(slowest, healthy + lb["target_group"]["deregistration_delay_seconds"])
+    return slowest
+
+
 def floor(spec: dict[str, Any], model: LatencyModel) -> Floor:
     return Floor(
         create=create_floor(spec, model),
