@@ -493,10 +493,11 @@ def up(account: Account, path: str, options: Options, wait: bool, name: str | No
                 f"(fenv down {env}) or choose another name",
             )
         machine, verb = update, "update"
-    elif state == "CREATING":
+    elif state in ("CREATING", "UPDATING"):
+        doing = "created" if state == "CREATING" else "updated"
         raise CliError(
             CONFLICT,
-            f"environment {env!r} is CREATING (being created): fenv wait {env}, then try again",
+            f"environment {env!r} is {state} (being {doing}): fenv wait {env}, then try again",
         )
     # Requested now: a create requested after a running teardown waits for it to end.
     payload = {"spec": spec, "requested_at": requested_now(account)}
@@ -548,13 +549,20 @@ def down(account: Account, env: str, options: Options, wait: bool, force: bool) 
     return Result(data, [f"teardown SUCCEEDED: {output.get('deleted_count', 0)} resources deleted"])
 
 
+#: The registry attribute naming the execution that holds an environment in each held status.
+RUNNING_EXECUTION = {
+    "CREATING": "provision_execution",
+    "UPDATING": "update_execution",
+    "DELETING": "teardown_execution",
+}
+
+
 def wait_for(account: Account, env: str, options: Options) -> Result:
     """Until the environment's running execution ends; its final status decides the code."""
     current = account.environment(env)
     arn = None
-    if current is not None and current.get("status") in ("CREATING", "DELETING"):
-        key = "provision_execution" if current["status"] == "CREATING" else "teardown_execution"
-        arn = current.get(key)
+    if current is not None and current.get("status") in RUNNING_EXECUTION:
+        arn = current.get(RUNNING_EXECUTION[current["status"]])
     elif current is None:
         # Started but not yet registered (an event a moment ago): its running execution.
         running = executions_of(account, env, 1, running_only=True)

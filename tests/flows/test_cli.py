@@ -391,3 +391,29 @@ def test_debug_adds_the_traceback(embedded, capsys):
         err.strip().splitlines()[-1]
         == "fenv: no environment named 'nosuchenv' (fenv list shows them)"
     )
+
+
+def test_up_while_an_update_runs_says_to_wait_and_wait_follows_the_update(
+    embedded, env_name, tmp_path, capsys
+):
+    # Given a READY environment and an update of it held at its rollout
+    path = spec_file(tmp_path, {"name": env_name})
+    assert fenv(capsys, "up", path)[0] == errors.OK
+    held = Hold("roll_out_update")
+    embedded.reconfigure(faults=Faults(holds=[held]))
+    spec = {"name": env_name, "container": {"image": "public.ecr.aws/nginx/nginx:1.27"}}
+    arn = embedded.start_execution(embedded.update_arn, {"spec": spec}, f"held-{env_name}")
+    assert held.reached.wait(60)
+
+    # When fenv up is run meanwhile / Then it says the environment is being updated
+    code, _, err = fenv(capsys, "up", path)
+    assert code == errors.CONFLICT
+    assert f"is UPDATING (being updated): fenv wait {env_name}" in one_line(err)
+
+    # And fenv wait follows the update to its end
+    held.release()
+    code, waited, err = fenv(capsys, "wait", env_name)
+    assert code == errors.OK, err
+    assert waited["status"] == "READY"
+    assert embedded.wait(arn).status == "SUCCEEDED"
+    assert fenv(capsys, "down", env_name)[0] == errors.OK
