@@ -148,10 +148,11 @@ def test_the_event_model_counts_what_the_histories_record(embedded: EmbeddedAWS,
     embedded.reconfigure(faults=Faults(steps=[retried]))
     provisioned = embedded.provision(spec)
     embedded.reconfigure(faults=Faults())
+    updated = embedded.update({**spec, "container": {"image": "public.ecr.aws/nginx/nginx:1.27"}})
     torn_down = embedded.teardown(env_name)
 
     # Then the model counts exactly what succeeded executions record
-    for execution in (provisioned, torn_down):
+    for execution in (provisioned, updated, torn_down):
         assert execution.status == "SUCCEEDED", execution.cause
         history = embedded.history(execution.arn)
         assert len(history) == predicted_events(history)
