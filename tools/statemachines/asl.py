@@ -28,6 +28,10 @@ EXPRESSION = re.compile(r"^\{%(.*)%\}$", re.S)
 PLAIN = re.compile(r"[^'\\\x00-\x1f]*")
 ERROR = "{% $states.errorOutput.Error %}"
 CAUSE = "{% $states.errorOutput.Cause %}"
+#: The errors of an input refused (JSONata list items): the request itself must change.
+INPUT_ERRORS = ", ".join(
+    f"'{error.__name__}'" for error in (errors.InvalidRequest, errors.InvalidSpec)
+)
 #: The error of a bounded wait that reached its bound.
 DEADLINE_EXCEEDED = "DeadlineExceeded"
 #: A Retry rule's numbers, in the order of bounds.Backoff.
@@ -215,6 +219,11 @@ def reported(error: str) -> str:
     reports "MUST NOT begin with the prefix States."; the embedded AWS refuses them as moto
     does). The failure's `error` keeps the full name (failures.execution_error)."""
     return x(f"$replace({error}, /^{re.escape(failures.RESERVED_ERROR_PREFIX)}/, '')")
+
+
+def fail_with_outcome(name: str, comment: str) -> State:
+    """The Fail state after a step that recorded a failure: its `$outcome` error and cause."""
+    return fail(name, comment, Error=reported("$outcome.error"), Cause=x("$outcome.cause"))
 
 
 def fail_with_input(name: str, comment: str) -> State:

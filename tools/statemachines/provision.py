@@ -574,12 +574,10 @@ def definition() -> Json:
             asl.still_fail(FAILED, UNRECORDED),
             assign={"outcome": RESULT},
         ),
-        asl.fail(
+        asl.fail_with_outcome(
             FAILED,
             "Names the failed step, the original error and cause, and what happened to the "
             "resources.",
-            Error=asl.reported("$outcome.error"),
-            Cause=x("$outcome.cause"),
         ),
         asl.fail_with_input(
             REJECT, "Invalid spec, or the environment name is busy: nothing was created or changed."

@@ -36,11 +36,8 @@ NAMED_IN_INPUT = x(
     "$type($states.input.detail.name) = 'string' ? $states.input.detail.name : null"
 )
 #: An input refused: say how to give one; anything else at the claim: run it again.
-REFUSED_INPUT = ", ".join(
-    f"'{error.__name__}'" for error in (errors.InvalidRequest, errors.InvalidSpec)
-)
 NEXT_AFTER_CLAIM_FAILED = x(
-    f"$states.errorOutput.Error in [{REFUSED_INPUT}] ? "
+    f"$states.errorOutput.Error in [{asl.INPUT_ERRORS}] ? "
     f"{asl.literal(failures.FIX_THE_TEARDOWN_INPUT)} : {asl.literal(failures.RUN_TEARDOWN_AGAIN)}"
 )
 

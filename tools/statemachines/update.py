@@ -6,7 +6,7 @@ service back on the previous revision; the environment stays READY."""
 from __future__ import annotations
 
 from fargate_env import bounds, errors, failures, registry, update
-from tools.statemachines import asl
+from tools.statemachines import asl, provision
 from tools.statemachines.asl import Json, State, x
 from tools.statemachines.bounds_check import Loop
 
@@ -28,18 +28,10 @@ FAILED = "Update failed"
 REJECT = "Reject the request"
 POLL_BOUND = "$polls >= $maxPolls"
 
-#: The environment an input names, before it is validated (null when it names none).
-NAMED_IN_INPUT = x(
-    "$type($states.input.spec.name) = 'string' ? $states.input.spec.name : "
-    "$type($states.input.detail.spec.name) = 'string' ? $states.input.detail.spec.name : null"
-)
-_INPUT_ERRORS = ", ".join(
-    f"'{error.__name__}'" for error in (errors.InvalidRequest, errors.InvalidSpec)
-)
 #: What to do after a refusal before the claim, by its error.
 NEXT_AFTER_REFUSAL = x(
     f"$states.errorOutput.Error = '{errors.InfrastructureChange.__name__}' ? "
-    f"{asl.literal(update.RECREATE)} : $states.errorOutput.Error in [{_INPUT_ERRORS}] ? "
+    f"{asl.literal(update.RECREATE)} : $states.errorOutput.Error in [{asl.INPUT_ERRORS}] ? "
     f"{asl.literal(failures.FIX_THE_UPDATE_INPUT)} : {asl.literal(failures.UPDATE_NOTHING_CHANGED)}"
 )
 
@@ -71,7 +63,7 @@ def roll_back(state: str) -> list[Json]:
 refuse = asl.refuse_to(
     REJECT,
     "Nothing was changed: fail at once, naming the field or the reason",
-    environment=NAMED_IN_INPUT,
+    environment=provision.NAMED_IN_INPUT,  # the same input as the provisioning's
     resources=failures.NOTHING_WAS_CHANGED,
     next_step=NEXT_AFTER_REFUSAL,
 )
@@ -241,11 +233,9 @@ def definition() -> Json:
             asl.still_fail(FAILED, UNRECORDED),
             assign={"outcome": RESULT},
         ),
-        asl.fail(
+        asl.fail_with_outcome(
             FAILED,
             "Names the failed step, the error and its message, and what happened to the service.",
-            Error=asl.reported("$outcome.error"),
-            Cause=x("$outcome.cause"),
         ),
         asl.fail_with_input(REJECT, "Invalid input, an infrastructure change, or a busy name."),
     )
