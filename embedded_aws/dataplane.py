@@ -848,13 +848,16 @@ class DataPlane:
             plane.sync_service(before, plane.clock.now())
             current = before.task_definition
             service = original_update_service(backend, properties)
-            definition = backend.describe_task_definition(service.task_definition)
-            # ECS keeps the task definition's full ARN, whatever form the request named.
-            service.task_definition = definition.arn
             if desired is not None:
                 plane.service_scaled(service.arn, int(desired))
-            if (wanted is not None and definition.arn != current) or forced:
-                plane.deployed(service.arn, definition, configuration)
+            if wanted is not None or forced:
+                # Only a request naming a revision reads it (a scale-down to zero after the
+                # revisions were deleted, as a resumed teardown does, must not).
+                definition = backend.describe_task_definition(service.task_definition)
+                # ECS keeps the task definition's full ARN, whatever form the request named.
+                service.task_definition = definition.arn
+                if definition.arn != current or forced:
+                    plane.deployed(service.arn, definition, configuration)
             plane.sync_service(service, plane.clock.now())
             return service
 
