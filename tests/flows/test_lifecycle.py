@@ -189,7 +189,7 @@ def test_a_failed_provision_is_recorded_with_its_cause_and_leaves_nothing(embedd
     failure = json.loads(item["failure"])
     assert failure["failed_step"] == "Create the listeners"
     assert failure["error"] == "InjectedFault"
-    assert failure["resources"].startswith("rolled back: 7 deleted (load balancers, target groups")
+    assert failure["resources"].startswith("rolled back: 8 deleted (load balancers, target groups")
     assert embedded.remaining(env_name) == []
 
 
