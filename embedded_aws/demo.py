@@ -14,7 +14,7 @@ from embedded_aws import prerequisites
 from embedded_aws.emulator import EmbeddedAWS, Execution
 from embedded_aws.faults import Faults, StepFault
 from embedded_aws.template import REPO_ROOT
-from fargate_env import lifecycle, naming
+from fargate_env import failures, naming
 from fenv_cli.progress import follow
 
 SAMPLES = {
@@ -105,13 +105,14 @@ def pre_traffic_lines(result: dict[str, Any] | None) -> list[str]:
 
 
 def _say_failure(execution: Execution) -> None:
-    """The error and cause of a failed execution, as its summary (or raw) says them."""
+    """A failed execution's failure, as its one shape says it (failures.py): which step, the
+    error, the message, what happened to the resources and what to do next - never its JSON."""
     cause = execution.cause_json()
-    _say(f"error: {execution.error}")
-    if cause.get("failed_step"):
-        _say(f"failed step: {cause['failed_step']}")
-    message = cause.get("message") or lifecycle.error_message(cause.get("cause"))
-    _say(f"cause: {message or cause.get('raw') or execution.cause}")
+    _say(f"failed step: {cause.get('failed_step')}  error: {execution.error}")
+    _say(f"message: {cause.get('message') or failures.message_of(execution.cause)}")
+    for key in ("resources", "next"):
+        if cause.get(key):
+            _say(f"{key}: {cause[key]}")
 
 
 def run(argv: list[str] | None = None) -> int:
@@ -186,20 +187,7 @@ def run(argv: list[str] | None = None) -> int:
             for kind, ident in rows:
                 _say(f"  {kind:<{width}}  {ident}")
         else:
-            cause = provision.cause_json()
-            _say(f"failed step: {cause.get('failed_step')}  error: {provision.error}")
-            _say(f"message: {cause.get('message')}")
-            rollback = cause.get("rollback") or {}
-            if rollback.get("status") == "SUCCEEDED":
-                kinds = ", ".join(kind for kind, items in rollback["deleted"].items() if items)
-                _say(f"rolled back: {rollback['deleted_count']} resources deleted ({kinds})")
-            elif rollback:
-                _say(f"rollback {rollback.get('status')}: {rollback.get('error')}")
-                _say(f"rollback cause: {rollback.get('cause')}")
-            else:
-                _say(f"resources: {cause.get('resources')}")
-            if cause.get("next"):
-                _say(f"next: {cause['next']}")
+            _say_failure(provision)
         if ok and not args.keep:
             _say()
             _say(f"== Tearing down environment '{env}'")

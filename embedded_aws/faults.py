@@ -51,9 +51,37 @@ class StepFault:
         )
 
 
+#: The longest a held step waits for its release (wall seconds): a test that forgets to release
+#: it goes on (and fails on its own assertions) instead of hanging.
+HOLD_TIMEOUT_SECONDS: Final = 120.0
+
+
+@dataclass
+class Hold:
+    """Stop the `nth` invocation of `step` before its work until the test releases it: an
+    interleaving of executions, made on purpose (which one reaches the registry first)."""
+
+    step: str
+    nth: int = 1
+    reached: threading.Event = field(default_factory=threading.Event, repr=False)
+    released: threading.Event = field(default_factory=threading.Event, repr=False)
+    _seen: int = field(default=0, repr=False)
+
+    def release(self) -> None:
+        self.released.set()
+
+    def applies(self, step: str) -> bool:
+        """Count an invocation of `step`; True for the one to hold."""
+        if step != self.step:
+            return False
+        self._seen += 1
+        return self._seen == self.nth
+
+
 @dataclass
 class Faults:
     steps: list[StepFault] = field(default_factory=list)
+    holds: list[Hold] = field(default_factory=list)
     #: Probability that an AWS call made by a step is throttled (boto3 retries it first).
     throttle_probability: float = 0.0
     #: When set, every task of a service stops right after starting, with this reason.
@@ -84,6 +112,14 @@ class Faults:
 
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)
+
+    def hold(self, step: str) -> None:
+        """Wait here while a Hold of this invocation of `step` is not released."""
+        with self._lock:
+            held = [hold for hold in self.holds if hold.applies(step)]
+        for hold in held:
+            hold.reached.set()
+            hold.released.wait(HOLD_TIMEOUT_SECONDS)
 
     def step_fault(self, step: str, when: str) -> Exception | None:
         with self._lock:

@@ -125,6 +125,8 @@ class LambdaRunner:
         info = self.catalog[logical_id]
         step = self.step_of(logical_id)
         event = json.loads(body) if body else {}
+        # Outside the lock, so other executions' steps run while this one is held.
+        self.faults.hold(step)
         with self._lock:
             cold = step not in self.invocations
             self.invocations[step] += 1

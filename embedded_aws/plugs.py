@@ -6,12 +6,14 @@ jsonata-python are pinned exactly.
   JSONata does not compile are refused at CreateStateMachine, as AWS does (asl_validation.py).
 - Variables: moto writes string variables into JSONata source unescaped; a quote or newline in
   a value (an error's cause) breaks the expression. They are written as JSON strings instead.
-- Time: Wait states, Retry back-off and history timestamps follow the emulator's clock.
+- Time: Wait states, Retry back-off and history timestamps follow the emulator's clock; the
+  context object's Execution.StartTime is ISO 8601 text, as on AWS.
 - Lambda: invocations run the real handler in-process (lambdas.py).
 - Nested executions: SDK parameter and response casing, as Step Functions does it.
 - EventBridge TestEventPattern: answered with moto's own pattern matcher.
 - KMS ScheduleKeyDeletion: a key ARN is accepted, as AWS does.
-- EventBridge rules targeting a state machine: delivered by eventbridge.py.
+- EventBridge rules targeting a state machine: delivered by eventbridge.py, events stamped with
+  the simulated time.
 """
 
 from __future__ import annotations
@@ -264,6 +266,28 @@ def _clock_datetime_module(clock: Clock) -> types.ModuleType:
     return module
 
 
+def aws_timestamp(moment: _datetime.datetime) -> str:
+    """A context object timestamp as Step Functions writes it: UTC, milliseconds, a Z."""
+    utc = moment.astimezone(_datetime.UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def _start_time_as_aws(worker: Any) -> Callable[[Any], Any]:
+    """$states.context.Execution.StartTime as the ISO 8601 text AWS gives (moto: a datetime),
+    e.g. "2026-01-01T00:00:00.650Z" (Step Functions Developer Guide, "Accessing execution
+    data from the Context object")."""
+    original = worker._get_evaluation_environment
+
+    def evaluation_environment(self: Any) -> Any:
+        environment = original(self)
+        execution = environment.states.context_object.context_object_data["Execution"]
+        if isinstance(execution["StartTime"], _datetime.datetime):
+            execution["StartTime"] = aws_timestamp(execution["StartTime"])
+        return environment
+
+    return evaluation_environment
+
+
 def _sleeping_module(sleep: Callable[[float], None]) -> types.ModuleType:
     module = types.ModuleType("time")
     module.__dict__.update(time.__dict__)
@@ -347,6 +371,10 @@ def install(
     simulated_datetime = _clock_datetime_module(clock)
     for module in (event_manager, state_module, parser_models, execution_module, map_run_record):
         _patch(module, "datetime", simulated_datetime)
+    from moto.stepfunctions.parser.backend import execution_worker
+
+    worker = execution_worker.ExecutionWorker
+    _patch(worker, "_get_evaluation_environment", _start_time_as_aws(worker))
 
     original_add_event = event_manager.EventManager.add_event
 
@@ -381,7 +409,11 @@ def install(
     _patch(KmsBackend, "schedule_key_deletion", schedule_key_deletion)
 
     # EventBridge -> Step Functions targets: moto raises NotImplementedError (eventbridge.py).
+    # An event's time (a request's time, for the flows) is when PutEvents ran, on AWS's clock.
+    import moto.events.models as events_models
     from moto.events.models import Rule
+
+    _patch(events_models, "unix_time", clock.wall)
 
     from embedded_aws import eventbridge
 

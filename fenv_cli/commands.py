@@ -79,12 +79,13 @@ def read_spec(path: str) -> dict[str, Any]:
 
 
 def normalise(path: str, spec: dict[str, Any]) -> dict[str, Any]:
-    """The spec validated and with its defaults, as the first state would make it."""
-    from fargate_env import spec as spec_model
+    """The spec validated and with its defaults, as the first state would make it (the same
+    rules and size bounds; the deployment's own settings are checked when it runs)."""
+    from fargate_env import validation
     from fargate_env.errors import InvalidSpec
 
     try:
-        return spec_model.normalise(spec_model.parse(spec))
+        return validation.normalised_spec(spec)
     except InvalidSpec as exc:
         raise CliError(BAD_INPUT, f"{path}: {exc}") from None
 
@@ -209,26 +210,42 @@ def _execution_summary(described: dict[str, Any], kind: str) -> dict[str, Any]:
     }
 
 
-def _outcome(described: dict[str, Any], kind: str) -> str:
-    from fargate_env.lifecycle import error_message
+def failure_of(described: dict[str, Any]) -> dict[str, Any]:
+    """A failed execution's failure (failures.py's one shape); a cause of another shape (a
+    timeout, an abort) as its message."""
+    from fargate_env import failures
 
+    cause = described.get("cause") or ""
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict) and set(failures.KEYS) <= set(parsed):
+        return parsed
+    return {"message": failures.message_of(cause)}
+
+
+def _outcome(described: dict[str, Any], kind: str) -> str:
     if described["status"] == "SUCCEEDED":
         output = json.loads(described.get("output") or "{}")
+        if output.get("outcome") == "superseded":
+            return str(output.get("message") or "superseded")
         if kind == "provision":
             return f"ready at {output.get('url')}"
         return f"deleted {output.get('deleted_count', 0)} resources"
     if described["status"] in ("FAILED", "TIMED_OUT", "ABORTED"):
-        try:
-            cause = json.loads(described.get("cause") or "{}")
-        except ValueError:
-            cause = {"message": described.get("cause")}
-        cause = cause if isinstance(cause, dict) else {"message": str(cause)}
-        step = cause.get("failed_step")
-        message = cause.get("message") or error_message(cause.get("cause")) or ""
+        failure = failure_of(described)
+        error = described.get("error") or described["status"]
         return ": ".join(
-            part for part in (step, described.get("error") or described["status"], message) if part
+            part for part in (failure.get("failed_step"), error, failure["message"]) if part
         )
     return "running"
+
+
+def failure_lines(described: dict[str, Any]) -> list[str]:
+    """What happened to the resources and what to do next, as a failure says them."""
+    failure = failure_of(described)
+    return [f"{key}: {failure[key]}" for key in ("resources", "next") if failure.get(key)]
 
 
 def status(account: Account, name: str) -> Result:
@@ -299,9 +316,11 @@ def _input_name(described: dict[str, Any]) -> tuple[str | None, str | None]:
         return None, None
     if not isinstance(payload, dict):
         return None, None
-    spec = payload.get("spec")
-    name = spec.get("name") if isinstance(spec, dict) else payload.get("name")
-    return name, payload.get("reason")
+    # The EventBridge rules hand over the event's detail (validation.py).
+    request = payload.get("detail") if isinstance(payload.get("detail"), dict) else payload
+    spec = request.get("spec")
+    name = spec.get("name") if isinstance(spec, dict) else request.get("name")
+    return name, request.get("reason")
 
 
 def executions_of(
@@ -380,6 +399,13 @@ def _start(account: Account, machine_arn: str, payload: dict[str, Any], name: st
     return str(started["executionArn"])
 
 
+def requested_now(account: Account) -> str:
+    """The time of a request made now, on AWS's clock as fenv knows it (ordering.py)."""
+    from fargate_env import ordering
+
+    return ordering.now_iso(account.now())
+
+
 def _execution_name(env: str, suffix: str = "") -> str:
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     return f"{env}{suffix}-{stamp}-{secrets.token_hex(2)}"
@@ -408,8 +434,13 @@ def _execute(
     kind = "teardown" if action == "teardown" else "provision"
     if described["status"] != "SUCCEEDED":
         data["outcome"] = _outcome(described, kind)
-        return data, Result(data, [f"{action} {described['status']}: {data['outcome']}"], FAILED)
+        lines = [f"{action} {described['status']}: {data['outcome']}", *failure_lines(described)]
+        return data, Result(data, lines, FAILED)
     data["output"] = json.loads(described.get("output") or "{}")
+    if data["output"].get("outcome") == "superseded":
+        # A request made later, of the other kind, decides: nothing was changed.
+        data["outcome"] = _outcome(described, kind)
+        return data, Result(data, [f"{action} {data['outcome']}"], CONFLICT)
     return data, None
 
 
@@ -462,14 +493,15 @@ def up(account: Account, path: str, options: Options, wait: bool, name: str | No
                 f"(fenv down {env}) or choose another name",
             )
         machine, verb = update, "update"
-    elif state in ("CREATING", "DELETING"):
-        doing = "created" if state == "CREATING" else "torn down"
+    elif state == "CREATING":
         raise CliError(
             CONFLICT,
-            f"environment {env!r} is {state} (being {doing}): fenv wait {env}, then try again",
+            f"environment {env!r} is CREATING (being created): fenv wait {env}, then try again",
         )
+    # Requested now: a create requested after a running teardown waits for it to end.
+    payload = {"spec": spec, "requested_at": requested_now(account)}
     data, early = _execute(
-        account, machine, {"spec": spec}, name or _execution_name(env), verb, options, wait
+        account, machine, payload, name or _execution_name(env), verb, options, wait
     )
     data = {"name": env, "action": verb, **data}
     if early is not None:
@@ -502,7 +534,7 @@ def down(account: Account, env: str, options: Options, wait: bool, force: bool) 
     data, early = _execute(
         account,
         account.output("TeardownStateMachineArn"),
-        {"name": env, "reason": "requested"},
+        {"name": env, "reason": "requested", "requested_at": requested_now(account)},
         _execution_name(env, "-down"),
         "teardown",
         options,

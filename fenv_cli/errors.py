@@ -22,7 +22,8 @@ EXIT_CODES: Final = {
     BAD_INPUT: "bad input: usage, the spec file (missing, not JSON, invalid spec), a duration",
     NOT_FOUND: "not found: the environment, the stack, or an execution",
     AWS_UNAVAILABLE: "AWS cannot be used: credentials, region, endpoint, permissions",
-    CONFLICT: "the environment is busy or already exists (and the stack has no update flow)",
+    CONFLICT: "the environment is busy or already exists (and the stack has no update flow), or "
+    "a later request of the other kind superseded this one (nothing was changed)",
     TIMED_OUT: "--timeout elapsed before the execution ended",
     INTERNAL: "an unexpected error in fenv (run again with --debug for the traceback)",
     INTERRUPTED: "interrupted (Ctrl-C); a started execution goes on",

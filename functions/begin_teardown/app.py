@@ -1,4 +1,5 @@
-"""Claim the environment for teardown (or report that it is still being created)."""
+"""Validate the teardown request, then claim the environment for it (or report that it is still
+being created, or that a later create supersedes it)."""
 
 from typing import Any
 
@@ -8,4 +9,6 @@ from fargate_env.observability import step
 
 @step("begin_teardown")
 def lambda_handler(event: dict[str, Any], context: Any) -> Any:
-    return lifecycle.begin_teardown(event["name"], event["execution_id"], event["reason"])
+    return lifecycle.begin_teardown(
+        event.get("input"), event["execution_id"], event.get("started_at")
+    )

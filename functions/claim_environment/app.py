@@ -8,4 +8,4 @@ from fargate_env.observability import step
 
 @step("claim_environment")
 def lambda_handler(event: dict[str, Any], context: Any) -> Any:
-    return lifecycle.claim(event["spec"], event["execution_id"])
+    return lifecycle.claim(event["spec"], event["execution_id"], event["requested_at"])

@@ -1,4 +1,5 @@
-"""Validate the environment spec and fill in its defaults, before any AWS write."""
+"""Validate the provisioning request (the spec, with its defaults; its time), before any AWS
+write."""
 
 from typing import Any
 
@@ -8,4 +9,4 @@ from fargate_env.observability import step
 
 @step("validate_spec")
 def lambda_handler(event: dict[str, Any], context: Any) -> Any:
-    return validation.validate(event.get("input"))
+    return validation.validate(event.get("input"), event.get("started_at"))

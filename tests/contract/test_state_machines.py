@@ -15,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from embedded_aws import asl_validation
-from fargate_env import bounds, errors
+from fargate_env import bounds, errors, failures
+from tests.contract.failure_shape import problems_with
 from tests.flows.asl import TEMPLATE, definition, lambda_tasks, step_of, walk_states
 from tests.support import FUNCTIONS
 from tools.statemachines import asl, build, provision, teardown
@@ -259,9 +260,14 @@ def test_a_state_name_with_an_apostrophe_compiles_in_its_failure_record():
     )
     with pytest.raises(Exception, match="Expected"):
         jsonata.Jsonata(old)
-    record = asl.failed_with(asl.failure("Find the environment's resources"))
-    cause = jsonata.Jsonata(record["Cause"][2:-2]).evaluate(
-        None, {"states": {"errorOutput": {"Error": "E", "Cause": "C"}}}
+    failure = asl.failure(
+        "Find the environment's resources",
+        environment="$name",
+        resources="none deleted",
+        next_step="Run it again.",
+    )
+    cause = jsonata.Jsonata(asl.failed_with(failure)["Cause"][2:-2]).evaluate(
+        None, {"name": "demo", "states": {"errorOutput": {"Error": "E", "Cause": "C"}}}
     )
     assert json.loads(cause)["failed_step"] == "Find the environment's resources"
 
@@ -277,13 +283,42 @@ def _record_fields(catcher: dict[str, Any]) -> dict[str, Any]:
     return {**catcher.get("Assign", {}), **(output if isinstance(output, dict) else {})}
 
 
-def _failure_record(catcher: dict[str, Any]) -> dict[str, Any]:
+#: A Lambda function's error as Step Functions hands it to a Catch: the message, with the stack
+#: trace the failure must leave out.
+LAMBDA_CAUSE = json.dumps(
+    {
+        "errorType": "SomeError",
+        "errorMessage": "what went   wrong\n  there",
+        "stackTrace": ['  File "/var/task/app.py", line 9, in lambda_handler\n'],
+    }
+)
+
+
+def _evaluate(expression: str, bindings: dict[str, Any]) -> Any:
+    """A JSONata expression of the machines, with Step Functions' own $parse."""
+    compiled = jsonata.Jsonata(expression)
+    compiled.register_lambda("parse", json.loads)
+    return compiled.evaluate(None, bindings)
+
+
+def _failure_record(catcher: dict[str, Any], cause: str = "some cause") -> dict[str, Any]:
     """The failure record a Catch clause writes, evaluated with a sample error."""
-    bindings = {"states": {"errorOutput": {"Error": "SomeError", "Cause": "some cause"}}}
+    bindings = {
+        "name": "demo",
+        "spec": {"name": "demo", "on_failure": "rollback"},
+        "rollback": None,
+        "states": {
+            "errorOutput": {"Error": "SomeError", "Cause": cause},
+            "input": {"name": "demo", "spec": {"name": "demo"}},
+        },
+    }
     fields = _record_fields(catcher)
     if "Cause" in fields:
-        return dict(json.loads(jsonata.Jsonata(fields["Cause"][2:-2]).evaluate(None, bindings)))
-    return dict(fields["failure"])
+        return dict(json.loads(_evaluate(fields["Cause"][2:-2], bindings)))
+    return {
+        key: _evaluate(value[2:-2], bindings) if value.startswith("{%") else value
+        for key, value in fields["failure"].items()
+    }
 
 
 def _caught_states() -> list[tuple[str, str, dict[str, Any]]]:
@@ -304,7 +339,22 @@ def test_every_failure_record_names_the_state_that_failed():
     for machine, name, catcher in caught:
         record = _failure_record(catcher)
         assert record["failed_step"] == name, (machine, name)
-        assert record["error"] in ("SomeError", "{% $states.errorOutput.Error %}"), name
+        assert record["error"] == "SomeError", name
+
+
+def test_every_failure_record_has_the_one_shape_with_the_lambda_message_alone():
+    # Given each Catch of both machines, and a Lambda error with its stack trace
+    for machine, name, catcher in _caught_states():
+        # When the catch writes its failure record
+        record = _failure_record(catcher, LAMBDA_CAUSE)
+
+        # Then it has the one shape, and the message without the trace, on one line
+        assert list(record) == list(failures.KEYS), (machine, name)
+        assert record["environment"] == "demo", (machine, name)
+        assert record["message"] == "what went wrong there", (machine, name)
+        assert problems_with(record) == [], (machine, name)
+        # as the library reads the same cause
+        assert failures.message_of(LAMBDA_CAUSE) == record["message"]
 
 
 # --- the checker's refusals -------------------------------------------------------------------
@@ -406,3 +456,25 @@ def test_the_worst_case_counts_every_loop_at_its_bound():
     turn_seconds = 5 * claim["TimeoutSeconds"] + (1 + 2 + 4 + 8) + bounds.CREATION_POLL_SECONDS
     assert as_requested.events - as_rollback.events == 239 * turn_events
     assert as_requested.seconds - as_rollback.seconds == 239 * turn_seconds
+
+
+def test_no_fail_state_reports_a_step_functions_error_name_as_its_own():
+    # Given each Fail state whose error is computed, and a caught error of Step Functions' own
+    bindings = {
+        "states": {"input": {"Error": "States.Timeout"}},
+        "outcome": {"error": "States.DataLimitExceeded"},
+    }
+    computed = [
+        (name, state["Error"])
+        for machine in MACHINES
+        for name, state in walk_states(definition(machine))
+        if state["Type"] == "Fail" and state.get("Error", "").startswith("{%")
+    ]
+    assert len(computed) >= 10
+    for name, error in computed:
+        # Then it reports the name without "States.", which the ASL reserves (the failure's
+        # own error keeps the full name)
+        reported = _evaluate(error[2:-2], bindings)
+        assert reported in ("Timeout", "DataLimitExceeded"), (name, reported)
+    assert failures.execution_error("States.Timeout") == "Timeout"
+    assert failures.execution_error("InvalidSpec") == "InvalidSpec"

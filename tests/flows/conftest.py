@@ -1,19 +1,25 @@
 """The flows run on the embedded AWS: the real template deployed into moto, the real ASL executed
 by moto's interpreter, the real handlers answering each Lambda invocation. One emulator serves
 the whole session (a deploy costs ~2 s); each test gets its own environment name, its own faults
-and its latency model."""
+and its latency model. Every failure a test produces - each failed execution of either machine,
+each "Environment Failed" event - is held to the one failure shape when the test ends."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from embedded_aws.emulator import EmbeddedAWS
 from embedded_aws.faults import Faults
 from embedded_aws.latency import LatencyModel
+from embedded_aws.strict.stepfunctions import HISTORY_ERROR, history_cause
+from fargate_env import failures, lifecycle_events
+from tests.contract.failure_shape import EVENT_KEYS, problems_with
 
 #: AWS's figures (latency_model.json) - the realistic runs.
 REAL = LatencyModel.load()
@@ -30,19 +36,79 @@ def probe_in_the_default_vpc(aws: EmbeddedAWS) -> dict[str, str]:
     return {"ProbeVpcId": vpc["VpcId"], "ProbeSubnetIds": ",".join(ids)}
 
 
+FAILED_EVENTS = "failed-events"
+#: The cause of an execution Step Functions fails itself for its full history (whatever limit).
+HISTORY_FULL = history_cause(0).split("(")[0]
+
+
+def failed_events_queue(aws: EmbeddedAWS) -> str:
+    """A queue receiving every "Environment Failed" event of the default bus."""
+    sqs, events = aws.client("sqs"), aws.client("events")
+    url = str(sqs.create_queue(QueueName=FAILED_EVENTS)["QueueUrl"])
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    pattern = {"source": [lifecycle_events.SOURCE], "detail-type": [lifecycle_events.FAILED]}
+    events.put_rule(Name=FAILED_EVENTS, EventPattern=json.dumps(pattern))
+    events.put_targets(Rule=FAILED_EVENTS, Targets=[{"Id": "queue", "Arn": arn}])
+    return url
+
+
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[EmbeddedAWS]:
     """The application deployed with the optional endpoint probe (in the default VPC)."""
     with EmbeddedAWS(parameters=probe_in_the_default_vpc) as aws:
+        failed_events_queue(aws)
         yield aws
+
+
+def executions(aws: EmbeddedAWS) -> dict[str, str]:
+    """Every execution of both machines: ARN -> status."""
+    sfn = aws.client("stepfunctions")
+    found: dict[str, str] = {}
+    for machine in (aws.provision_arn, aws.teardown_arn):
+        for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine):
+            found.update({e["executionArn"]: e["status"] for e in page["executions"]})
+    return found
+
+
+def failures_since(
+    aws: EmbeddedAWS, before: dict[str, str]
+) -> list[tuple[str, Any, tuple[str, ...]]]:
+    """(where, failure, its keys) of every execution that failed and every Environment Failed
+    event since `before` (the queue keeps only the events not read yet)."""
+    sfn, sqs = aws.client("stepfunctions"), aws.client("sqs")
+    found: list[tuple[str, Any, tuple[str, ...]]] = []
+    for arn, status in executions(aws).items():
+        if status == "FAILED" and before.get(arn) != "FAILED":
+            described = sfn.describe_execution(executionArn=arn)
+            if described.get("error") == HISTORY_ERROR and HISTORY_FULL in described["cause"]:
+                # Step Functions fails the execution itself (no Catch runs): no state of ours
+                # can shape it. The budget check keeps real executions far from it.
+                continue
+            found.append((arn, described.get("cause"), failures.KEYS))
+    url = sqs.get_queue_url(QueueName=FAILED_EVENTS)["QueueUrl"]
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+        for message in messages:
+            found.append(("Environment Failed", json.loads(message["Body"])["detail"], EVENT_KEYS))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return found
 
 
 @pytest.fixture
 def embedded(emulator: EmbeddedAWS) -> Iterator[EmbeddedAWS]:
-    """The emulator with no faults and the fast model; tests reconfigure it as they need."""
+    """The emulator with no faults and the fast model; tests reconfigure it as they need. When
+    the test ends, every failure it produced must have the one shape."""
     emulator.reconfigure(model=FAST, faults=Faults())
+    before = executions(emulator)
     yield emulator
     emulator.reconfigure(model=FAST, faults=Faults())
+    misshapen = {
+        where: found
+        for where, failure, keys in failures_since(emulator, before)
+        if (found := problems_with(failure, keys))
+    }
+    assert not misshapen, f"failures not in the one shape: {misshapen}"
 
 
 @pytest.fixture

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from embedded_aws.faults import Faults, StepFault
+from embedded_aws.faults import Faults, Hold, StepFault
 from fenv_cli import errors
 from fenv_cli.app import main
 from fenv_cli.progress import LiveLine, Progress
+from tests.flows.request_times import at
 
 
 def fenv(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any, str]:
@@ -118,6 +119,49 @@ def test_up_without_waiting_then_wait(embedded, env_name, tmp_path, capsys):
     assert fenv(capsys, "down", env_name)[0] == errors.OK
 
 
+def test_a_teardown_superseded_by_a_later_create_changes_nothing_and_exits_5(
+    embedded, env_name, capsys
+):
+    # Given an environment whose create was requested a minute from now (another producer's
+    # clock, a little ahead)
+    later = {"spec": {"name": env_name}, "requested_at": at(embedded, 60)}
+    arn = embedded.start_execution(embedded.provision_arn, later, f"later-{env_name}")
+    assert embedded.wait(arn).status == "SUCCEEDED"
+
+    # When fenv tears it down now: its request is older than the create's
+    code, down, _ = fenv(capsys, "down", env_name)
+
+    # Then nothing was deleted, and fenv says why
+    assert code == errors.CONFLICT
+    assert down["status"] == "SUCCEEDED"
+    assert down["outcome"].startswith(f"superseded: a create of '{env_name}' was requested at")
+    assert fenv(capsys, "status", env_name)[1]["status"] == "READY"
+    cleanup = {"name": env_name, "requested_at": at(embedded, 120)}
+    arn = embedded.start_execution(embedded.teardown_arn, cleanup, f"cleanup-{env_name}")
+    assert embedded.wait(arn).status == "SUCCEEDED"
+    assert embedded.remaining(env_name) == []
+
+
+def test_up_while_a_teardown_runs_creates_once_it_has_ended(embedded, env_name, tmp_path, capsys):
+    # Given a teardown of the name, held before it finds anything
+    held = Hold("find_environment_resources")
+    embedded.reconfigure(faults=Faults(holds=[held]))
+    teardown = embedded.start_execution(embedded.teardown_arn, {"name": env_name}, env_name)
+    assert held.reached.wait(60)
+    assert fenv(capsys, "status", env_name)[1]["status"] == "DELETING"
+
+    # When fenv up is asked for it a second later (before: refused, the name being DELETING)
+    embedded.clock.advance(1.0)
+    code, started, _ = fenv(capsys, "up", spec_file(tmp_path, {"name": env_name}), "--no-wait")
+    held.release()
+
+    # Then it starts, waits for the teardown to end, and creates the environment
+    assert code == errors.OK
+    assert embedded.wait(teardown).status == "SUCCEEDED"
+    assert embedded.wait(started["execution_arn"]).output["outcome"] == "ready"
+    assert fenv(capsys, "down", env_name)[0] == errors.OK
+
+
 def test_a_failed_creation_exits_1_naming_the_step(embedded, env_name, tmp_path, capsys):
     embedded.reconfigure(faults=Faults(steps=[StepFault(step="create_service", when="after")]))
 
@@ -125,7 +169,18 @@ def test_a_failed_creation_exits_1_naming_the_step(embedded, env_name, tmp_path,
 
     assert code == errors.FAILED
     assert up["status"] == "FAILED"
-    assert up["outcome"].startswith("Create the service: InjectedFault")
+    assert up["outcome"] == (
+        "Create the service: InjectedFault: create_service: fault injected after its work"
+    )
+    # people read the failure in words: what happened to the resources, what to do next
+    assert main(["up", spec_file(tmp_path, {"name": env_name})]) == errors.FAILED
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-3] == (
+        "create FAILED: Create the service: InjectedFault: create_service: fault injected after "
+        "its work"
+    )
+    assert printed[-2].startswith("resources: rolled back: ")
+    assert printed[-1] == "next: Fix the cause, then start the provisioning again."
     code, status, _ = fenv(capsys, "status", env_name)
     assert status["status"] == "FAILED"
     assert embedded.remaining(env_name) == []
@@ -150,6 +205,29 @@ def test_validate_shows_the_normalised_spec_and_its_cost(capsys, tmp_path):
         ("{not json", "not valid JSON"),
         ("[1, 2]", "expected a JSON object"),
         (json.dumps({"spec": {"name": "Bad_Name"}}), "name: must be lowercase"),
+        # the same size bounds as the provisioning's first step
+        (
+            json.dumps(
+                {
+                    "spec": {
+                        "name": "big",
+                        "container": {"environment": dict.fromkeys(("A", "B", "C"), "x" * 32768)},
+                    }
+                }
+            ),
+            "spec: ",
+        ),
+        (
+            json.dumps(
+                {
+                    "spec": {
+                        "name": "envs",
+                        "container": {"environment": {f"V{i:04d}": "v" * 12 for i in range(1700)}},
+                    }
+                }
+            ),
+            "container.environment: the task definition ECS would receive",
+        ),
     ],
 )
 def test_a_bad_spec_file_is_one_line_and_exit_2(embedded, tmp_path, capsys, content, expected):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,19 @@ def test_step_functions_own_functions_compile(embedded: EmbeddedAWS, env_name):
         name=env_name, definition=one_state(own), roleArn=ROLE
     )
     assert created["stateMachineArn"].endswith(f":{env_name}")
+
+
+def test_the_execution_start_time_is_iso_8601_text_as_on_aws(embedded: EmbeddedAWS, env_name):
+    # (a request with no time of its own was made when its execution started: validation.py)
+    start_time = "{% $states.context.Execution.StartTime %}"
+    sfn = embedded.client("stepfunctions")
+    arn = sfn.create_state_machine(name=env_name, definition=one_state(start_time), roleArn=ROLE)
+
+    execution = embedded.wait(embedded.start_execution(arn["stateMachineArn"], {}, env_name))
+
+    started = sfn.describe_execution(executionArn=execution.arn)["startDate"]
+    written = started.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    assert execution.output["Cause"] == written
 
 
 def test_deploying_a_template_with_a_broken_expression_fails(

@@ -76,8 +76,10 @@ def test_a_fault_at_a_step_shows_the_rollback_and_make_fails_with_the_demos_exit
     shows(
         made.stdout,
         "== Provisioning FAILED",
-        "failed step: Create the listeners",
-        "rolled back:",
+        "failed step: Create the listeners  error: InjectedFault",
+        "message: create_listeners: fault injected after its work",
+        "resources: rolled back: ",
+        "next: Fix the cause, then start the provisioning again.",
         "0 resources left",
     )
 
@@ -90,10 +92,11 @@ def test_a_failed_teardown_prints_its_error_and_cause_and_the_expiry_is_listed()
         run.stdout,
         "expiry schedule              fenv-demo-https-expiry (tears down at",
         "== Teardown FAILED",
-        "error: InjectedFault",
-        "failed step: Delete the cluster",
-        "cause: delete_cluster: fault injected after its work",
+        "failed step: Delete the cluster  error: InjectedFault",
+        "message: delete_cluster: fault injected after its work",
+        "next: Run the teardown again: it resumes from what is left.",
     )
+    assert '{"' not in run.stdout  # the failure in words, not its JSON
 
 
 def test_an_unknown_step_is_refused_with_the_valid_ones():

@@ -27,8 +27,8 @@ def started_by_event(embedded: EmbeddedAWS, machine: str, before: set[str], env:
             if execution["executionArn"] in before:
                 continue
             described = sfn.describe_execution(executionArn=execution["executionArn"])
-            payload = json.loads(described["input"])
-            if env in (payload.get("name"), (payload.get("spec") or {}).get("name")):
+            detail = json.loads(described["input"])["detail"]
+            if env in (detail.get("name"), (detail.get("spec") or {}).get("name")):
                 return dict(described)
         time.sleep(0.01)
     raise AssertionError(f"no execution for {env} started on {machine}")
@@ -55,14 +55,19 @@ def test_put_events_starts_the_machines_with_the_targets_input(embedded, env_nam
     assert sent["FailedEntryCount"] == 0
     provision = started_by_event(embedded, embedded.provision_arn, before, env_name)
     detail = json.loads(entries("create-requested.entries.json", env_name)[0]["Detail"])
-    assert json.loads(provision["input"]) == detail  # InputPath $.detail
+    # the InputTransformer's template: the detail, and the event's time
+    provision_input = json.loads(provision["input"])
+    assert set(provision_input) == {"detail", "time"}
+    assert provision_input["detail"] == detail
     assert embedded.wait(provision["executionArn"]).status == "SUCCEEDED"
 
     before = {e["executionArn"] for e in executions(embedded, embedded.teardown_arn)}
     events.put_events(Entries=entries("teardown-requested.entries.json", env_name))
     teardown = started_by_event(embedded, embedded.teardown_arn, before, env_name)
-    # the InputTransformer's template, the name quoted as a JSON string
-    assert json.loads(teardown["input"]) == {"name": env_name, "reason": "requested"}
+    teardown_input = json.loads(teardown["input"])
+    assert teardown_input["detail"] == json.loads(
+        entries("teardown-requested.entries.json", env_name)[0]["Detail"]
+    )
     assert embedded.wait(teardown["executionArn"]).status == "SUCCEEDED"
     assert embedded.remaining(env_name) == []
 

@@ -59,8 +59,7 @@ def test_a_failing_step_is_named_and_rolled_back(
     if step in REJECTED_BEFORE_ANY_WRITE:
         assert cause["resources"] == "none created"
     else:
-        assert cause["resources"] == "rolled back"
-        assert cause["rollback"]["status"] == "SUCCEEDED", cause
+        assert cause["resources"].startswith("rolled back"), cause
 
 
 def test_a_failed_rollback_is_reported_and_a_later_teardown_cleans_up(embedded, env_name):
@@ -81,7 +80,12 @@ def test_a_failed_rollback_is_reported_and_a_later_teardown_cleans_up(embedded, 
     assert execution.status == "FAILED"
     cause = execution.cause_json()
     assert cause["failed_step"] == "Create the service"
-    assert cause["rollback"]["status"] == "FAILED"
+    assert cause["resources"] == (
+        'rollback failed at "Find the environment\'s resources" (InjectedFault: '
+        "find_environment_resources: fault injected before its work): what it could not delete "
+        "is still there"
+    )
+    assert cause["next"].startswith(f"Start the teardown of {env_name}")
     assert embedded.remaining(env_name)  # the rollback could not remove them
 
     # And the teardown the failure points to removes everything once it can run
@@ -117,7 +121,7 @@ def test_a_failing_teardown_step_is_named_and_the_next_teardown_finishes(
     assert cause["failed_step"] == state, cause
     assert teardown.error == "InjectedFault"
     assert cause["error"] == "InjectedFault"
-    assert "teardown again" in cause["next"]
+    assert cause["next"] == "Run the teardown again: it resumes from what is left."
 
     # And the next teardown, without the fault, leaves nothing
     embedded.reconfigure(faults=Faults())

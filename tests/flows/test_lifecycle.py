@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 
+from embedded_aws import eventbridge
 from embedded_aws.emulator import EmbeddedAWS, Execution
 from embedded_aws.faults import Faults, StepFault
 from fargate_env import pricing
 from fargate_env import spec as spec_model
+from tests.flows.request_times import at
 from tests.support import EVENTS
 from tests.unit.handler_fixtures import substitute
 
@@ -44,21 +46,6 @@ def matches(embedded: EmbeddedAWS, pattern: dict[str, Any], event: dict[str, Any
         EventPattern=json.dumps(pattern), Event=json.dumps(event)
     )
     return bool(response["Result"])
-
-
-def apply_input_mapping(target: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
-    """What EventBridge hands the state machine: InputPath or InputTransformer applied."""
-    if "InputPath" in target:
-        assert target["InputPath"] == "$.detail"
-        return dict(event["detail"])
-    transformer = target["InputTransformer"]
-    text = transformer["InputTemplate"]
-    for key, path in transformer["InputPathsMap"].items():
-        value: Any = event
-        for part in path.removeprefix("$.").split("."):
-            value = value[part]
-        text = text.replace(f"<{key}>", json.dumps(value))
-    return dict(json.loads(text))
 
 
 def registry_item(embedded: EmbeddedAWS, name: str) -> dict[str, Any] | None:
@@ -154,17 +141,22 @@ def test_the_input_mapping_turns_the_sample_events_into_executions_that_succeed(
     teardown_event = sample("teardown-requested.event.json")
     teardown_event["detail"]["name"] = env_name
 
-    provision_input = apply_input_mapping(found["ProvisionStateMachine"], create_event)
+    # (the samples' times, moved to the emulator's clock)
+    create_event["time"] = at(embedded, 0)
+    create_event["detail"]["requested_at"] = at(embedded, 0.25)
+    teardown_event["time"] = at(embedded, 1)
+
+    provision_input = eventbridge.target_input(found["ProvisionStateMachine"], create_event)
     provision = embedded.wait(
         embedded.start_execution(embedded.provision_arn, provision_input, f"event-{env_name}")
     )
-    teardown_input = apply_input_mapping(found["TeardownStateMachine"], teardown_event)
+    teardown_input = eventbridge.target_input(found["TeardownStateMachine"], teardown_event)
     teardown = embedded.wait(
         embedded.start_execution(embedded.teardown_arn, teardown_input, f"event-td-{env_name}")
     )
 
-    assert provision_input == {"spec": create_event["detail"]["spec"], "deployment": "fargate-env"}
-    assert teardown_input == {"name": env_name, "reason": "requested"}
+    assert provision_input == {"detail": create_event["detail"], "time": create_event["time"]}
+    assert teardown_input == {"detail": teardown_event["detail"], "time": teardown_event["time"]}
     assert provision.status == "SUCCEEDED", provision.cause
     assert teardown.status == "SUCCEEDED", teardown.cause
     assert embedded.remaining(env_name) == []
@@ -197,7 +189,7 @@ def test_a_failed_provision_is_recorded_with_its_cause_and_leaves_nothing(embedd
     failure = json.loads(item["failure"])
     assert failure["failed_step"] == "Create the listeners"
     assert failure["error"] == "InjectedFault"
-    assert failure["resources"] == "rolled back"
+    assert failure["resources"].startswith("rolled back: 8 deleted (load balancers, target groups")
     assert embedded.remaining(env_name) == []
 
 
@@ -210,7 +202,8 @@ def test_a_name_that_is_ready_cannot_be_provisioned_again(embedded, env_name):
 
     assert again.status == "FAILED"
     assert again.error == "EnvironmentBusy"
-    assert "is READY" in again.cause_json()["cause"]
+    assert "is READY: it exists; tear it down first" in again.cause_json()["message"]
+    assert again.cause_json()["resources"] == "none created"
     assert embedded.remaining(env_name) == before
     # Only the registry was read: no resource API was called by the rejected execution
     touched = sum(embedded.counters.api_calls.values()) - calls_before
@@ -292,15 +285,21 @@ def test_ready_and_deleted_events_go_out_on_the_bus(embedded, env_name, lifecycl
 def test_a_failed_event_names_the_step_and_cause(embedded, env_name, lifecycle_queue):
     embedded.reconfigure(faults=Faults(steps=[StepFault(step="create_cluster", when="before")]))
 
-    embedded.provision({"name": env_name})
+    execution = embedded.provision({"name": env_name})
 
     events = received(embedded, lifecycle_queue, env_name)
     assert [event["detail-type"] for event in events] == ["Environment Failed"]
     detail = events[0]["detail"]
+    # the execution's own failure, plus which execution and deployment
+    assert detail == {
+        **execution.cause_json(),
+        "execution": execution.arn,
+        "deployment": "fargate-env",
+    }
     assert detail["failed_step"] == "Create the cluster"
     assert detail["error"] == "InjectedFault"
-    assert "fault injected" in detail["message"]
-    assert detail["resources_retained"] is False
+    assert detail["message"] == "create_cluster: fault injected before its work"
+    assert detail["resources"].startswith("rolled back")
 
 
 # ---------------------------------------------------------------------------- expiry

@@ -353,13 +353,16 @@ def test_ecr_images_come_from_the_allowed_repositories(
 
 
 def test_a_task_definition_beyond_64_kib_is_refused_naming_the_largest_parts(deployment_rules):
-    # Given 60 KiB of variables in the main container and 8 KiB in a sidecar
-    big = {f"VAR_{i}": "x" * 1000 for i in range(60)}
-    given = with_proxy({"environment": big}, environment={f"V{i}": "y" * 1000 for i in range(8)})
+    # Given many short variables (a spec within its own 64 KiB, each a name/value object in the
+    # task definition): 1,500 in the main container and 300 in a sidecar
+    def variables(count: int) -> dict[str, str]:
+        return {f"V{i:04d}": "v" * 12 for i in range(count)}
+
+    given = with_proxy({"environment": variables(1500)}, environment=variables(300))
     message = problems_of(given)
-    assert problem_paths_named(message, "container")
+    assert problem_paths_named(message, "container.environment")
     assert "ECS allows 65,536 (64 KiB)" in message
     assert message.index("container ") < message.index("sidecars[0] ")  # largest first
     # and one that fits passes
-    given["container"]["environment"] = {f"VAR_{i}": "x" * 1000 for i in range(50)}
+    given["container"]["environment"] = variables(1000)
     validation.validate({"spec": given})

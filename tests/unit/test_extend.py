@@ -19,7 +19,7 @@ def ready(deployment):
     """A READY environment "keep" with a 60-minute time to live, and one "forever" without."""
     for name, ttl in (("keep", 60), ("forever", None)):
         spec = spec_model.normalise(spec_model.parse({"name": name, "time_to_live_minutes": ttl}))
-        lifecycle.claim(spec, f"exec-{name}")
+        lifecycle.claim(spec, f"exec-{name}", "2026-01-01T00:00:00.000000Z")
         lifecycle.ready(spec, f"exec-{name}", {"resources": {}, "url": "http://x/"})
     return registry.get("keep")
 
@@ -72,7 +72,7 @@ def test_what_cannot_be_extended_is_refused_and_nothing_changes(
 
 
 def test_an_environment_that_is_not_ready_is_busy(ready):
-    registry.claim_for_teardown("keep", "teardown-1")
+    registry.claim_for_teardown("keep", "teardown-1", "2026-01-01T00:00:01.000000Z")
 
     with pytest.raises(EnvironmentBusy, match="is DELETING"):
         lifecycle.extend("keep", 60)

@@ -245,15 +245,20 @@ def then(step: str) -> Callable[[Callable[[Any, World], None]], Callable[[Any, W
 
 @then("validate_spec")
 def _(result, world):
-    assert result == {"spec": sample("claim_environment")["spec"]}
+    # the request's time: it has none of its own, so its execution's start
+    assert result == {
+        "spec": sample("claim_environment")["spec"],
+        "requested_at": "2026-01-01T00:00:00.000000Z",
+    }
 
 
 @then("claim_environment")
 def _(result, world):
-    assert result == {"status": "CREATING", "name": ENV}
+    assert result == {"outcome": "claimed", "status": "CREATING", "message": ""}
     item = registry_item()
     assert item["status"] == "CREATING"
     assert item["provision_execution"] == sample("claim_environment")["execution_id"]
+    assert item["create_requested_at"] == sample("claim_environment")["requested_at"]
 
 
 @then("resolve_network")
@@ -403,7 +408,7 @@ def _(result, world):
 
 @then("wait_load_balancers_active")
 def _(result, world):
-    assert result == {"ready": True, "states": {LB_NAME: "active"}}
+    assert result == {"ready": True, "states": {LB_NAME: "active"}, "summary": f"{LB_NAME} active"}
 
 
 @then("wait_service_stable")
@@ -415,6 +420,8 @@ def _(result, world):
         "desired": 1,
         "healthy_targets": {LB_NAME: 1},
         "stopped_tasks": 0,
+        "summary": f"rollout COMPLETED, 1 deployment(s), 1 of 1 task(s) running, healthy "
+        f"targets: 1 in {LB_NAME}",
     }
 
 
@@ -449,9 +456,11 @@ def _(result, world):
     assert result["recorded"] is True
     assert result["error"] == "ServiceUnstable"
     cause = json.loads(result["cause"])
+    assert list(cause) == ["environment", "failed_step", "error", "message", "resources", "next"]
     assert cause["failed_step"] == failure["failed_step"]
-    assert cause["message"] == json.loads(failure["cause"])["errorMessage"]
-    assert cause["resources"] == "rolled back"
+    assert cause["message"] == failure["message"]
+    # the rollback's result, in words
+    assert cause["resources"].startswith("rolled back: 9 deleted (service, load balancers")
     item = registry_item()
     assert (item["status"], item["retained"], item["resources"]) == ("FAILED", False, {})
 
@@ -459,8 +468,12 @@ def _(result, world):
 @then("begin_teardown")
 def _(result, world):
     assert result == {
-        "wait": False,
+        "name": ENV,
+        "reason": "requested",
+        "requested_at": "2026-01-01T00:01:00.000000Z",
+        "outcome": "claimed",
         "status": "DELETING",
+        "message": "",
         "resources": SAMPLE_RESOURCES,
         # the recorded spec drains in seconds: the default bound, 15 minutes of 5 s looks
         "interval_seconds": 5,
@@ -503,7 +516,7 @@ def _(result, world):
 
 @then("wait_load_balancers_deleted")
 def _(result, world):
-    assert result == {"ready": True, "remaining": []}
+    assert result == {"ready": True, "remaining": [], "summary": ""}
 
 
 @then("delete_target_groups")

@@ -84,3 +84,50 @@ def test_clearly_invalid_specs_do_not_satisfy_the_schema(raw, complaint):
     # Then the schema rejects it, pointing at the culprit
     assert errors, f"the schema accepts {raw!r}"
     assert any(complaint in error.message for error in errors), [e.message for e in errors]
+
+
+@pytest.mark.parametrize(
+    ("container", "complaint"),
+    [
+        pytest.param({"image": "-nginx"}, "does not match", id="image-pattern"),
+        pytest.param({"cpu": 300}, "300 is not one of", id="cpu-values"),
+        pytest.param({"cpu": 1024, "memory": 512}, "512 is not one of", id="memory-per-cpu"),
+        pytest.param({"cpu": 4096}, "'memory' is a required property", id="default-memory"),
+        pytest.param({"log_retention_days": 2}, "2 is not one of", id="log-retention"),
+        pytest.param({"environment": {"1BAD": "x"}}, "'1BAD'", id="variable-name"),
+        pytest.param({"secrets": {"DB": "hunter2"}}, "'hunter2'", id="secret-not-an-arn"),
+    ],
+)
+def test_single_field_rules_are_in_the_schema(container, complaint):
+    raw = {"name": "demo", "container": container}
+    with pytest.raises(spec.InvalidSpec):
+        spec.parse(raw)  # the model refuses it ...
+    errors = list(validator().iter_errors(raw))  # ... and so does the schema
+    assert any(complaint in str(error.message) for error in errors), [e.message for e in errors]
+
+
+def test_the_schema_and_the_model_agree_on_every_task_size():
+    memories = sorted({m for allowed in spec.FARGATE_TASK_SIZES.values() for m in allowed})
+    for cpu in spec.FARGATE_TASK_SIZES:
+        for memory in [*memories, None]:
+            container = {"cpu": cpu} if memory is None else {"cpu": cpu, "memory": memory}
+            raw = {"name": "demo", "container": container}
+            try:
+                spec.parse(raw)
+                valid = True
+            except spec.InvalidSpec:
+                valid = False
+            assert validator().is_valid(raw) == valid, raw
+
+
+def test_reserved_tag_prefixes_and_tag_counts_are_in_the_schema():
+    assert not validator().is_valid({"name": "demo", "tags": {"AWS:team": "x"}})
+    assert not validator().is_valid({"name": "demo", "tags": {"fargate-env:team": "x"}})
+    too_many = {f"k{i}": "v" for i in range(48)}
+    assert not validator().is_valid({"name": "demo", "tags": too_many})
+
+
+def test_the_schema_says_which_rules_it_leaves_to_the_model():
+    comment = committed_schema()["$comment"]
+    for rule in ("at most 32 characters", "unique load balancer ids", "64 KiB"):
+        assert rule in comment

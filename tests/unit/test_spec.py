@@ -820,3 +820,12 @@ def test_a_request_for_another_deployment_is_refused_naming_the_field(monkeypatc
 
     request["deployment"] = "fargate-env-staging"
     assert validation.validate(request)["spec"]["name"] == "demo"
+
+
+def test_a_cpu_without_a_memory_it_allows_is_refused_naming_memory():
+    # (the default 512 MiB goes with 256 CPU units only: Fargate would refuse the task)
+    with pytest.raises(
+        InvalidSpec, match=r"container\.memory: 512 MiB is not allowed with cpu 512"
+    ):
+        spec.parse({"name": "demo", "container": {"cpu": 512}})
+    assert spec.parse({"name": "demo", "container": {"cpu": 512, "memory": 1024}})

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from fargate_env import bounds, errors
+from fargate_env import bounds, errors, failures
 
 Json = dict[str, Any]
 State = tuple[str, Json]
@@ -70,10 +70,46 @@ def to_jsonata(value: Any) -> str:
     return json.dumps(value)
 
 
-def failure(step: str, error: str = ERROR, cause: str = CAUSE, **extra: Any) -> Json:
-    """THE failure record, for every state of both machines: the step that failed (a state
-    name), the error and its cause. Change its shape here and every state follows."""
-    return {"failed_step": step, "error": error, "cause": cause, **extra}
+def text(template: str, **values: str) -> str:
+    """JSONata that writes `template` (a failures.py text) with its {placeholders} replaced by
+    the JSONata expressions in `values`: the texts are worded once, in the library."""
+    parts = re.split(r"\{(\w+)\}", template)
+    pieces = [literal(part) if i % 2 == 0 else values[part] for i, part in enumerate(parts)]
+    return x(" & ".join(piece for piece in pieces if piece != "''"))
+
+
+def message_in(cause: str, fallback: str) -> str:
+    """JSONata for the human message inside `cause` (a JSONata expression), as
+    failures.message_of reads it: a Lambda error's errorMessage (its stack trace left to the
+    logs) or the cause itself, on one line, at most MESSAGE_MAX_CHARACTERS; `fallback` when
+    there is none. $parse is Step Functions' own JSONata function (Developer Guide,
+    "Transforming data with JSONata"), tried only on a cause that is a JSON object."""
+    return x(
+        f"($c := {cause}; $m := $type($c) = 'string' and $contains($c, /^\\{{/) ? "
+        "$parse($c).errorMessage : $c; $type($m) = 'string' and $trim($m) != '' ? "
+        f"$substring($trim($m), 0, {failures.MESSAGE_MAX_CHARACTERS}) : {fallback})"
+    )
+
+
+#: The message of the error a Catch caught.
+MESSAGE = message_in("$states.errorOutput.Cause", "$states.errorOutput.Error")
+
+
+def failure(
+    step: str,
+    *,
+    environment: str,
+    resources: str,
+    next_step: str,
+    error: str = ERROR,
+    message: str = MESSAGE,
+) -> Json:
+    """THE failure, in its one shape (failures.KEYS), for every failure of both machines that
+    no Lambda step reports: the environment (a JSONata expression), the state that failed,
+    the error, its message, what happened to the resources and what to do next (each plain
+    text or "{% expression %}")."""
+    values = (exprs(environment), step, error, message, resources, next_step)
+    return dict(zip(failures.KEYS, values, strict=True))
 
 
 def failed_with(record: Json) -> Json:
@@ -149,9 +185,19 @@ def fail(name: str, comment: str, **reported: str) -> State:
     return name, {"Type": "Fail", "Comment": comment, **reported}
 
 
+def reported(error: str) -> str:
+    """JSONata for the error a Fail state reports, from the expression `error`: without the
+    "States." prefix, which is Step Functions' own (the ASL specification: errors a state
+    reports "MUST NOT begin with the prefix States."; the embedded AWS refuses them as moto
+    does). The failure's `error` keeps the full name (failures.execution_error)."""
+    return x(f"$replace({error}, /^{re.escape(failures.RESERVED_ERROR_PREFIX)}/, '')")
+
+
 def fail_with_input(name: str, comment: str) -> State:
     """A Fail state whose input is {"Error", "Cause"} (see `failed_with`)."""
-    return fail(name, comment, Error=x("$states.input.Error"), Cause=x("$states.input.Cause"))
+    return fail(
+        name, comment, Error=reported("$states.input.Error"), Cause=x("$states.input.Cause")
+    )
 
 
 def parallel(

@@ -3,9 +3,9 @@ failure after the claim goes to one compensation path (the teardown machine, nes
 
 from __future__ import annotations
 
-from fargate_env import bounds, errors
+from fargate_env import bounds, errors, failures, registry
 from tools.statemachines import asl
-from tools.statemachines.asl import Json, State, failure, x
+from tools.statemachines.asl import Json, State, x
 from tools.statemachines.bounds_check import Loop
 
 RESULT = "$states.result.Payload"
@@ -17,6 +17,12 @@ CHECK_LOAD_BALANCERS = "Check the load balancers are active"
 CHECK_SERVICE = "Check the service is stable"
 WAIT_LOAD_BALANCERS = "Wait for the load balancers to be active"
 WAIT_SERVICE = "Wait for the service to be stable"
+CLAIM = "Claim the environment name"
+CLAIMED = "Was the name claimed?"
+WAIT_FOR_TEARDOWN = "Wait for the teardown to finish"
+GIVE_UP_ON_TEARDOWN = "Give up waiting for the teardown"
+SUPERSEDED = "Superseded by a later teardown"
+CHECK_NETWORK = "Check the network and prerequisites"
 COMPENSATE = "Roll back or retain?"
 RECORD_FAILURE = "Record the failure"
 FAILED = "Provisioning failed"
@@ -40,12 +46,14 @@ STOPPED = "A step failed: report it in the output."
 def loops() -> list[Loop]:
     """Both waits count one `polls`: at most maxPolls + 1 looks in all (the service's first look
     may follow the load balancers' last), and at most maxPolls Waits of the spec's interval,
-    which add up to less than the longest deadline plus one interval."""
+    which add up to less than the longest deadline plus one interval. The claim comes back
+    while an earlier teardown of the name runs, at most TEARDOWN_WAIT_MAX_POLLS times."""
     waited = bounds.POLL_DEADLINE_RANGE[1] + bounds.POLL_INTERVAL_RANGE[1]
     checks = frozenset({CHECK_LOAD_BALANCERS, CHECK_SERVICE})
     timeouts = range(bounds.PRE_TRAFFIC_TIMEOUT_RANGE[0], bounds.PRE_TRAFFIC_TIMEOUT_RANGE[1] + 1)
     pre_traffic = [bounds.pre_traffic_polling(timeout) for timeout in timeouts]
     return [
+        Loop(frozenset({CLAIM}), bounds.TEARDOWN_WAIT_MAX_POLLS),
         Loop(checks, bounds.MAX_PROVISION_POLLS + 1, waited),
         # Its own count: at most max_polls looks of the run step's interval, whatever the timeout.
         Loop(
@@ -56,13 +64,46 @@ def loops() -> list[Loop]:
     ]
 
 
+#: What happens to the resources of a provisioning that fails after its claim, and what to do
+#: (record_provisioning_failure words it from the rollback's result; these are what its Catch
+#: records, and what the execution says when recording the failure failed too).
+RESOURCES_AFTER_CLAIM = x(
+    f"$spec.on_failure = 'retain' ? {asl.literal(failures.RETAINED)} : $rollback.status = "
+    f"'FAILED' ? {asl.literal(failures.ROLLBACK_FAILED)} : {asl.literal(failures.ROLLED_BACK)}"
+)
+_RESUME = asl.to_jsonata(asl.text(failures.RESUME_OR_CLEAN_UP, name="$spec.name"))
+_CLEAN_UP = asl.to_jsonata(asl.text(failures.CLEAN_UP_AFTER_ROLLBACK, name="$spec.name"))
+NEXT_AFTER_CLAIM = x(
+    f"$spec.on_failure = 'retain' ? {_RESUME} : $rollback.status = 'FAILED' ? {_CLEAN_UP} : "
+    f"{asl.literal(failures.FIX_AND_RETRY)}"
+)
+#: The environment an input names, before it is validated (null when it names none).
+NAMED_IN_INPUT = x(
+    "$type($states.input.spec.name) = 'string' ? $states.input.spec.name : "
+    "$type($states.input.detail.spec.name) = 'string' ? $states.input.detail.spec.name : null"
+)
+
+
+def after_claim(state: str, **fields: str) -> Json:
+    """The failure of a state after the claim (compensation completes its resources)."""
+    return asl.failure(
+        state,
+        environment="$spec.name",
+        resources=RESOURCES_AFTER_CLAIM,
+        next_step=NEXT_AFTER_CLAIM,
+        **fields,
+    )
+
+
 def compensate(state: str) -> list[Json]:
     why = "Remember which step failed and why, then compensate"
-    return [asl.catch(COMPENSATE, why, Assign={"failure": failure(state)})]
+    return [asl.catch(COMPENSATE, why, Assign={"failure": after_claim(state)})]
 
 
-def reject(state: str, *errors: str) -> Json:
-    record = failure(state, resources="none created")
+def reject(state: str, environment: str, next_step: str, *errors: str) -> Json:
+    record = asl.failure(
+        state, environment=environment, resources=failures.NONE_CREATED, next_step=next_step
+    )
     why = "Nothing was created or changed: fail at once"
     return asl.catch(REJECT, why, *errors, Output=asl.failed_with(record))
 
@@ -71,7 +112,7 @@ def report_in_branch(stop: str) -> asl.Catcher:
     """Inside the parallel creates: end the branch with the failure in its output, so no
     sibling is cut off mid-create and compensation sees everything."""
     why = "End this branch reporting the failure"
-    return lambda state: [asl.catch(stop, why, Output={"failure": failure(state)})]
+    return lambda state: [asl.catch(stop, why, Output={"failure": after_claim(state)})]
 
 
 def create_each_load_balancer() -> State:
@@ -240,11 +281,11 @@ def run_the_pre_traffic_task() -> list[State]:
     the cluster exist and before the service does; looked at every interval the run step says,
     at most max_polls times (the check step itself stops it at its timeout, with its logs)."""
     looked = "$preTrafficPolls >= $preTrafficTask.max_polls"
-    cause = x(
+    message = x(
         "'The pre-traffic task was still running after ' & $preTrafficTask.timeout_seconds & "
         "' seconds: ' & $preTrafficTask.task_arn"
     )
-    record = failure(CHECK_PRE_TRAFFIC, error=asl.DEADLINE_EXCEEDED, cause=cause)
+    record = after_claim(CHECK_PRE_TRAFFIC, error=asl.DEADLINE_EXCEEDED, message=message)
     give_up_state = {
         "Type": "Pass",
         "Comment": "The bound passed: compensate (the teardown stops the task).",
@@ -292,10 +333,11 @@ def run_the_pre_traffic_task() -> list[State]:
     ]
 
 
-def give_up(name: str, check: str, what: str, detail: str) -> State:
+def give_up(name: str, check: str, what: str) -> State:
+    """The deadline passed: the failure quotes the last look's summary."""
     within = asl.to_jsonata(f"{what} within ")
-    cause = x(f"{within} & $spec.polling.deadline_seconds & ' seconds: ' & $string({detail})")
-    record = failure(check, error=asl.DEADLINE_EXCEEDED, cause=cause)
+    message = x(f"{within} & $spec.polling.deadline_seconds & ' seconds: ' & $states.input.summary")
+    record = after_claim(check, error=asl.DEADLINE_EXCEEDED, message=message)
     passed = "The deadline passed: compensate."
     state = {"Type": "Pass", "Comment": passed, "Assign": {"failure": record}}
     return name, {**state, "Next": COMPENSATE}
@@ -311,11 +353,13 @@ def definition() -> Json:
             "Validate the environment spec",
             "validate_spec",
             "Parse the spec, fill in defaults, reject bad input naming every field - before any "
-            "AWS write.",
-            {"input": "$states.input"},
-            lambda state: [reject(state)],
+            "AWS write. The request's time: its own, its event's, or this execution's start.",
+            {"input": "$states.input", "started_at": "$states.context.Execution.StartTime"},
+            lambda state: [reject(state, NAMED_IN_INPUT, failures.FIX_THE_INPUT)],
             assign={
                 "spec": f"{RESULT}.spec",
+                "requestedAt": f"{RESULT}.requested_at",
+                "claimPolls": 0,
                 "execution": "$states.context.Execution.Name",
                 "executionId": "$states.context.Execution.Id",
                 "maxPolls": f"$ceil({RESULT}.spec.polling.deadline_seconds / "
@@ -328,15 +372,68 @@ def definition() -> Json:
             },
         ),
         asl.task(
-            "Claim the environment name",
+            CLAIM,
             "claim_environment",
-            "One execution per environment: fails fast, touching nothing, when the name is "
-            "being created, ready or being deleted.",
-            {**SPEC, "execution_id": "$executionId"},
-            lambda state: [reject(state, errors.EnvironmentBusy.__name__), *compensate(state)],
+            "One execution per environment, in the order the requests were made: superseded by "
+            "a teardown requested at or after it; waits for an earlier teardown still running; "
+            "fails fast, touching nothing, when the name is being created or ready.",
+            {**SPEC, "execution_id": "$executionId", "requested_at": "$requestedAt"},
+            lambda state: [
+                reject(
+                    state, "$spec.name", failures.NOTHING_CHANGED, errors.EnvironmentBusy.__name__
+                ),
+                *compensate(state),
+            ],
+            assign={"claim": RESULT, "claimPolls": "$claimPolls + 1"},
+        ),
+        asl.choice(
+            CLAIMED,
+            "Claimed: create. Superseded: end, nothing changed. An earlier teardown still "
+            "running: wait for it, within a bound.",
+            [
+                (f"$claim.outcome = '{registry.SUPERSEDED}'", SUPERSEDED),
+                (
+                    f"$claim.outcome = '{registry.WAITING}' and $claimPolls >= "
+                    f"{bounds.TEARDOWN_WAIT_MAX_POLLS}",
+                    GIVE_UP_ON_TEARDOWN,
+                ),
+                (f"$claim.outcome = '{registry.WAITING}'", WAIT_FOR_TEARDOWN),
+            ],
+            CHECK_NETWORK,
+        ),
+        asl.wait(
+            WAIT_FOR_TEARDOWN,
+            f"Bounded: {bounds.TEARDOWN_WAIT_MAX_POLLS} looks, "
+            f"{bounds.TEARDOWN_WAIT_POLL_SECONDS} s apart ({TEARDOWN_WAIT_HOURS}).",
+            bounds.TEARDOWN_WAIT_POLL_SECONDS,
+            CLAIM,
+        ),
+        asl.fail(
+            GIVE_UP_ON_TEARDOWN,
+            f"The earlier teardown did not finish within {TEARDOWN_WAIT_HOURS}.",
+            **asl.failed_with(
+                asl.failure(
+                    CLAIM,
+                    environment="$spec.name",
+                    error=errors.EnvironmentBusy.__name__,
+                    message=asl.text(
+                        f"The teardown of {{name}} was still running after {TEARDOWN_WAIT_HOURS}; "
+                        "nothing was created.",
+                        name="$spec.name",
+                    ),
+                    resources=failures.NONE_CREATED,
+                    next_step=failures.NOTHING_CHANGED,
+                )
+            ),
+        ),
+        asl.succeed(
+            SUPERSEDED,
+            "A teardown of the name was requested at or after this create: nothing was "
+            "created or changed (a normal end, not a failure).",
+            {"name": "$spec.name", "outcome": "'superseded'", "message": "$claim.message"},
         ),
         asl.task(
-            "Check the network and prerequisites",
+            CHECK_NETWORK,
             "resolve_network",
             "The VPC and subnets (the default VPC and its default subnets unless the spec names "
             "others); every certificate, secret and file system the spec refers to must exist.",
@@ -390,7 +487,6 @@ def definition() -> Json:
             "Give up waiting for the load balancers",
             CHECK_LOAD_BALANCERS,
             "The load balancers were not active",
-            "$states.input.states",
         ),
         poll(
             CHECK_SERVICE,
@@ -415,7 +511,6 @@ def definition() -> Json:
             "Give up waiting for the service",
             CHECK_SERVICE,
             "The service was not stable",
-            "$states.input",
         ),
         asl.task(
             "Verify the endpoint answers",
@@ -447,6 +542,7 @@ def definition() -> Json:
             "The URL answers. Teardown takes this output (or just the name).",
             {
                 "name": "$spec.name",
+                "outcome": "'ready'",
                 "url": "$verification.url",
                 "load_balancers": LOAD_BALANCERS_OUT,
                 "verification": "$verification.checks",
@@ -488,7 +584,7 @@ def definition() -> Json:
             FAILED,
             "Names the failed step, the original error and cause, and what happened to the "
             "resources.",
-            Error=x("$outcome.error"),
+            Error=asl.reported("$outcome.error"),
             Cause=x("$outcome.cause"),
         ),
         asl.fail_with_input(
@@ -497,12 +593,14 @@ def definition() -> Json:
     )
 
 
-#: The summary "Record the failure" would have written, when writing it failed.
+TEARDOWN_WAIT_HOURS = (
+    f"{bounds.TEARDOWN_WAIT_POLL_SECONDS * bounds.TEARDOWN_WAIT_MAX_POLLS / 3600:g} hours"
+)
+#: The failure "Record the failure" would have reported, when reporting it failed: the one
+#: its Catch recorded, with what the rollback did.
 UNRECORDED = (
-    "$string({'environment': $spec.name, 'failed_step': $failure.failed_step, 'error': "
-    "$failure.error, 'cause': $failure.cause, 'resources': $spec.on_failure = 'retain' ? "
-    "'retained for inspection (on_failure: retain)' : 'rolled back', 'rollback': $rollback, "
-    "'recording_error': $states.errorOutput})"
+    f"$string($merge([$failure, {{'resources': {asl.to_jsonata(RESOURCES_AFTER_CLAIM)}, "
+    f"'next': {asl.to_jsonata(NEXT_AFTER_CLAIM)}}}]))"
 )
 
 

@@ -5,30 +5,55 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from fargate_env import bounds, errors, spec
+from fargate_env import bounds, errors, failures, registry, spec
 from tools.statemachines import asl
-from tools.statemachines.asl import Json, State, failure, x
+from tools.statemachines.asl import Json, State, x
 from tools.statemachines.bounds_check import Loop
 
 RESULT = "$states.result.Payload"
 NAME_AND_INVENTORY = {"name": "$name", "inventory": "$inventory"}
-REASON = "$exists($states.input.reason) ? $states.input.reason : 'requested'"
 CLAIM_POLLS = "($exists($states.input.claim_polls) ? $states.input.claim_polls : 0) + 1"
-RERUN = "Run the teardown again: it resumes from what is left."
 
 CLAIM = "Claim the environment for teardown"
+CLAIMED = "Is it still being created?"
 GIVE_UP = "Give up waiting for the creation"
 WAIT_FOR_CREATION = "Wait for the creation to finish"
+SUPERSEDED = "Superseded by a later create"
 FIND = "Find the environment's resources"
 TEARDOWN_FAILED = "Teardown failed"
 CHECK_TASKS = "Check the tasks have stopped"
 CHECK_LOAD_BALANCERS = "Check the load balancers are gone"
 BRANCH_FAILED = "Fails the branch, and so the teardown, naming the step."
 CREATION_WAIT_HOURS = f"{bounds.CREATION_POLL_SECONDS * bounds.CREATION_MAX_POLLS / 3600:g} hours"
-BUSY = x(
-    f"'Environment ' & $name & ' was still being created after {CREATION_WAIT_HOURS}; nothing "
-    "was deleted.'"
+BUSY = asl.text(
+    f"Environment {{name}} was still being created after {CREATION_WAIT_HOURS}; nothing was "
+    "deleted.",
+    name="$name",
 )
+#: The environment an input names, before it is validated (null when it names none).
+NAMED_IN_INPUT = x(
+    "$type($states.input.name) = 'string' ? $states.input.name : "
+    "$type($states.input.detail.name) = 'string' ? $states.input.detail.name : null"
+)
+#: An input refused: say how to give one; anything else at the claim: run it again.
+REFUSED_INPUT = ", ".join(
+    f"'{error.__name__}'" for error in (errors.InvalidRequest, errors.InvalidSpec)
+)
+NEXT_AFTER_CLAIM_FAILED = x(
+    f"$states.errorOutput.Error in [{REFUSED_INPUT}] ? "
+    f"{asl.literal(failures.FIX_THE_TEARDOWN_INPUT)} : {asl.literal(failures.RUN_TEARDOWN_AGAIN)}"
+)
+
+
+def teardown_failure(state: str, resources: str = failures.PARTLY_DELETED, **fields: str) -> Json:
+    """The failure of a teardown state: named, with what was deleted and to run it again."""
+    return asl.failure(
+        state,
+        environment="$name",
+        resources=resources,
+        next_step=failures.RUN_TEARDOWN_AGAIN,
+        **fields,
+    )
 
 
 def loops(*, rollback: bool = False) -> list[Loop]:
@@ -48,11 +73,13 @@ def loops(*, rollback: bool = False) -> list[Loop]:
     ]
 
 
-def report_to(fail_state: str) -> asl.Catcher:
+def report_to(fail_state: str, resources: str = failures.PARTLY_DELETED) -> asl.Catcher:
     """Fail at `fail_state` with the failure record of the step that failed."""
     why = "Name the step in the failure"
     return lambda state: [
-        asl.catch(fail_state, why, Output=asl.failed_with(failure(state, next=RERUN)))
+        asl.catch(
+            fail_state, why, Output=asl.failed_with(teardown_failure(state, resources=resources))
+        )
     ]
 
 
@@ -79,7 +106,7 @@ class Waiting(NamedTuple):
 def delete_then_wait(name: str, step: str, comment: str, remember: Json, w: Waiting) -> Json:
     """A branch: the deletion, then the wait `w` until it is done."""
     catcher = report_to(w.failed)
-    late = failure(w.check, asl.DEADLINE_EXCEEDED, x(w.still_there), next=RERUN)
+    late = teardown_failure(w.check, error=asl.DEADLINE_EXCEEDED, message=w.still_there)
     counted = f"$merge([{RESULT}, {{'polls': $states.input.polls + 1}}])"
     rules = [("$states.input.ready", w.done), ("$states.input.polls >= $maxPolls", w.late)]
     bounded = "Bounded by maxPolls (the poll count travels in the state's input)."
@@ -132,7 +159,11 @@ def stop_the_service_and_the_load_balancers() -> State:
             payload=NAME_AND_INVENTORY,
             decide="Have the tasks stopped?",
             late="Tasks did not stop in time",
-            still_there="'tasks still stopping: ' & $string($states.input)",
+            still_there=asl.text(
+                "Still stopping after {polls} looks: {summary}",
+                polls="$string($states.input.polls)",
+                summary="$states.input.summary",
+            ),
             done="Service deleted",
             done_comment="The service and its tasks are gone.",
             done_output={"service": "$deletedService"},
@@ -153,7 +184,11 @@ def stop_the_service_and_the_load_balancers() -> State:
             payload={"inventory": "$inventory"},
             decide="Are the load balancers gone?",
             late="Load balancers not gone in time",
-            still_there="'still present: ' & $string($states.input.remaining)",
+            still_there=asl.text(
+                "Still present after {polls} looks: {summary}",
+                polls="$string($states.input.polls)",
+                summary="$states.input.summary",
+            ),
             done="Load balancers deleted",
             done_comment="Listeners and load balancers are gone.",
             done_output={
@@ -174,8 +209,21 @@ def stop_the_service_and_the_load_balancers() -> State:
     )
 
 
+def claim_failed(state: str) -> list[Json]:
+    """The input refused, or the claim failed: nothing was deleted."""
+    record = asl.failure(
+        state,
+        environment=NAMED_IN_INPUT,
+        resources=failures.NONE_DELETED,
+        next_step=NEXT_AFTER_CLAIM_FAILED,
+    )
+    why = "Nothing was deleted: name the field or the error"
+    return [asl.catch(TEARDOWN_FAILED, why, Output=asl.failed_with(record))]
+
+
 def definition() -> Json:
     top_level = report_to(TEARDOWN_FAILED)
+    waiting = f"$claim.outcome = '{registry.WAITING}'"
     return asl.machine(
         "fargate-env: tear an environment down by name, in dependency order; already gone is "
         "success.",
@@ -183,35 +231,52 @@ def definition() -> Json:
         asl.task(
             CLAIM,
             "begin_teardown",
-            "Registry DELETING (not for a rollback, whose provisioning owns the record). An "
-            "environment still being created is waited for, never cut off mid-create.",
+            "The input validated (its name, its time), then registry DELETING, in the order "
+            "the requests were made: superseded by a create requested after it. Not for a "
+            "rollback, whose provisioning owns the record. An environment still being created "
+            "is waited for, never cut off mid-create.",
             {
-                "name": "$states.input.name",
+                "input": "$states.input",
                 "execution_id": "$states.context.Execution.Id",
-                "reason": REASON,
+                "started_at": "$states.context.Execution.StartTime",
             },
-            top_level,
+            claim_failed,
             assign={
-                "name": "$states.input.name",
-                "reason": REASON,
-                "recorded": "$exists($states.input.resources) ? $states.input.resources : "
-                f"{RESULT}.resources",
+                "name": f"{RESULT}.name",
+                "reason": f"{RESULT}.reason",
+                "claim": RESULT,
+                "recorded": f"{RESULT}.resources",
                 "claimPolls": CLAIM_POLLS,
                 "interval": f"{RESULT}.interval_seconds",
                 "maxPolls": f"{RESULT}.max_polls",
-                "waitForCreation": f"{RESULT}.wait",
             },
             output=f"$merge([$states.input, {{'claim_polls': {CLAIM_POLLS}}}])",
         ),
         asl.choice(
-            "Is it still being created?",
-            "A provisioning in progress finishes first (ready or rolled back); then this "
-            "teardown removes what is left.",
+            CLAIMED,
+            "A create requested after this teardown: end, nothing changed. A provisioning in "
+            "progress finishes first (ready or rolled back); then this teardown removes what "
+            "is left.",
             [
-                (f"$waitForCreation and $claimPolls >= {bounds.CREATION_MAX_POLLS}", GIVE_UP),
-                ("$waitForCreation", WAIT_FOR_CREATION),
+                (f"$claim.outcome = '{registry.SUPERSEDED}'", SUPERSEDED),
+                (f"{waiting} and $claimPolls >= {bounds.CREATION_MAX_POLLS}", GIVE_UP),
+                (waiting, WAIT_FOR_CREATION),
             ],
             FIND,
+        ),
+        asl.succeed(
+            SUPERSEDED,
+            "A create of the name was requested after this teardown: nothing was deleted or "
+            "changed (a normal end, not a failure).",
+            {
+                "name": "$name",
+                "reason": "$reason",
+                "outcome": "'superseded'",
+                "message": "$claim.message",
+                "deleted": {},
+                "deleted_count": 0,
+                "found": 0,
+            },
         ),
         asl.wait(
             WAIT_FOR_CREATION,
@@ -223,7 +288,14 @@ def definition() -> Json:
         asl.fail(
             GIVE_UP,
             f"The provisioning did not finish within {CREATION_WAIT_HOURS}.",
-            **asl.failed_with(failure(CLAIM, errors.EnvironmentBusy.__name__, BUSY, next=RERUN)),
+            **asl.failed_with(
+                teardown_failure(
+                    CLAIM,
+                    resources=failures.NONE_DELETED,
+                    error=errors.EnvironmentBusy.__name__,
+                    message=BUSY,
+                )
+            ),
         ),
         asl.task(
             FIND,
@@ -231,7 +303,7 @@ def definition() -> Json:
             "Recorded ids first, then name and tag lookups in ECS, ELBv2, EC2, CloudWatch Logs "
             "and Scheduler: a lost record orphans nothing.",
             {"name": "$name", "resources": "$recorded"},
-            top_level,
+            report_to(TEARDOWN_FAILED, failures.NONE_DELETED),
             assign={"inventory": RESULT},
         ),
         stop_the_service_and_the_load_balancers(),
@@ -309,6 +381,7 @@ def definition() -> Json:
             {
                 "name": "$name",
                 "reason": "$reason",
+                "outcome": "'deleted'",
                 "deleted": "$deleted",
                 "deleted_count": "$count($deleted.*)",
                 "found": "$inventory.count",

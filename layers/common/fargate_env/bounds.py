@@ -92,6 +92,10 @@ DEFAULT_TEARDOWN_POLLING: Final = TeardownPolling(TEARDOWN_POLL_SECONDS, TEARDOW
 #: 240 looks 30 s apart (2 hours), then gives up touching nothing.
 CREATION_POLL_SECONDS: Final = 30
 CREATION_MAX_POLLS: Final = 240
+#: A create requested after a teardown that still runs waits for it to end: 120 looks 60 s
+#: apart (2 hours), then gives up creating nothing.
+TEARDOWN_WAIT_POLL_SECONDS: Final = 60
+TEARDOWN_WAIT_MAX_POLLS: Final = 120
 
 # --- Retries -------------------------------------------------------------------------------
 #: Lambda service errors and AWS throttling that outlived boto3's own retries (every Task).

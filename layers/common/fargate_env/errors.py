@@ -6,6 +6,8 @@ match that name exactly. So the set is small, flat and stable:
 retryable  TransientAwsError   throttling or a 5xx that survived boto3's own retries
 not ready  ResourceNotReady    a polled condition is not met yet (retried on exactly this name)
 terminal   everything else     retrying cannot fix it; the execution rolls back
+
+InvalidRequest and InvalidSpec (a kind of it) are raised before any work: nothing to roll back.
 """
 
 from __future__ import annotations
@@ -31,7 +33,12 @@ class ResourceNotReady(FargateEnvError):
     retryable = True
 
 
-class InvalidSpec(FargateEnvError):
+class InvalidRequest(FargateEnvError):
+    """An execution's input is invalid (its shape, the teardown's name, the request's time):
+    the message names the field, and nothing was done."""
+
+
+class InvalidSpec(InvalidRequest):
     """The environment spec is invalid; the message names every bad field."""
 
 

@@ -7,16 +7,26 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fargate_env import bounds, clock, lifecycle_events, pricing, registry, schedules
+from fargate_env import (
+    bounds,
+    clock,
+    failures,
+    lifecycle_events,
+    pricing,
+    registry,
+    schedules,
+    validation,
+)
 from fargate_env.errors import EnvironmentBusy, EnvironmentNotFound, InvalidSpec
 
 #: The furthest an expiry may be moved: the spec's own bound on time_to_live_minutes (a year).
 MAX_EXPIRY_AHEAD = timedelta(minutes=525_600)
 
 
-def claim(spec: dict[str, Any], execution: str) -> dict[str, Any]:
-    """Start of provisioning: one execution per environment (EnvironmentBusy otherwise)."""
-    return registry.claim_for_provisioning(spec["name"], spec, execution)
+def claim(spec: dict[str, Any], execution: str, requested_at: str) -> dict[str, Any]:
+    """Start of provisioning: one execution per environment (EnvironmentBusy otherwise), in the
+    order the requests were made (a later teardown supersedes it; it waits for an earlier one)."""
+    return registry.claim_for_provisioning(spec["name"], spec, execution, requested_at)
 
 
 def ready(spec: dict[str, Any], execution: str, outcome: dict[str, Any]) -> dict[str, Any]:
@@ -86,44 +96,6 @@ def extend(name: str, seconds: int, now: float | None = None) -> dict[str, Any]:
     return {"name": name, "expires_at": at.isoformat(), "previous_expires_at": previous}
 
 
-def error_message(cause: str | None) -> str:
-    """A Lambda error's Cause is JSON carrying errorMessage; other causes are plain text."""
-    if not cause:
-        return ""
-    try:
-        parsed = json.loads(cause)
-    except ValueError:
-        return cause
-    if isinstance(parsed, dict) and parsed.get("errorMessage"):
-        return str(parsed["errorMessage"])
-    return cause
-
-
-def failure_summary(
-    spec: dict[str, Any], failure: dict[str, Any], rollback: dict[str, Any] | None
-) -> dict[str, Any]:
-    """What the failed execution tells its user: which step, why, and what to do next."""
-    retained = spec.get("on_failure") == "retain"
-    name = spec["name"]
-    summary: dict[str, Any] = {
-        "environment": name,
-        "failed_step": failure.get("failed_step"),
-        "error": failure.get("error"),
-        "message": error_message(failure.get("cause")),
-    }
-    if retained:
-        summary["resources"] = "retained for inspection (on_failure: retain)"
-        summary["next"] = (
-            "Resume: start a new provisioning execution with the same input (every step adopts "
-            f'what exists). Clean up: start the teardown state machine with {{"name": "{name}"}}.'
-        )
-    else:
-        summary["resources"] = "rolled back"
-        summary["rollback"] = rollback or {}
-        summary["next"] = "Fix the cause, then start the provisioning execution again."
-    return summary
-
-
 def failed(
     spec: dict[str, Any],
     execution: str,
@@ -131,21 +103,19 @@ def failed(
     resources: dict[str, Any],
     rollback: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """End of a failed provisioning (after rollback, or with resources retained)."""
-    summary = failure_summary(spec, failure, rollback)
+    """End of a failed provisioning (after rollback, or with resources retained): the failure
+    in its one shape recorded, announced, and returned as the Fail state's error and cause."""
+    summary = failures.of_provisioning(spec, failure, rollback)
     retained = spec.get("on_failure") == "retain"
     recorded = registry.mark_failed(
         spec["name"],
         execution,
         {"failure": summary, "resources": resources if retained else {}, "retained": retained},
     )
-    lifecycle_events.publish(
-        lifecycle_events.FAILED,
-        {**summary, "resources_retained": retained, "execution": execution},
-    )
+    lifecycle_events.publish(lifecycle_events.FAILED, {**summary, "execution": execution})
     return {
         "recorded": recorded,
-        "error": failure.get("error") or "ProvisioningFailed",
+        "error": failures.execution_error(summary["error"]),
         "cause": json.dumps(summary),
     }
 
@@ -159,24 +129,34 @@ def teardown_polling(spec: dict[str, Any] | None) -> bounds.TeardownPolling:
     return bounds.teardown_polling(drain, spec["container"]["stop_timeout_seconds"])
 
 
-def begin_teardown(name: str, execution: str, reason: str) -> dict[str, Any]:
-    """Start of a teardown. `wait` asks the state machine to come back later (the environment
-    is still being created); `resources` are the recorded ids to delete besides the lookups;
-    `interval_seconds` and `max_polls` bound its waits after the environment's own settings."""
+def begin_teardown(execution_input: Any, execution: str, started_at: str | None) -> dict[str, Any]:
+    """Start of a teardown: its input validated (InvalidRequest naming the field, before any
+    write), then the claim. `outcome` tells the state machine what to do: "claimed" (tear
+    down), "waiting" (the environment is still being created: come back), "superseded" (a
+    create was requested after this teardown: nothing changes). `resources` are the recorded
+    ids to delete besides the lookups; `interval_seconds` and `max_polls` bound its waits after
+    the environment's own settings."""
+    request = validation.validate_teardown(execution_input, started_at)
+    name, reason = request["name"], request["reason"]
     if reason == "rollback":
         # The provisioning execution that rolls back owns the registry item (CREATING).
         current = registry.get(name) or {}
-        return {
-            "wait": False,
+        claimed: dict[str, Any] = {
+            "outcome": registry.CLAIMED,
             "status": registry.CREATING,
-            "resources": None,
-            **teardown_polling(current.get("spec"))._asdict(),
+            "message": "",
+            "spec": current.get("spec"),
         }
-    claimed = registry.claim_for_teardown(name, execution)
+    else:
+        claimed = registry.claim_for_teardown(name, execution, request["requested_at"])
     return {
-        "wait": claimed["status"] == registry.CREATING,
+        "name": name,
+        "reason": reason,
+        "requested_at": request["requested_at"],
+        "outcome": claimed["outcome"],
         "status": claimed["status"],
-        "resources": claimed["resources"],
+        "message": claimed["message"],
+        "resources": request["resources"] or claimed.get("resources"),
         **teardown_polling(claimed.get("spec"))._asdict(),
     }
 

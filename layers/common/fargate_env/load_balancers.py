@@ -181,7 +181,11 @@ def check_active(arns: list[str]) -> dict[str, Any]:
                 f"load balancer {found['LoadBalancerName']} failed to provision: "
                 f"{state.get('Reason', 'no reason given')}"
             )
-    return {"ready": all(code in _READY_STATES for code in states.values()), "states": states}
+    return {
+        "ready": all(code in _READY_STATES for code in states.values()),
+        "states": states,
+        "summary": ", ".join(f"{name} {code}" for name, code in states.items()),
+    }
 
 
 def find(env: str) -> list[str]:
@@ -227,4 +231,5 @@ def delete(env: str, arns: list[str]) -> dict[str, Any]:
 
 def check_deleted(arns: list[str]) -> dict[str, Any]:
     remaining = [arn for arn in arns if _describe_by_arn(arn) is not None]
-    return {"ready": not remaining, "remaining": remaining}
+    names = [arn.split("/")[-2] for arn in remaining]
+    return {"ready": not remaining, "remaining": remaining, "summary": ", ".join(names)}

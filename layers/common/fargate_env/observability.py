@@ -80,7 +80,9 @@ def step(name: str) -> Callable[[Handler], Handler]:
                 outcome = "StepSucceeded"
                 return result
             except errors.FargateEnvError as exc:
-                logger.warning(
+                # The trace stays here, keyed by the execution (the correlation id): the
+                # execution's failure carries the message alone (failures.py).
+                logger.exception(
                     "step failed", extra={"error": type(exc).__name__, "detail": str(exc)}
                 )
                 raise

@@ -10,6 +10,12 @@ execution per environment" hold when two starts race: exactly one claim succeeds
 back are allowed, each only to the owner: a provisioning that fails right after recording READY
 corrects its own record to FAILED, and a CREATING claim whose execution has ended (stopped, timed
 out) can be taken over instead of blocking the name forever.
+
+Request order (ordering.py): the item also keeps `teardown_requested_at`, the latest teardown
+request's time (it only moves forward), and `create_requested_at`, the time of the create that
+claimed the name. Both are read inside the claims' conditions, so a create never claims over a
+teardown requested at or after it, and a teardown never claims over a create requested after it,
+whichever execution reaches the registry first.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from typing import Any, Final
 
 from fargate_env import clock, settings
 from fargate_env.aws import client
-from fargate_env.errors import EnvironmentBusy, error_code
+from fargate_env.errors import EnvironmentBusy, TransientAwsError, error_code
 
 TABLE_ENV: Final = "REGISTRY_TABLE_NAME"
 CREATING, READY, FAILED, DELETING, DELETED = "CREATING", "READY", "FAILED", "DELETING", "DELETED"
@@ -71,16 +77,27 @@ def all_items() -> list[dict[str, Any]]:
     return items
 
 
-def _update(name: str, assignments: dict[str, Any], condition: str, values: dict[str, Any]) -> bool:
-    """Apply `assignments` when `condition` holds; False when it does not."""
-    names = {"#status": "status"}
+def _update(
+    name: str,
+    assignments: dict[str, Any],
+    condition: str,
+    values: dict[str, Any],
+    defaults: dict[str, Any] | None = None,
+) -> bool:
+    """Apply `assignments` (and `defaults`, to attributes the item does not have yet) when
+    `condition` holds; False when it does not."""
+    # DynamoDB refuses names an expression does not use.
+    names = {"#status": "status"} if "#status" in condition else {}
     expression_values = {f":{key}": _serialize(value) for key, value in values.items()}
     sets = []
-    for index, (attribute, value) in enumerate(assignments.items()):
+    for index, (attribute, value) in enumerate([*assignments.items(), *(defaults or {}).items()]):
         names[f"#a{index}"] = attribute
         stored = json.dumps(value) if isinstance(value, dict | list) else value
         expression_values[f":v{index}"] = _serialize(stored)
-        sets.append(f"#a{index} = :v{index}")
+        written = (
+            f":v{index}" if index < len(assignments) else f"if_not_exists(#a{index}, :v{index})"
+        )
+        sets.append(f"#a{index} = {written}")
     try:
         client("dynamodb").update_item(
             TableName=_table(),
@@ -110,61 +127,106 @@ def execution_running(execution_arn: str | None) -> bool:
     return bool(status == "RUNNING")
 
 
-def _stale_creator(name: str) -> str | None:
-    """The owner of a CREATING item whose execution has ended without recording it (stopped,
-    timed out, or its last steps failed): such a claim may be taken over."""
-    current = get(name)
-    if current is None or current.get("status") != CREATING:
-        return None
-    owner = current.get("provision_execution")
-    return None if execution_running(owner) else str(owner or "")
+#: Outcomes of a claim, as the state machines read them.
+CLAIMED, WAITING, SUPERSEDED = "claimed", "waiting", "superseded"
+#: A claim that kept losing races to other writes gives up (the step's Retry tries again).
+CLAIM_ATTEMPTS: Final = 3
+#: Conditions naming the other kind of request, by the time of this one (:requested).
+NO_LATER_TEARDOWN: Final = (
+    "(attribute_not_exists(teardown_requested_at) OR teardown_requested_at < :requested)"
+)
+NO_LATER_CREATE: Final = (
+    "(attribute_not_exists(create_requested_at) OR create_requested_at <= :requested)"
+)
 
 
-def claim_for_provisioning(name: str, spec: dict[str, Any], execution: str) -> dict[str, Any]:
-    """CREATING, owned by `execution`; EnvironmentBusy when another execution holds the name."""
+def _claim_result(outcome: str, status: str | None, message: str = "") -> dict[str, Any]:
+    return {"outcome": outcome, "status": status, "message": message}
+
+
+def _superseded(
+    name: str, kind: str, later: str, later_at: str, requested_at: str
+) -> dict[str, Any]:
+    message = (
+        f"superseded: a {later} of {name!r} was requested at {later_at}, after this {kind} "
+        f"(requested at {requested_at}); nothing was changed"
+    )
+    return _claim_result(SUPERSEDED, None, message)
+
+
+def claim_for_provisioning(
+    name: str, spec: dict[str, Any], execution: str, requested_at: str
+) -> dict[str, Any]:
+    """CREATING, owned by `execution` (outcome "claimed"), unless a teardown requested at or
+    after `requested_at` is recorded ("superseded": nothing changes), or an earlier teardown is
+    still running ("waiting": the machine comes back). EnvironmentBusy when another execution
+    holds the name."""
     now = _now()
     assignments = {
         "status": CREATING,
         "spec": spec,
         "provision_execution": execution,
+        "create_requested_at": requested_at,
         "updated_at": now,
         "created_at": now,
     }
-    claimed = _update(
-        name,
-        assignments,
-        "attribute_not_exists(#status) OR #status IN (:failed, :deleted) "
-        "OR (#status = :creating AND provision_execution = :execution)",
-        {"failed": FAILED, "deleted": DELETED, "creating": CREATING, "execution": execution},
+    values = {
+        "failed": FAILED,
+        "deleted": DELETED,
+        "creating": CREATING,
+        "execution": execution,
+        "requested": requested_at,
+    }
+    # Its own claim again (a retried step) holds whatever was requested since.
+    condition = (
+        "(#status = :creating AND provision_execution = :execution) OR "
+        f"({NO_LATER_TEARDOWN} AND (attribute_not_exists(#status) OR #status IN (:failed, "
+        ":deleted)))"
     )
-    if not claimed:
-        stale = _stale_creator(name)
-        if stale is not None:
-            claimed = _update(
-                name,
-                assignments,
-                "#status = :creating AND provision_execution = :stale",
-                {"creating": CREATING, "stale": stale},
-            )
-    if not claimed:
+    for _ in range(CLAIM_ATTEMPTS):
+        if _update(name, assignments, condition, values):
+            return _claim_result(CLAIMED, CREATING)
         current = get(name) or {}
-        status = current.get("status", "unknown")
-        owner = (
-            current.get("provision_execution")
-            if status == CREATING
-            else current.get("teardown_execution")
-        )
-        hint = {
-            CREATING: "it is being created",
-            READY: "it exists; tear it down first or choose another name",
-            DELETING: "it is being torn down; start again when that ends",
-        }.get(status, "")
-        raise EnvironmentBusy(
-            f"environment {name!r} is {status}: {hint}"
-            + (f" (execution {owner})" if owner else "")
-            + ". Nothing was changed."
-        )
-    return {"status": CREATING, "name": name}
+        later = current.get("teardown_requested_at")
+        if later is not None and later >= requested_at:
+            return _superseded(name, "create", "teardown", later, requested_at)
+        status = current.get("status")
+        if status == DELETING and execution_running(current.get("teardown_execution")):
+            return _claim_result(
+                WAITING,
+                DELETING,
+                f"waiting for the teardown of {name!r} requested at {later} to end",
+            )
+        if status == CREATING and not execution_running(current.get("provision_execution")):
+            stale = str(current.get("provision_execution") or "")
+            stale_condition = (
+                f"#status = :creating AND provision_execution = :stale AND {NO_LATER_TEARDOWN}"
+            )
+            if _update(name, assignments, stale_condition, {**values, "stale": stale}):
+                return _claim_result(CLAIMED, CREATING)
+            continue
+        if status in (CREATING, READY, DELETING):
+            raise _busy(name, current)
+    raise TransientAwsError(f"registry: {name!r} kept changing while it was being claimed")
+
+
+def _busy(name: str, current: dict[str, Any]) -> EnvironmentBusy:
+    status = current.get("status", "unknown")
+    owner = (
+        current.get("provision_execution")
+        if status == CREATING
+        else current.get("teardown_execution")
+    )
+    hint = {
+        CREATING: "it is being created",
+        READY: "it exists; tear it down first or choose another name",
+        DELETING: "a teardown of it stopped part-way; run the teardown again, then create it",
+    }.get(status, "")
+    return EnvironmentBusy(
+        f"environment {name!r} is {status}: {hint}"
+        + (f" (execution {owner})" if owner else "")
+        + ". Nothing was changed."
+    )
 
 
 def mark_ready(name: str, execution: str, outputs: dict[str, Any]) -> bool:
@@ -197,35 +259,64 @@ def mark_failed(name: str, execution: str, outputs: dict[str, Any]) -> bool:
     )
 
 
-def claim_for_teardown(name: str, execution: str) -> dict[str, Any]:
-    """DELETING, owned by `execution`. An environment still being created is not touched: the
-    caller waits for its provisioning to end (a creation whose execution has ended is taken
-    over). An unknown name has no item and gets none."""
-    current = get(name)
-    if current is None:
-        return {"status": None, "resources": None, "spec": None}
-    stale_owner = ""
-    if current["status"] == CREATING:
-        if execution_running(current.get("provision_execution")):
-            return {"status": CREATING, "resources": current.get("resources"), "spec": None}
-        stale_owner = str(current.get("provision_execution") or "")
-    claimed = _update(
+def record_teardown_request(name: str, requested_at: str) -> dict[str, Any] | None:
+    """Keep `requested_at` as the name's latest teardown request, unless a create requested
+    after it holds the name (then the item as it is, for the caller to say so). A name never
+    seen gets an item of its own, DELETED: nothing of it exists, and the time must be kept."""
+    recorded = _update(
         name,
-        {"status": DELETING, "teardown_execution": execution, "updated_at": _now()},
-        "#status IN (:ready, :failed, :deleting, :deleted) "
-        "OR (#status = :creating AND provision_execution = :stale)",
-        {
-            "ready": READY,
-            "failed": FAILED,
-            "deleting": DELETING,
-            "deleted": DELETED,
-            "creating": CREATING,
-            "stale": stale_owner,
-        },
+        {"teardown_requested_at": requested_at, "updated_at": _now()},
+        f"{NO_LATER_CREATE} AND (attribute_not_exists(teardown_requested_at) "
+        "OR teardown_requested_at < :requested)",
+        {"requested": requested_at},
+        defaults={"status": DELETED},
     )
-    if not claimed:  # it became CREATING between the read and the write
-        return {"status": CREATING, "resources": current.get("resources"), "spec": None}
-    return {"status": DELETING, "resources": current.get("resources"), "spec": current.get("spec")}
+    # Not recorded: a later create, or an equal or later teardown, is.
+    return None if recorded else get(name) or {}
+
+
+def claim_for_teardown(name: str, execution: str, requested_at: str) -> dict[str, Any]:
+    """DELETING, owned by `execution` (outcome "claimed"), unless a create requested after
+    `requested_at` holds the name ("superseded": nothing changes). An environment still being
+    created is not touched ("waiting": the caller comes back when its provisioning has ended; a
+    creation whose execution has ended is taken over)."""
+    current = record_teardown_request(name, requested_at)
+    later = (current or {}).get("create_requested_at")
+    if later is not None and later > requested_at:
+        return _superseded(name, "teardown", "create", later, requested_at)
+    values = {
+        "ready": READY,
+        "failed": FAILED,
+        "deleting": DELETING,
+        "deleted": DELETED,
+        "creating": CREATING,
+        "requested": requested_at,
+        "stale": "",
+    }
+    condition = (
+        f"{NO_LATER_CREATE} AND (#status IN (:ready, :failed, :deleting, :deleted) "
+        "OR (#status = :creating AND provision_execution = :stale))"
+    )
+    assignments = {"status": DELETING, "teardown_execution": execution, "updated_at": _now()}
+    for _ in range(CLAIM_ATTEMPTS):
+        if _update(name, assignments, condition, values):
+            claimed = get(name) or {}
+            return {
+                **_claim_result(CLAIMED, DELETING),
+                "resources": claimed.get("resources"),
+                "spec": claimed.get("spec"),
+            }
+        current = get(name) or {}
+        later = current.get("create_requested_at")
+        if later is not None and later > requested_at:
+            return _superseded(name, "teardown", "create", later, requested_at)
+        if current.get("status") == CREATING:
+            owner = current.get("provision_execution")
+            if execution_running(owner):
+                message = f"waiting for the creation of {name!r} (execution {owner}) to end"
+                return {**_claim_result(WAITING, CREATING, message), "resources": None}
+            values["stale"] = str(owner or "")
+    raise TransientAwsError(f"registry: {name!r} kept changing while it was being claimed")
 
 
 def mark_deleted(name: str, execution: str, summary: dict[str, Any]) -> bool:

@@ -263,8 +263,8 @@ def delete_for_environment(env: str, recorded_ids: list[str]) -> dict[str, Any]:
         raise ResourceNotReady(
             f"security groups still in use by network interfaces or rules: {', '.join(in_use)} "
             f"(deleted so far: {', '.join(deleted) or 'none'}). Retried with back-off; should "
-            f'the retries run out, start the teardown again with {{"name": "{env}"}}: it '
-            "resumes where this one stopped."
+            f"the retries run out, start the teardown of {env} again: it resumes where this one "
+            "stopped."
         )
     # A retry sees only what earlier attempts left: the inventory's groups not found now were
     # deleted by those attempts (the inventory lists only groups that existed); a recorded id

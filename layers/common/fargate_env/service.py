@@ -169,6 +169,7 @@ def check_stable(
         and running == desired
         and all(count >= desired for count in healthy.values())
     )
+    healthy_text = ", ".join(f"{count} in {name}" for name, count in healthy.items())
     return {
         "ready": ready,
         "rollout_state": rollout,
@@ -176,6 +177,9 @@ def check_stable(
         "desired": desired,
         "healthy_targets": healthy,
         "stopped_tasks": len(reasons),
+        # What a deadline's failure quotes (the state machine reads no JSON into its message).
+        "summary": f"rollout {rollout or 'not started'}, {len(deployments)} deployment(s), "
+        f"{running} of {desired} task(s) running, healthy targets: {healthy_text or 'none'}",
     }
 
 
@@ -233,4 +237,5 @@ def check_deleted(env: str, cluster_arn: str | None) -> dict[str, Any]:
         "ready": status in ("INACTIVE", "MISSING") and left == 0,
         "tasks_remaining": left,
         "status": status,
+        "summary": f"service {status}, {left} task(s) still stopping",
     }

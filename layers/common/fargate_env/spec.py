@@ -96,7 +96,8 @@ EnvName = Annotated[
 ]
 ContainerName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,255}$")]
 Port = Annotated[int, Field(ge=1, le=65535)]
-EnvVarName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")]
+ENV_VAR_NAME_PATTERN: Final = r"^[A-Za-z_][A-Za-z0-9_]{0,254}$"
+EnvVarName = Annotated[str, StringConstraints(pattern=ENV_VAR_NAME_PATTERN)]
 
 
 class Model(BaseModel):
@@ -149,6 +150,27 @@ class Volume(Model):
     container_path: str = Field(pattern=r"^/.*$", max_length=4096)
     read_only: bool = False
     efs: EfsVolumeConfig | None = Field(None, description="Omit for an ephemeral bind mount.")
+
+
+DEFAULT_CPU: Final = 256
+DEFAULT_MEMORY: Final = 512
+#: A map of environment variable names: other names are errors (the model's rule).
+NAMED_BY_VARIABLE: Final = {"additionalProperties": False}
+
+
+def _memory_per_cpu() -> list[dict[str, Any]]:
+    """JSON Schema for the memory Fargate allows with each CPU value (when the memory is left
+    out, its default must be one of them)."""
+    rules: list[dict[str, Any]] = []
+    for cpu, memories in FARGATE_TASK_SIZES.items():
+        chosen: dict[str, Any] = {"required": ["cpu"], "properties": {"cpu": {"const": cpu}}}
+        if cpu == DEFAULT_CPU:
+            chosen = {"anyOf": [chosen, {"not": {"required": ["cpu"]}}]}
+        allowed: dict[str, Any] = {"properties": {"memory": {"enum": list(memories)}}}
+        if DEFAULT_MEMORY not in memories:
+            allowed["required"] = ["memory"]
+        rules.append({"if": chosen, "then": allowed})
+    return rules
 
 
 class Ulimit(Model):
@@ -233,22 +255,38 @@ def _no_clash(environment: dict[str, str], secrets: dict[str, str]) -> None:
 class Container(Model):
     """The task's main container: the one the load balancers send traffic to."""
 
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, json_schema_extra={"allOf": _memory_per_cpu()}
+    )
+
     image: Image = Field(
         DEFAULT_IMAGE,
         description="Container image (Docker Hub name or a full registry path).",
         examples=[DEFAULT_IMAGE, "public.ecr.aws/nginx/nginx:stable"],
+        json_schema_extra={"pattern": _IMAGE.pattern},
     )
     name: ContainerName = "app"
     port: Port = Field(80, description="The port the container listens on.")
-    cpu: int = Field(256, description="CPU units (1024 = 1 vCPU): 256, 512, 1024, ... 16384.")
-    memory: int = Field(512, description="Memory in MiB; must be a size Fargate allows for cpu.")
+    cpu: int = Field(
+        DEFAULT_CPU,
+        description="CPU units (1024 = 1 vCPU): 256, 512, 1024, ... 16384.",
+        json_schema_extra={"enum": list(FARGATE_TASK_SIZES)},
+    )
+    memory: int = Field(
+        DEFAULT_MEMORY,
+        description="Memory in MiB; must be a size Fargate allows for cpu.",
+        # The default too: 512 MiB goes only with 256 CPU units (Fargate refuses the task).
+        validate_default=True,
+    )
     cpu_architecture: Literal["X86_64", "ARM64"] = "X86_64"
     command: CommandLine | None = Field(None, description=_COMMAND)
     entry_point: CommandLine | None = Field(None, description=_ENTRY_POINT)
     working_directory: WorkingDirectory = None
     user: User = None
     environment: EnvironmentVariables = Field(
-        default_factory=dict, description="Plain environment variables (never secrets)."
+        default_factory=dict,
+        description="Plain environment variables (never secrets).",
+        json_schema_extra=NAMED_BY_VARIABLE,
     )
     secrets: SecretReferences = Field(
         default_factory=dict,
@@ -256,6 +294,18 @@ class Container(Model):
             "Environment variable name -> ARN of an SSM parameter or a Secrets Manager secret. "
             "Injected by ECS at start; the value never passes through the state machine."
         ),
+        json_schema_extra={
+            **NAMED_BY_VARIABLE,
+            "patternProperties": {
+                ENV_VAR_NAME_PATTERN: {
+                    "type": "string",
+                    "anyOf": [
+                        {"pattern": _SSM_PARAMETER_ARN.pattern},
+                        {"pattern": _SECRETS_MANAGER_ARN.pattern},
+                    ],
+                }
+            },
+        },
     )
     health_check: ContainerHealthCheck | None = None
     depends_on: Dependencies = Field(default_factory=list)
@@ -277,7 +327,11 @@ class Container(Model):
         "be one the deployment allows. null: no AWS permissions (beyond ECS Exec's).",
     )
     registry_credentials_arn: RegistryCredentials = Field(None, description=_REGISTRY)
-    log_retention_days: int = Field(7, description="CloudWatch Logs retention of the task logs.")
+    log_retention_days: int = Field(
+        7,
+        description="CloudWatch Logs retention of the task logs.",
+        json_schema_extra={"enum": list(LOG_RETENTION_DAYS)},
+    )
     stop_timeout_seconds: int = Field(
         10,
         ge=2,
@@ -711,6 +765,23 @@ class Polling(Model):
         return self
 
 
+#: What the schema does not say: rules across fields it cannot express, and rules that depend
+#: on the deployment. The model (and so the first state and `fenv validate`) checks them all.
+SCHEMA_COMMENT: Final = (
+    "Rules this schema does not express (the spec model checks them, naming the field): "
+    "unique load balancer ids, listener ports, volume names and container paths; listener "
+    "and target group protocols, stickiness type and health check matcher codes by load "
+    "balancer type; certificate_arn and ssl_policy only on HTTPS/TLS listeners; "
+    "redirect_to_https only beside an HTTPS listener and never on every listener; a health "
+    "check timeout below its interval; 'fenv-<name>-<id>' at most 32 characters; names "
+    "used in both environment and secrets; one capacity provider with a base and a weight "
+    "above 0; load_balancer_subnet_ids only with subnet_ids; deadline_seconds at least "
+    "interval_seconds and at most 720 looks; tag characters; the deployment's own rules "
+    "(inbound rules per security group, the secrets it may read); and sizes: the spec at "
+    "most 64 KiB as JSON, the task definition it makes within ECS's 64 KiB."
+)
+
+
 class EnvironmentSpec(Model):
     """An environment: one container image answering on one or more load balancers."""
 
@@ -718,7 +789,11 @@ class EnvironmentSpec(Model):
         extra="forbid",
         frozen=True,
         strict=True,
-        json_schema_extra={"$id": SCHEMA_ID, "title": "fargate-env environment spec"},
+        json_schema_extra={
+            "$id": SCHEMA_ID,
+            "title": "fargate-env environment spec",
+            "$comment": SCHEMA_COMMENT,
+        },
     )
 
     name: EnvName
@@ -741,6 +816,15 @@ class EnvironmentSpec(Model):
         default_factory=dict,
         description=f"Added to every resource (at most {naming.MAX_USER_TAGS}; the "
         f"'{naming.RESERVED_TAG_PREFIX}' and 'aws:' prefixes are reserved).",
+        json_schema_extra={
+            "maxProperties": naming.MAX_USER_TAGS,
+            "propertyNames": {
+                "minLength": 1,
+                "maxLength": 128,
+                "not": {"pattern": f"^([aA][wW][sS]:|{naming.RESERVED_TAG_PREFIX})"},
+            },
+            "additionalProperties": {"type": "string", "maxLength": 256},
+        },
     )
     on_failure: Literal["rollback", "retain"] = Field(
         "rollback",

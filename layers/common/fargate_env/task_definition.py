@@ -18,8 +18,6 @@ from fargate_env.errors import error_code
 FINGERPRINT_TAG: Final = "fargate-env:fingerprint"
 #: The deployment's role for ECS Exec when the spec names no task role of its own.
 EXEC_TASK_ROLE_ENV: Final = "TASK_ROLE_ARN"
-#: ECS: a task definition is at most 64 KiB (its JSON; Amazon ECS service quotas).
-MAX_TASK_DEFINITION_BYTES: Final = 64 * 1024
 
 
 def _command_fields(container: dict[str, Any]) -> dict[str, Any]:
@@ -170,11 +168,6 @@ def build_request(spec: dict[str, Any], log_group: str, execution_role_arn: str)
     if role:
         request["taskRoleArn"] = role
     return request
-
-
-def size(request: dict[str, Any]) -> int:
-    """The size ECS counts against its 64 KiB: the task definition's JSON."""
-    return len(json.dumps(request, separators=(",", ":")).encode())
 
 
 def fingerprint(request: dict[str, Any]) -> str:

@@ -1,28 +1,55 @@
-"""The first provisioning step: the spec, validated and normalised, or InvalidSpec naming every
-bad field. Also applies what the deployment allows, before anything is created: which secrets
-the environment may read (its own folder under the deployment's prefixes, plus the shared
-one), which role its tasks may run with, which ECR repositories it may pull from, and ECS's
-64 KiB for the task definition. IAM enforces the same rules (template.yaml): these checks say
-it early, naming the field, instead of an AccessDenied half-way through."""
+"""Every entry point's input, checked before any work, each problem naming its field.
+
+- Provisioning: {"spec": {...}} (console, CLI: optionally `requested_at`; an event's detail
+  also names its `deployment`), returned as the normalised spec and the request's time. Also
+  applies what the deployment allows, before anything is created: which secrets the
+  environment may read (its own folder under the deployment's prefixes, plus the shared one),
+  which role its tasks may run with, which ECR repositories it may pull from, and the size
+  bounds (sizes.py). IAM enforces the same rules (template.yaml): these checks say it early,
+  naming the field, instead of an AccessDenied half-way through.
+- Teardown: {"name": "<environment>"} (optionally `requested_at`, `reason`, the recorded
+  `resources`), returned as the name, the reason and the request's time.
+- Either one as the EventBridge rules hand it over: {"detail": <the event's detail>, "time":
+  <the event's time>}. The event's time is the request's unless the detail gives its own
+  `requested_at` (EventBridge's time has whole seconds only).
+A request with no time of its own was made when its execution started.
+"""
 
 from __future__ import annotations
 
 import fnmatch
 from typing import Any, Final
 
-from fargate_env import containers, execution_role, ingress, naming, settings, task_definition
-from fargate_env import spec as spec_model
-from fargate_env.errors import InvalidSpec, invalid_spec
+from fargate_env import (
+    clock,
+    containers,
+    execution_role,
+    ingress,
+    naming,
+    ordering,
+    settings,
+    sizes,
+)
+from fargate_env.errors import InvalidRequest, InvalidSpec, invalid_spec
 
 ALLOWED_SECRET_PREFIXES_ENV: Final = "ALLOWED_SECRET_ARN_PREFIXES"
 SHARED_SECRETS_ENV: Final = "SHARED_SECRETS_NAME"
 DEFAULT_SHARED_SECRETS: Final = "_shared"
 ALLOWED_TASK_ROLE_PREFIX_ENV: Final = "ALLOWED_TASK_ROLE_ARN_PREFIX"
 ALLOWED_ECR_REPOSITORIES_ENV: Final = "ALLOWED_ECR_REPOSITORY_ARNS"
-#: Stands for the execution role's ARN when the task definition is measured (the longest a
-#: role of ours can have: its path with a 128-character stack name, a 64-character name).
-_ROLE_PLACEHOLDER: Final = (
-    "arn:aws:iam::123456789012:role/fargate-env/" + "s" * 128 + "/" + "r" * 64
+#: The input the EventBridge rules give the machines (template.yaml, InputTransformer).
+EVENT_FIELDS: Final = frozenset({"detail", "time"})
+PROVISION_FIELDS: Final = frozenset({"spec", "deployment", ordering.FIELD})
+TEARDOWN_FIELDS: Final = frozenset({"name", "deployment", ordering.FIELD, "reason", "resources"})
+#: Fields the teardown machine adds to its own input: its creation-wait counter, and the id
+#: Step Functions gives a nested execution (the rollback).
+TEARDOWN_MACHINE_FIELDS: Final = frozenset(
+    {"claim_polls", "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"}
+)
+TEARDOWN_REASONS: Final = ("requested", "expired", "rollback")
+NAME_RULE: Final = (
+    "must be 2-20 lowercase letters, digits and single hyphens, starting with a letter and "
+    "ending with a letter or digit"
 )
 
 
@@ -87,51 +114,125 @@ def check_images_allowed(spec: dict[str, Any]) -> list[str]:
     return problems
 
 
-def check_task_definition_size(spec: dict[str, Any]) -> list[str]:
-    """ECS refuses a task definition above 64 KiB (RegisterTaskDefinition)."""
-    request = task_definition.build_request(
-        spec, naming.log_group_name(spec["name"]), _ROLE_PLACEHOLDER
+def normalised_spec(raw: Any, security_group_rule_quota: int | None = None) -> dict[str, Any]:
+    """A spec validated, with its defaults, within the size bounds (the CLI checks the same)."""
+    # Only here is pydantic imported: the teardown's steps validate their input without it.
+    from fargate_env import spec as spec_model
+
+    sizes.check_spec(raw)
+    normalised = spec_model.normalise(
+        spec_model.parse(raw, security_group_rule_quota=security_group_rule_quota)
     )
-    size = task_definition.size(request)
-    if size <= task_definition.MAX_TASK_DEFINITION_BYTES:
-        return []
-    largest = sorted(
-        (
-            (task_definition.size(definition), entry.path)
-            for entry, definition in zip(
-                containers.entries(spec), request["containerDefinitions"], strict=True
-            )
-        ),
-        reverse=True,
-    )
-    parts = ", ".join(f"{path} {bytes_:,} bytes" for bytes_, path in largest)
-    return [
-        f"container: the task definition would be {size:,} bytes; ECS allows "
-        f"{task_definition.MAX_TASK_DEFINITION_BYTES:,} (64 KiB): {parts}; shorten environment "
-        "values, commands or health checks"
-    ]
+    sizes.check_spec(normalised, "spec (with its defaults)")
+    sizes.check_task_definition(normalised)
+    return normalised
 
 
-def validate(execution_input: Any) -> dict[str, Any]:
-    """The execution input is {"spec": {...}} (from an event: plus the `deployment` it is for,
-    which must be this one); returns {"spec": <normalised spec>}."""
-    if not isinstance(execution_input, dict) or execution_input.get("spec") is None:
-        raise InvalidSpec('spec: missing; the execution input is {"spec": {...}}')
-    requested_for = execution_input.get("deployment")
+def _refused(what: str, problems: list[str]) -> InvalidRequest:
+    count = len(problems)
+    return InvalidRequest(
+        f"invalid {what} ({count} problem{'s' if count != 1 else ''}): " + "; ".join(problems)
+    )
+
+
+def _unwrap(execution_input: Any, fields: frozenset[str], what: str) -> tuple[dict[str, Any], Any]:
+    """The request an input carries (itself, or an event's detail) and the event's time (None
+    for an input that is not an event); unknown fields refused by name."""
+    if not isinstance(execution_input, dict):
+        raise InvalidRequest(f"input: the {what} takes a JSON object, not {execution_input!r}")
+    if "detail" in execution_input:
+        unknown = sorted(set(execution_input) - EVENT_FIELDS)
+        if unknown:
+            raise _refused(f"{what} event", [f"{field}: unknown field" for field in unknown])
+        detail = execution_input["detail"]
+        if not isinstance(detail, dict):
+            raise InvalidRequest("detail: must be a JSON object")
+        return _known(detail, fields, what, "detail."), execution_input.get("time")
+    return _known(execution_input, fields, what, ""), None
+
+
+def _known(
+    request: dict[str, Any], fields: frozenset[str], what: str, prefix: str
+) -> dict[str, Any]:
+    unknown = sorted(set(request) - fields)
+    if unknown:
+        raise _refused(what, [f"{prefix}{field}: unknown field" for field in unknown])
+    return request
+
+
+def requested_at(request: dict[str, Any], event_time: Any, started_at: str | None) -> str:
+    """When the request was made: its own requested_at, else its event's time, else when its
+    execution started (else now)."""
+    now = clock.now()
+    if ordering.FIELD in request:
+        return ordering.parse(request[ordering.FIELD], ordering.FIELD, now)
+    if event_time is not None:
+        return ordering.parse(event_time, "time", now)
+    if started_at:
+        return ordering.parse(started_at, "the execution's start time", now)
+    return ordering.now_iso(now)
+
+
+def _check_deployment(
+    request: dict[str, Any], refused: type[InvalidRequest] = InvalidRequest
+) -> None:
+    requested_for = request.get("deployment")
     if requested_for is not None and requested_for != naming.deployment():
-        raise InvalidSpec(
+        raise refused(
             f"deployment: the request is for the deployment {requested_for!r}; this is "
             f"{naming.deployment()!r}. Nothing was changed."
         )
-    raw_spec = execution_input["spec"]
-    parsed = spec_model.parse(raw_spec, security_group_rule_quota=ingress.rules_quota())
-    spec = spec_model.normalise(parsed)
+
+
+def validate(execution_input: Any, started_at: str | None = None) -> dict[str, Any]:
+    """The provisioning's input; returns {"spec": <normalised spec>, "requested_at": ...}."""
+    request, event_time = _unwrap(execution_input, PROVISION_FIELDS, "provisioning")
+    if request.get("spec") is None:
+        raise InvalidSpec("spec: missing; the provisioning takes the environment spec as spec")
+    _check_deployment(request, InvalidSpec)  # (the provisioning's input errors: InvalidSpec)
+    when = requested_at(request, event_time, started_at)
+    normalised = normalised_spec(request["spec"], security_group_rule_quota=ingress.rules_quota())
     problems = [
-        *check_secrets_allowed(spec),
-        *check_task_role_allowed(spec),
-        *check_images_allowed(spec),
-        *check_task_definition_size(spec),
+        *check_secrets_allowed(normalised),
+        *check_task_role_allowed(normalised),
+        *check_images_allowed(normalised),
     ]
     if problems:
         raise invalid_spec(problems)
-    return {"spec": spec}
+    return {"spec": normalised, "requested_at": when}
+
+
+def environment_name(value: Any, field: str = "name") -> str:
+    """An environment's name, or InvalidRequest naming `field`."""
+    if not isinstance(value, str):
+        raise InvalidRequest(f"{field}: must be the environment's name, a string")
+    if not (2 <= len(value) <= naming.MAX_ENVIRONMENT_NAME) or not (
+        naming.ENVIRONMENT_NAME_PATTERN.fullmatch(value)
+    ):
+        raise InvalidRequest(f"{field}: {value!r} {NAME_RULE}")
+    return value
+
+
+def validate_teardown(execution_input: Any, started_at: str | None = None) -> dict[str, Any]:
+    """The teardown's input; returns its name, reason, request time and recorded resources."""
+    request, event_time = _unwrap(
+        execution_input, TEARDOWN_FIELDS | TEARDOWN_MACHINE_FIELDS, "teardown"
+    )
+    problems = []
+    if "name" not in request:
+        problems.append("name: missing; the teardown takes the environment's name")
+    reason = request.get("reason", "requested")
+    if reason not in TEARDOWN_REASONS:
+        problems.append(f"reason: {reason!r} is not one of {', '.join(TEARDOWN_REASONS)}")
+    resources = request.get("resources")
+    if resources is not None and not isinstance(resources, dict):
+        problems.append("resources: must be a JSON object (the recorded resources)")
+    if problems:
+        raise _refused("teardown input", problems)
+    _check_deployment(request)
+    return {
+        "name": environment_name(request["name"]),
+        "reason": reason,
+        "requested_at": requested_at(request, event_time, started_at),
+        "resources": resources,
+    }
