@@ -54,9 +54,10 @@ def failed_events_queue(aws: EmbeddedAWS) -> str:
     return url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def emulator() -> Iterator[EmbeddedAWS]:
-    """The application deployed with the optional endpoint probe (in the default VPC)."""
+    """The application deployed with the optional endpoint probe (in the default VPC): one per
+    module, so that its moto account ends with the module and never meets a unit test's."""
     with EmbeddedAWS(parameters=probe_in_the_default_vpc) as aws:
         failed_events_queue(aws)
         yield aws

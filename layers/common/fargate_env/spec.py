@@ -876,22 +876,12 @@ class EnvironmentSpec(Model):
 
     @field_validator("load_balancers")
     @classmethod
-    def _load_balancer_names(
-        cls, value: list[LoadBalancer], info: ValidationInfo
-    ) -> list[LoadBalancer]:
+    def _unique_load_balancer_ids(cls, value: list[LoadBalancer]) -> list[LoadBalancer]:
+        # (Their names fit ELBv2's 32 characters for any name and id the model allows: the
+        # bounds of both make sure of it, tests/unit/test_naming.py.)
         ids = [lb.id for lb in value]
         if len(ids) != len(set(ids)):
             raise ValueError("ids must be unique")
-        env = info.data.get("name")
-        if isinstance(env, str):
-            for lb in value:
-                name = naming.load_balancer_name(env, lb.id)
-                if len(name) > naming.MAX_ELBV2_NAME:
-                    raise ValueError(
-                        f"with environment {env!r} and load balancer id {lb.id!r} the load "
-                        f"balancer name {name!r} is {len(name)} characters; ELBv2 allows "
-                        f"{naming.MAX_ELBV2_NAME}: shorten the name or the id"
-                    )
         return value
 
 
