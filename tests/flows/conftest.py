@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -118,3 +119,11 @@ def env_name(request: pytest.FixtureRequest) -> str:
     digest = hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:6]
     stem = re.sub(r"[^a-z0-9]", "", request.node.name.lower())[:11] or "t"
     return f"{stem}-{digest}" if stem[0].isalpha() else f"t{stem[:10]}-{digest}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every flow runs the application on the embedded AWS: `-m "not slow"` leaves them out."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.path).parents:
+            item.add_marker(pytest.mark.slow)
