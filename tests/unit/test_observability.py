@@ -49,3 +49,18 @@ def test_each_invocation_flushes_one_record_and_the_first_counts_a_cold_start(ca
     steps = [r for r in records if r.get("step") == "some_step"]
     assert len(steps) == 2
     assert all(set(r) >= {"StepDuration", "StepSucceeded"} for r in steps)
+
+
+def test_with_metrics_disabled_nothing_is_printed(capsys, monkeypatch):
+    # (the demo and the CLI print the embedded AWS's progress on the same stdout)
+    from aws_lambda_powertools.metrics.provider import cold_start
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    monkeypatch.setattr(cold_start, "is_cold_start", True)
+
+    @observability.step("some_step")
+    def handler(event: dict, context: object) -> str:
+        return "done"
+
+    assert handler({"execution": "execution-1"}, FakeContext()) == "done"
+    assert capsys.readouterr().out == ""

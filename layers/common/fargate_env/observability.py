@@ -31,6 +31,10 @@ Handler = TypeVar("Handler", bound=Callable[..., Any])
 CORRELATION_ID_PATH: Final = "execution"
 
 
+def _metrics_disabled() -> bool:
+    return settings.get("POWERTOOLS_METRICS_DISABLED", "false").lower() == "true"
+
+
 def _sdk_tracing_enabled() -> bool:
     return settings.get("FARGATE_ENV_TRACE_SDK", "false").lower() == "true"
 
@@ -101,10 +105,15 @@ def step(name: str) -> Callable[[Handler], Handler]:
             measured, correlation_id_path=CORRELATION_ID_PATH, clear_state=True
         )
         flushed = metrics.log_metrics(with_context, capture_cold_start_metric=True)
+        # Powertools prints the cold-start record even with metrics disabled (single_metric
+        # ignores the setting): without metrics, no cold-start metric either.
+        flushed_quietly = metrics.log_metrics(with_context)
 
         @functools.wraps(handler)
         def wrapper(event: Any, context: Any) -> Any:
             try:
+                if _metrics_disabled():
+                    return flushed_quietly(event, context)
                 return flushed(event, context)
             finally:
                 # One invocation's record each time (a disabled flush keeps them otherwise).
