@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fargate_env import bounds, clock, lifecycle_events, pricing, registry, schedules
+from fargate_env import bounds, clock, gateways, lifecycle_events, pricing, registry, schedules
 from fargate_env.errors import EnvironmentBusy, EnvironmentNotFound, InvalidSpec
 
 #: The furthest an expiry may be moved: the spec's own bound on time_to_live_minutes (a year).
@@ -24,7 +24,8 @@ def ready(spec: dict[str, Any], execution: str, outcome: dict[str, Any]) -> dict
     expiry = schedules.ensure(spec)
     network = (outcome.get("resources") or {}).get("network") or {}
     zones = len(network.get("load_balancer_subnet_ids") or network.get("subnet_ids") or [])
-    hourly_cost = pricing.estimate(spec, zones=zones or None)["hourly"]
+    sharing = gateways.Settings.load().capacity()
+    hourly_cost = pricing.estimate(spec, zones=zones or None, sharing=sharing)["hourly"]
     recorded = registry.mark_ready(
         spec["name"],
         execution,
@@ -162,7 +163,8 @@ def teardown_polling(spec: dict[str, Any] | None) -> bounds.TeardownPolling:
 def begin_teardown(name: str, execution: str, reason: str) -> dict[str, Any]:
     """Start of a teardown. `wait` asks the state machine to come back later (the environment
     is still being created); `resources` are the recorded ids to delete besides the lookups;
-    `interval_seconds` and `max_polls` bound its waits after the environment's own settings."""
+    `mode` says whether it may have routes on gateways; `interval_seconds` and `max_polls` bound
+    its waits after the environment's own settings."""
     if reason == "rollback":
         # The provisioning execution that rolls back owns the registry item (CREATING).
         current = registry.get(name) or {}
@@ -170,6 +172,7 @@ def begin_teardown(name: str, execution: str, reason: str) -> dict[str, Any]:
             "wait": False,
             "status": registry.CREATING,
             "resources": None,
+            "mode": mode_of(current.get("spec")),
             **teardown_polling(current.get("spec"))._asdict(),
         }
     claimed = registry.claim_for_teardown(name, execution)
@@ -177,8 +180,17 @@ def begin_teardown(name: str, execution: str, reason: str) -> dict[str, Any]:
         "wait": claimed["status"] == registry.CREATING,
         "status": claimed["status"],
         "resources": claimed["resources"],
+        "mode": mode_of(claimed.get("spec")),
         **teardown_polling(claimed.get("spec"))._asdict(),
     }
+
+
+def mode_of(spec: dict[str, Any] | None) -> str:
+    """The environment's mode as recorded; "unknown" without a record (its teardown then looks
+    for routes on gateways too)."""
+    if not spec:
+        return "unknown"
+    return str(spec.get("mode") or "dedicated")
 
 
 def deleted(name: str, execution: str, reason: str, summary: dict[str, Any]) -> dict[str, Any]:
