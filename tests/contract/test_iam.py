@@ -442,6 +442,12 @@ def run_flows(aws: EmbeddedAWS, workdir: Path) -> None:
     # The README's internal NLB: the verify step asks the in-VPC probe to GET it
     internal = {"id": "tcp", "type": "network", "scheme": "internal"}
     _provision_and_tear_down(aws, {"name": "iam-internal", "load_balancers": [internal]}, "nlb")
+    # Shared mode: the first environment makes the gateway, one restricted to some addresses
+    # (a source-ip rule on its listener) joins it; each teardown removes only its own routes
+    _provision_and_tear_down(aws, {"name": "iam-shared", "mode": "shared"}, "shared")
+    restricted = {"id": "web", "ingress_cidrs": ["198.51.100.0/24"]}
+    spec = {"name": "iam-shared-ip", "mode": "shared", "load_balancers": [restricted]}
+    _provision_and_tear_down(aws, spec, "shared, restricted")
     # A time to live: the expiry schedule is created, and removed by the teardown
     _provision_and_tear_down(aws, {"name": "iam-ttl", "time_to_live_minutes": 60}, "ttl")
     # A failed provisioning, rolled back
