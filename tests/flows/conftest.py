@@ -6,8 +6,10 @@ and its latency model."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -51,3 +53,37 @@ def env_name(request: pytest.FixtureRequest) -> str:
     digest = hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:6]
     stem = re.sub(r"[^a-z0-9]", "", request.node.name.lower())[:11] or "t"
     return f"{stem}-{digest}" if stem[0].isalpha() else f"t{stem[:10]}-{digest}"
+
+
+def gateway_items(aws: EmbeddedAWS) -> list[dict[str, Any]]:
+    """The registry's gateway items (shared mode), deserialised."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    table = aws.physical["RegistryTable"]
+    items = aws.client("dynamodb").scan(TableName=table, ConsistentRead=True)["Items"]
+    plain = [{k: TypeDeserializer().deserialize(v) for k, v in item.items()} for item in items]
+    gateways = [item for item in plain if item.get("kind") == "gateway"]
+    for item in gateways:
+        if isinstance(item.get("resources"), str):
+            item["resources"] = json.loads(item["resources"])
+    return gateways
+
+
+def foreign_listener(aws: EmbeddedAWS, port: int) -> str:
+    """A listener on `port` of the first gateway, made outside fargate-env (untagged)."""
+    arn = gateway_items(aws)[0]["resources"]["arn"]
+    action = {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "418"}}
+    created = aws.client("elbv2").create_listener(
+        LoadBalancerArn=arn, Protocol="HTTP", Port=port, DefaultActions=[action]
+    )
+    return str(created["Listeners"][0]["ListenerArn"])
+
+
+def slots_held(aws: EmbeddedAWS, env: str) -> list[str]:
+    """The gateway slots `env` holds: none once it is torn down or rolled back."""
+    return [
+        f"{item['gateway_id']}/{slot}"
+        for item in gateway_items(aws)
+        for slot, member in (item.get("members") or {}).items()
+        if member == env
+    ]

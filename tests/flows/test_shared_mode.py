@@ -3,19 +3,18 @@ with its own target group and its own listener port; one torn down while the oth
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 from embedded_aws.emulator import EmbeddedAWS
 from fargate_env import endpoint
+from tests.flows.conftest import foreign_listener, gateway_items, slots_held
 
 
 def shared(name: str, **fields: Any) -> dict[str, Any]:
     return {"name": name, "mode": "shared", **fields}
-
-
-def gateway_items(aws: EmbeddedAWS) -> list[dict[str, Any]]:
-    items = aws.client("dynamodb").scan(TableName=aws.physical["RegistryTable"])["Items"]
-    return [item for item in items if item.get("kind", {}).get("S") == "gateway"]
 
 
 def answer(aws: EmbeddedAWS, url: str) -> dict[str, Any]:
@@ -51,6 +50,7 @@ def test_two_shared_environments_share_one_gateway_and_outlive_each_other(
     # Then nothing of it is left, the gateway stays, and the second still answers as itself
     assert teardown.status == "SUCCEEDED", teardown.cause
     assert embedded.remaining(first) == []
+    assert slots_held(embedded, first) == []
     assert len(gateway_items(embedded)) >= 1
     assert answer(embedded, urls[1]).get("environment") == second
     # (its listener is gone: no load balancer listens on its port any more)
@@ -58,3 +58,94 @@ def test_two_shared_environments_share_one_gateway_and_outlive_each_other(
 
     assert embedded.teardown(second).status == "SUCCEEDED"
     assert embedded.remaining(second) == []
+
+
+def test_a_port_taken_outside_fargate_env_is_skipped_not_fatal(embedded: EmbeddedAWS, env_name):
+    # Given a gateway with one environment, and the next port taken by a listener fargate-env
+    # did not make
+    first, second = f"{env_name[:14]}-a", f"{env_name[:14]}-b"
+    made = embedded.provision(shared(first))
+    assert made.status == "SUCCEEDED", made.cause
+    taken = int(made.output["url"].rsplit(":", 1)[1].strip("/")) + 1
+    foreign = foreign_listener(embedded, taken)
+
+    # When another environment joins the gateway
+    joined = embedded.provision(shared(second))
+
+    # Then it succeeds on another port, the foreign listener untouched and its port blocked
+    assert joined.status == "SUCCEEDED", joined.cause
+    port = int(joined.output["url"].rsplit(":", 1)[1].strip("/"))
+    assert port not in (taken, taken - 1)
+    assert answer(embedded, joined.output["url"]).get("environment") == second
+    gateway = gateway_items(embedded)[0]
+    assert any("in use" in why or "listener" in why for why in gateway["blocked"].values())
+
+    for name in (first, second):
+        assert embedded.teardown(name).status == "SUCCEEDED"
+        assert embedded.remaining(name) == []
+    listeners = embedded.client("elbv2").describe_listeners(ListenerArns=[foreign])
+    assert [item["Port"] for item in listeners["Listeners"]] == [taken]
+    embedded.client("elbv2").delete_listener(ListenerArn=foreign)
+
+
+@pytest.fixture
+def gateway_cap(embedded: EmbeddedAWS) -> Iterator[int]:
+    """GatewayMaxEnvironments at 3 for this test, as a deploy with that parameter would set it."""
+    cap = 3
+    functions = embedded.client("lambda")
+    saved = {}
+    for physical in embedded.runner.physical_names:
+        variables = functions.get_function_configuration(FunctionName=physical)["Environment"][
+            "Variables"
+        ]
+        saved[physical] = {key: str(value) for key, value in variables.items()}
+        changed = {**saved[physical], "GATEWAY_MAX_ENVIRONMENTS": str(cap)}
+        functions.update_function_configuration(
+            FunctionName=physical, Environment={"Variables": changed}
+        )
+    yield cap
+    for physical, variables in saved.items():
+        functions.update_function_configuration(
+            FunctionName=physical, Environment={"Variables": variables}
+        )
+
+
+def test_environments_created_at_once_never_share_a_port_and_fill_new_gateways(
+    embedded: EmbeddedAWS, env_name, gateway_cap
+):
+    # Given gateways that take 3 environments each
+    names = [f"{env_name[:14]}-{index}" for index in range(8)]
+
+    # When 8 environments are created at the same moment
+    arns = [
+        embedded.start_execution(embedded.provision_arn, {"spec": shared(name)}, name)
+        for name in names
+    ]
+    made = [embedded.wait(arn) for arn in arns]
+
+    # Then every one succeeds at its own URL, answering as itself, never more than 3 on a
+    # gateway (so at least 3 gateways), no two on one slot
+    assert [execution.status for execution in made] == ["SUCCEEDED"] * 8, [
+        execution.cause for execution in made if execution.status != "SUCCEEDED"
+    ]
+    urls = [execution.output["url"] for execution in made]
+    assert len(set(urls)) == 8
+    for url, name in zip(urls, names, strict=True):
+        assert answer(embedded, url).get("environment") == name
+    members = {
+        item["gateway_id"]: [m for m in item["members"].values() if m in names]
+        for item in gateway_items(embedded)
+    }
+    assert sorted(m for held in members.values() for m in held) == sorted(names)
+    assert all(len(held) <= gateway_cap for held in members.values()), members
+    assert len([held for held in members.values() if held]) >= 3
+
+    # And all of them torn down at once leave nothing of theirs
+    teardowns = [
+        embedded.start_execution(embedded.teardown_arn, {"name": name}, f"{name}-down")
+        for name in names
+    ]
+    assert [embedded.wait(arn).status for arn in teardowns] == ["SUCCEEDED"] * 8
+    for name in names:
+        assert embedded.remaining(name) == []
+        assert slots_held(embedded, name) == []

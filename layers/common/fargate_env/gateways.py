@@ -234,7 +234,9 @@ def _world_ingress(settings: Settings) -> list[tuple[int, int]]:
     environment's source-ip condition), the group is shared by every environment on it."""
     if settings.routing == HOST:
         return [(HTTP_PORT, HTTP_PORT), (HTTPS_PORT, HTTPS_PORT)]
-    last = settings.first_port + settings.capacity() - 1
+    # Every port a gateway can ever give (not only its cap's): a cap raised later needs no
+    # change of an existing gateway's group; a port without a listener answers nothing.
+    last = settings.first_port + LISTENERS_PER_ALB - 2
     return [(HTTP_PORT, HTTP_PORT), (settings.first_port, last)]
 
 
