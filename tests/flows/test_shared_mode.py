@@ -44,8 +44,14 @@ def test_two_shared_environments_share_one_gateway_and_outlive_each_other(
     for url, name in zip(urls, (first, second), strict=True):
         assert answer(embedded, url).get("environment") == name
 
-    # When the first is torn down
-    teardown = embedded.teardown(first)
+    # When the first is torn down, the second answering as itself throughout
+    running = embedded.start_execution(embedded.teardown_arn, {"name": first}, f"{first}-down")
+    while (
+        embedded.client("stepfunctions").describe_execution(executionArn=running)["status"]
+        == "RUNNING"
+    ):
+        assert answer(embedded, urls[1]).get("environment") == second
+    teardown = embedded.wait(running)
 
     # Then nothing of it is left, the gateway stays, and the second still answers as itself
     assert teardown.status == "SUCCEEDED", teardown.cause
@@ -149,3 +155,31 @@ def test_environments_created_at_once_never_share_a_port_and_fill_new_gateways(
     for name in names:
         assert embedded.remaining(name) == []
         assert slots_held(embedded, name) == []
+
+
+def test_an_allow_list_admits_only_its_addresses_through_the_shared_gateway(
+    embedded: EmbeddedAWS, env_name
+):
+    # Given one environment open to a network this test is not in, one to the one it is in
+    # (the embedded AWS's callers outside any VPC come from 203.0.113.10)
+    closed, open_ = f"{env_name[:14]}-c", f"{env_name[:14]}-o"
+    specs = {closed: "198.51.100.0/24", open_: "203.0.113.0/28"}
+    made = {
+        name: embedded.provision(
+            shared(name, load_balancers=[{"id": "web", "ingress_cidrs": [cidr]}])
+        )
+        for name, cidr in specs.items()
+    }
+
+    # Then both are ready (checked by their target group's health: the check is not among
+    # their addresses), the gateway's group being open to all, their rules filtering: the one
+    # answers 403, the other as itself
+    for name, execution in made.items():
+        assert execution.status == "SUCCEEDED", (name, execution.cause)
+        assert execution.output["verification"][0]["check"] == "target-health"
+    assert answer(embedded, made[closed].output["url"])["status"] == 403
+    assert answer(embedded, made[open_].output["url"]).get("environment") == open_
+
+    for name in specs:
+        assert embedded.teardown(name).status == "SUCCEEDED"
+        assert embedded.remaining(name) == []
