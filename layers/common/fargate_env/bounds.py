@@ -41,38 +41,6 @@ def provision_polls(interval_seconds: int, deadline_seconds: int) -> int:
     return math.ceil(deadline_seconds / interval_seconds)
 
 
-#: Shared mode, on a standing gateway: no Fargate task runs sooner than ~30 s after it is
-#: started (aws-facts.md: PROVISIONING -> RUNNING 30-60 s), so the first look waits that long;
-#: then the service is looked at every 2 s, so that the URL is known within seconds of the
-#: task's first passing health check (the floor of the mode).
-SHARED_FIRST_LOOK_SECONDS: Final = 30
-SHARED_POLL_SECONDS: Final = 2
-
-
-class ProvisionPolling(NamedTuple):
-    """The provisioning's waits: the first one, then every `interval_seconds`, at most
-    `max_polls` looks in all."""
-
-    first_seconds: int
-    interval_seconds: int
-    max_polls: int
-
-
-def provision_polling(mode: str, interval_seconds: int, deadline_seconds: int) -> ProvisionPolling:
-    """Dedicated: the spec's interval throughout. Shared: the first look after
-    SHARED_FIRST_LOOK_SECONDS, then every SHARED_POLL_SECONDS (the spec's interval when shorter;
-    longer when the deadline needs more looks than MAX_PROVISION_POLLS), within the deadline."""
-    if mode != "shared":
-        polls = provision_polls(interval_seconds, deadline_seconds)
-        return ProvisionPolling(interval_seconds, interval_seconds, polls)
-    step = max(
-        min(interval_seconds, SHARED_POLL_SECONDS),
-        math.ceil(deadline_seconds / MAX_PROVISION_POLLS),
-    )
-    first = min(SHARED_FIRST_LOOK_SECONDS, deadline_seconds)
-    return ProvisionPolling(first, step, provision_polls(step, deadline_seconds))
-
-
 # --- Provisioning: the one-off task before traffic (spec `pre_traffic_task`) -----------------
 PRE_TRAFFIC_TIMEOUT_SECONDS: Final = 900
 PRE_TRAFFIC_TIMEOUT_RANGE: Final = (30, 3600)
@@ -129,8 +97,6 @@ CREATION_MAX_POLLS: Final = 240
 #: Rounds of placement (read the gateways, claim a free slot or register a new gateway) before
 #: a step gives up to its retry: each lost round means another execution took a slot meanwhile.
 PLACEMENT_ROUNDS: Final = 20
-#: Gateways the gateways machine creates, and removes, in one run (the next run does the rest).
-MAX_GATEWAYS_PER_RUN: Final = 10
 
 # --- Retries -------------------------------------------------------------------------------
 #: Lambda service errors and AWS throttling that outlived boto3's own retries (every Task).
@@ -143,7 +109,6 @@ NOT_READY_RETRY: Final[dict[str, Backoff]] = {
     "delete_target_groups": Backoff(2, 10, 1.5, 10),  # a listener still using one
     "delete_cluster": Backoff(2, 10, 1.5, 10),  # tasks still being stopped
     "delete_security_groups": Backoff(5, 100, 1.5, 15),  # network interfaces released late
-    "delete_gateway_security_group": Backoff(5, 100, 1.5, 15),  # the same, for a gateway's
     "create_load_balancer": Backoff(1, 5, 2.0, 10),  # placements racing for the last slots
 }
 
@@ -184,10 +149,6 @@ TASK_TIMEOUT_SECONDS: Final[dict[str, int]] = {
     "delete_execution_role": 60,
     "delete_security_groups": 60,
     "record_environment_deleted": 30,
-    "plan_gateways": 60,
-    "create_gateway": 60,
-    "delete_gateway": 60,
-    "delete_gateway_security_group": 60,
 }
 #: The rollback runs the teardown machine as a nested execution: at least the teardown's worst
 #: case (it never waits for a creation), or the rollback is cut off and leaves resources.
@@ -196,4 +157,3 @@ ROLLBACK_TIMEOUT_SECONDS: Final = 86_400
 #: stuck wait first, with its own message (the builder prints the worst cases).
 PROVISION_TIMEOUT_SECONDS: Final = 345_600
 TEARDOWN_TIMEOUT_SECONDS: Final = 172_800
-GATEWAYS_TIMEOUT_SECONDS: Final = 86_400

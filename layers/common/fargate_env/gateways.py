@@ -3,23 +3,21 @@
 A gateway is an ALB with its security group and listeners, owned by fargate-env (tagged
 `fargate-env:gateway`, never an environment's), recorded in the registry
 (gateway_registry.py). Environments are placed on a gateway's slots: a slot is the environment's
-rule priority (with a domain: a host-header rule on the HTTPS listener) or its listener port
-(without one). Gateways are made on demand by the first environment that finds none with room,
-or ahead of time by the gateways machine ("keep N warm"), and removed by it once empty for the
-deployment's idle time. The deployment's settings (template parameters) arrive as environment
-variables (Settings).
+listener port on the gateway (a host-header rule's priority once the deployment has a domain:
+coded here, not yet a template parameter). A gateway is made on demand by the first environment
+that finds none with room, and kept when it empties (keep-N-warm and idle removal are not built
+yet). The deployment's settings (template parameters Gateway*) arrive as environment variables
+(Settings).
 
 Full is counted before anything is created, against AWS's limits (Elastic Load Balancing,
 "Quotas for your Application Load Balancers"): 100 target groups per ALB (not adjustable), 100
-rules per listener (adjustable: GatewayRulesPerListener), 50 listeners per ALB, 5 condition
-values per rule (the spec allows at most 4 CIDRs beside the host name), 25 certificates per ALB
-(a gateway uses one, the wildcard's); and the deployment's own cap (GatewayMaxEnvironments).
-"""
+rules per listener, 50 listeners per ALB (one is the gateway's own), 5 condition values per rule
+(the spec allows at most 4 CIDRs beside the host name); and the deployment's own cap
+(GatewayMaxEnvironments)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any, Final
 
 from fargate_env import (
@@ -377,115 +375,3 @@ def join(spec: dict[str, Any], lb: dict[str, Any]) -> dict[str, Any]:
         "type": "application",
         "gateway": {**placement, "status": gateway["status"]},
     }
-
-
-# ------------------------------------------------------------------ the gateways machine
-def _idle_cutoff(settings: Settings) -> str | None:
-    if settings.idle_minutes <= 0:
-        return None
-    at = datetime.fromisoformat(gateway_registry.now_iso()) - timedelta(
-        minutes=settings.idle_minutes
-    )
-    return at.isoformat(timespec="seconds")
-
-
-def plan(action: str) -> dict[str, Any]:
-    """What the gateways machine does this run. `maintain` (its schedule): gateways left
-    CREATING are finished, new ones registered until GatewayWarmCount internet-facing gateways
-    have room, and those empty for GatewayIdleMinutes (0: kept) removed, never below the warm
-    count. `remove-empty`: every gateway without an environment is removed now (before
-    deleting the stack). Gateways left DRAINING by an earlier run are removed in any case."""
-    if action not in ("maintain", "remove-empty"):
-        raise InvalidSpec(f"action: {action!r} is not 'maintain' or 'remove-empty'")
-    settings = Settings.load()
-    capacity = settings.capacity()
-    gateways = gateway_registry.all_gateways()
-    remove = [g["gateway_id"] for g in gateways if g["status"] == gateway_registry.DRAINING]
-    create: list[str] = []
-    live = [g for g in gateways if g["status"] in gateway_registry.OPEN]
-    if action == "remove-empty":
-        for gateway in live:
-            if not gateway["members"] and gateway_registry.mark_draining(
-                gateway["gateway_id"], None
-            ):
-                remove.append(gateway["gateway_id"])
-    else:
-        scheme = "internet-facing"
-        roomy = [
-            g
-            for g in live
-            if g["scheme"] == scheme and len(g["members"]) + len(g["blocked"]) < capacity
-        ]
-        numbers = [int(g["number"]) for g in gateways if g["scheme"] == scheme]
-        for _ in range(settings.warm_count - len(roomy)):
-            number = max(numbers, default=0) + 1
-            numbers.append(number)
-            if gateway_registry.register(scheme, number):
-                create.append(gateway_registry.gateway_id(scheme, number))
-        cutoff = _idle_cutoff(settings)
-        if cutoff is not None:
-            warm = len(roomy) + len(create)
-            for gateway in sorted(live, key=lambda g: -int(g["number"])):
-                counts = gateway["scheme"] == scheme
-                if gateway["members"] or (counts and warm <= settings.warm_count):
-                    continue
-                if gateway_registry.mark_draining(gateway["gateway_id"], cutoff):
-                    remove.append(gateway["gateway_id"])
-                    warm -= 1 if counts else 0
-        create += [
-            g["gateway_id"]
-            for g in live
-            if g["status"] == gateway_registry.CREATING and g["gateway_id"] not in remove
-        ]
-    limit = bounds.MAX_GATEWAYS_PER_RUN
-    return {"action": action, "create": create[:limit], "remove": remove[:limit]}
-
-
-def remove(gateway_id: str) -> dict[str, Any]:
-    """A DRAINING gateway's listeners, load balancer and wildcard record (its security group
-    goes once the load balancer's network interfaces are released: remove_security_group)."""
-    gateway = gateway_registry.get(gateway_id)
-    if gateway is None:
-        return {"gateway_id": gateway_id, "deleted": []}
-    if gateway["status"] != gateway_registry.DRAINING:
-        raise AwsRequestFailed(
-            f"gateway {gateway_id} is {gateway['status']}, not DRAINING: only an empty gateway "
-            "marked for removal is removed"
-        )
-    settings = Settings.load()
-    deleted = load_balancers.delete_gateway(gateway_id, naming.gateway_name(gateway_id))
-    lb = gateway.get("resources") or {}
-    wildcard = f"*.{settings.domain}"
-    if (
-        holds_wildcard(gateway_id, settings)
-        and lb.get("dns_name")
-        and change_record("DELETE", wildcard, lb, settings)
-    ):
-        deleted.append(f"record {wildcard}")
-    return {"gateway_id": gateway_id, "deleted": deleted}
-
-
-def remove_security_group(gateway_id: str) -> dict[str, Any]:
-    """The gateway's security group (DependencyViolation while the load balancer's network
-    interfaces are being released: retried by the machine), then its registry item."""
-    gateway = gateway_registry.get(gateway_id)
-    if gateway is None:
-        return {"gateway_id": gateway_id, "deleted": []}
-    vpc_id = (gateway.get("resources") or {}).get("vpc_id") or _gateway_network(Settings.load())[
-        "vpc_id"
-    ]
-    deleted = security_groups.delete_gateway_group(
-        gateway_id, naming.gateway_name(gateway_id), vpc_id
-    )
-    gateway_registry.forget(gateway_id)
-    return {"gateway_id": gateway_id, "deleted": deleted}
-
-
-def in_use_by(env: str) -> list[dict[str, Any]]:
-    """The gateways `env` holds a slot on, with their resources."""
-    found = []
-    for placement in gateway_registry.placements(env):
-        gateway = gateway_registry.get(placement["gateway_id"])
-        if gateway is not None:
-            found.append({**placement, "gateway": summary(gateway)})
-    return found

@@ -238,30 +238,6 @@ def ensure_gateway_group(
     return group
 
 
-def delete_gateway_group(gateway_id: str, name: str, vpc_id: str) -> list[str]:
-    """A gateway's security group, when it is the gateway's; ResourceNotReady while network
-    interfaces (its load balancer's, released minutes after it is deleted) or another group's
-    rule still use it."""
-    found = _find_by_name(name, vpc_id)
-    if found is None or not naming.gateway_owned_by(
-        naming.from_key_value_list(found.get("Tags")), gateway_id
-    ):
-        return []
-    try:
-        client("ec2").delete_security_group(GroupId=found["GroupId"])
-    except Exception as exc:
-        code = error_code(exc)
-        if code in _GONE:
-            return []
-        if code == "DependencyViolation":
-            raise ResourceNotReady(
-                f"the security group of gateway {gateway_id} ({found['GroupId']}) is still used "
-                "by network interfaces of its deleted load balancer or by an environment's rule"
-            ) from None
-        raise
-    return [str(found["GroupId"])]
-
-
 def find(env: str) -> list[dict[str, Any]]:
     """Every security group tagged as this environment's, of this deployment."""
     paginator = client("ec2").get_paginator("describe_security_groups")
