@@ -183,3 +183,24 @@ def test_an_allow_list_admits_only_its_addresses_through_the_shared_gateway(
     for name in specs:
         assert embedded.teardown(name).status == "SUCCEEDED"
         assert embedded.remaining(name) == []
+
+
+def test_an_internal_environment_goes_on_an_internal_gateway_checked_from_inside_the_vpc(
+    embedded: EmbeddedAWS, env_name
+):
+    # When an environment in shared mode asks for the internal scheme
+    made = embedded.provision(shared(env_name, load_balancers=[{"scheme": "internal"}]))
+
+    # Then it is placed on an internal gateway, and the probe inside the VPC got its page
+    assert made.status == "SUCCEEDED", made.cause
+    lb = made.output["resources"]["load_balancers"][0]
+    assert lb["gateway"]["gateway_id"].startswith("i")
+    check = made.output["verification"][0]
+    assert (check["check"], check["status"], check.get("environment")) == (
+        "http-from-vpc",
+        200,
+        env_name,
+    )
+
+    assert embedded.teardown(env_name).status == "SUCCEEDED"
+    assert embedded.remaining(env_name) == []
