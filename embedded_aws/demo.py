@@ -10,7 +10,7 @@ import time
 import warnings
 from typing import Any
 
-from embedded_aws import prerequisites
+from embedded_aws import demo_shared, prerequisites
 from embedded_aws.emulator import EmbeddedAWS, Execution
 from embedded_aws.faults import Faults, StepFault
 from embedded_aws.template import REPO_ROOT
@@ -23,6 +23,7 @@ SAMPLES = {
     "https": "provision-https.json",
     "secrets-volumes": "provision-secrets-volumes.json",
     "app": "provision-app.json",
+    "shared": "provision-shared.json",
 }
 INPUTS = REPO_ROOT / "events" / "inputs"
 
@@ -154,6 +155,10 @@ def run(argv: list[str] | None = None) -> int:
             f"{time.monotonic() - wall:.1f} s; times below are simulated AWS seconds"
         )
         _say()
+        if args.sample == "shared":
+            ok, left = demo_shared.run(aws, _say)
+            _say(f"{len(left)} resources left" + "".join(f"\n  still there: {i}" for i in left))
+            return 0 if ok and not left else 2
         # What the sample refers to (certificate, secrets, file system) a real account has.
         prerequisites.provide(aws, spec)
         _say(

@@ -127,3 +127,37 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(item.path).parents:
             item.add_marker(pytest.mark.slow)
+
+
+def gateway_items(aws: EmbeddedAWS) -> list[dict[str, Any]]:
+    """The registry's gateway items (shared mode), deserialised."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    table = aws.physical["RegistryTable"]
+    items = aws.client("dynamodb").scan(TableName=table, ConsistentRead=True)["Items"]
+    plain = [{k: TypeDeserializer().deserialize(v) for k, v in item.items()} for item in items]
+    gateways = [item for item in plain if item.get("kind") == "gateway"]
+    for item in gateways:
+        if isinstance(item.get("resources"), str):
+            item["resources"] = json.loads(item["resources"])
+    return gateways
+
+
+def foreign_listener(aws: EmbeddedAWS, port: int) -> str:
+    """A listener on `port` of the first gateway, made outside fargate-env (untagged)."""
+    arn = gateway_items(aws)[0]["resources"]["arn"]
+    action = {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "418"}}
+    created = aws.client("elbv2").create_listener(
+        LoadBalancerArn=arn, Protocol="HTTP", Port=port, DefaultActions=[action]
+    )
+    return str(created["Listeners"][0]["ListenerArn"])
+
+
+def slots_held(aws: EmbeddedAWS, env: str) -> list[str]:
+    """The gateway slots `env` holds: none once it is torn down or rolled back."""
+    return [
+        f"{item['gateway_id']}/{slot}"
+        for item in gateway_items(aws)
+        for slot, member in (item.get("members") or {}).items()
+        if member == env
+    ]

@@ -107,3 +107,23 @@ def test_an_unknown_step_is_refused_with_the_valid_ones():
     assert message.startswith("--fail-at: unknown step 'bogus_step'; valid steps: ")
     assert "create_service" in message
     assert "fault injected" not in run.stdout
+
+
+def test_the_shared_sample_shows_two_environments_on_one_gateway_outliving_each_other():
+    run = demo("--sample", "shared")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    shows(
+        run.stdout,
+        "gateway e1 (made for it)",
+        "gateway e1 (reused)",
+        "HTTP 200 from environment 'pr-1'",
+        "HTTP 200 from environment 'pr-2'",
+        "== Teardown of 'pr-1' SUCCEEDED",
+        "no answer (nothing listens on that port)",
+        "gateway e1 kept",
+    )
+    meanwhile = [line for line in run.stdout.splitlines() if "meanwhile" in line]
+    assert meanwhile, run.stdout
+    assert all("HTTP 200 from environment 'pr-2'" in line for line in meanwhile), meanwhile
+    assert run.stdout.rstrip().splitlines()[-1] == "0 resources left"
