@@ -85,8 +85,12 @@ schema: setup
 asl: setup
 	$(PY) -m tools.statemachines
 
+# In a random order, seeded (tests share nothing, so every order passes); another order:
+# make test TEST_SEED=<n>. A plain `pytest` runs in file order (pyproject.toml).
+TEST_SEED ?= 20261201
+
 test: setup check
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -p randomly --randomly-seed=$(TEST_SEED) $(PYTEST_ARGS)
 
 # The deploy path, offline, with the real tools on the real files; any finding fails the target.
 check: lint check-sam check-build check-cfn-lint check-asl check-checkov

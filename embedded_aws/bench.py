@@ -18,7 +18,7 @@ from typing import Any
 from embedded_aws import baselines, timeline
 from embedded_aws.demo import load_sample
 from embedded_aws.emulator import EmbeddedAWS
-from embedded_aws.floor import Floor, floor, update_floor
+from embedded_aws.floor import Floor, floor, shared_create_floor, update_floor
 from embedded_aws.template import REPO_ROOT
 
 OUTPUT = REPO_ROOT / "bench-output"
@@ -166,6 +166,89 @@ def update_lines(run: UpdateRun) -> list[str]:
         f"failed update (an image no registry has): back on {run.rolled_back_serving}, still "
         f"answering, in {run.rolled_back:.1f} s; {run.rolled_back_failed_requests} failed requests",
     ]
+
+
+@dataclass
+class SharedRun:
+    """Shared mode: an environment on a warm gateway (another environment made it)."""
+
+    to_url: float
+    to_succeeded: float
+    teardown: float
+    billing_stops: float
+    left: int
+    floor: float
+    dedicated_hourly: float
+    shared_hourly: float
+
+
+def measure_shared() -> SharedRun:
+    """The first shared environment makes the gateway; the second is timed on it (warm)."""
+    from fargate_env import pricing
+
+    with EmbeddedAWS() as aws:
+        warming = aws.provision({"name": "bench-warm", "mode": "shared"})
+        if warming.status != "SUCCEEDED":
+            raise RuntimeError(f"shared: the first environment {warming.status}: {warming.cause}")
+        spec = {"name": "bench-shared", "mode": "shared"}
+        provision = aws.provision(spec)
+        if provision.status != "SUCCEEDED":
+            raise RuntimeError(f"shared: provisioning {provision.status}: {provision.cause}")
+        host = provision.output["url"].split("//")[1].rstrip("/")
+        first_page = min(
+            moment
+            for status, asked, moment in aws.standins.answers
+            if status == 200 and asked == host and moment >= provision.started
+        )
+        teardown = aws.teardown(spec["name"])
+        if teardown.status != "SUCCEEDED":
+            raise RuntimeError(f"shared: teardown {teardown.status}: {teardown.cause}")
+        normalised = _normalised(spec)
+        return SharedRun(
+            to_url=first_page - provision.started,
+            to_succeeded=provision.duration,
+            teardown=teardown.duration,
+            # the first environment's task still runs: the last moment billing stopped is this
+            # one's task stopping (the gateway is kept for the first)
+            billing_stops=aws.plane.last_billing_moment() - teardown.started,
+            left=len(aws.remaining(spec["name"])),
+            floor=shared_create_floor(normalised, aws.model),
+            dedicated_hourly=pricing.estimate(_normalised({"name": "bench-nginx"}))["hourly"],
+            shared_hourly=pricing.estimate(normalised)["hourly"],
+        )
+
+
+def shared_report(shared: SharedRun, dedicated: FlowRun, cloudformation: float) -> list[str]:
+    return _table(
+        ["figure", "value", "goal"],
+        [
+            ["time to URL on a warm gateway", f"{shared.to_url:.1f} s", "<= 70 s"],
+            ["its floor (task start + one health check)", f"{shared.floor:.1f} s", ""],
+            ["ours / floor", f"{shared.to_url / shared.floor:.3f}", "<= 1.10"],
+            [
+                "faster than dedicated (time to URL)",
+                f"{dedicated.to_url / shared.to_url:.2f}x",
+                ">= 2.5x",
+            ],
+            [
+                "faster than the measured CloudFormation create (276.7 s)",
+                f"{cloudformation / shared.to_url:.2f}x",
+                ">= 4x",
+            ],
+            ["teardown: billing stops", f"{shared.billing_stops:.1f} s", "<= 20 s"],
+            ["teardown: its resources left", str(shared.left), "0"],
+            ["cost per environment-hour, dedicated", f"${shared.dedicated_hourly:.4f}", ""],
+            [
+                "cost per environment-hour, shared (25 per gateway)",
+                f"${shared.shared_hourly:.4f}",
+                "<= 1/3 of dedicated",
+            ],
+        ],
+    )
+
+
+#: The measured CloudFormation create of the same environment (issue #13, BENCHMARKS.md).
+CLOUDFORMATION_CREATE_SECONDS = 276.7
 
 
 def measure_baselines(sample: str) -> list[baselines.BaselineRun]:
@@ -339,6 +422,12 @@ def run(argv: list[str] | None = None) -> int:
         print(line)
     print()
     nginx = runs["nginx"][0]
+    shared = measure_shared()
+    print("Shared mode (an environment on a warm gateway; simulated seconds):")
+    print()
+    for line in shared_report(shared, nginx, CLOUDFORMATION_CREATE_SECONDS):
+        print(line)
+    print()
     for sample, measured in runs.items():
         series = ([r.to_succeeded for r in measured], [r.teardown for r in measured])
         spread = max((max(v) - min(v)) / statistics.mean(v) for v in series)
@@ -374,6 +463,19 @@ def run(argv: list[str] | None = None) -> int:
         "update: 0 failed requests (good update and rolled-back one)": (
             updated.failed_requests == updated.rolled_back_failed_requests == 0
         ),
+        "shared: time to URL within 1.10 x its floor and <= 70 s": (
+            shared.to_url / shared.floor <= GOALS["create_ratio"] and shared.to_url <= 70
+        ),
+        "shared: >= 2.5 x faster than dedicated, >= 4 x than CloudFormation": (
+            nginx.to_url / shared.to_url >= 2.5
+            and CLOUDFORMATION_CREATE_SECONDS / shared.to_url >= 4
+        ),
+        "shared: billing stops <= 20 s, nothing left": (
+            shared.billing_stops <= 20 and shared.left == 0
+        ),
+        "shared: cost per environment-hour <= 1/3 of dedicated": (
+            shared.shared_hourly * 3 <= shared.dedicated_hourly
+        ),
     }
     print()
     for goal, met in goals.items():
@@ -403,6 +505,7 @@ def run(argv: list[str] | None = None) -> int:
             {
                 "runs": {s: [asdict(r) for r in rs] for s, rs in runs.items()},
                 "update": asdict(updated),
+                "shared": asdict(shared),
                 "baselines": {s: [asdict(b) for b in bs] for s, bs in base.items()},
                 "cold_starts": colds,
                 "suite_seconds": suite,

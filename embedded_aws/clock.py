@@ -1,14 +1,12 @@
 """Simulated time for the embedded AWS.
 
-Two clocks share one interface:
+The clock's interface, and its one implementation:
 
 - LogicalClock: every thread carries its own simulated time. Sleeping advances it without
   waiting; a thread starts at its creator's time; when a thread reads the clock after threads it
   started have finished (a Parallel branch, a Map iteration, a nested execution) it continues from
   the latest of them. Wall time never enters, so a run is deterministic and takes only the CPU
   time of the code it runs, whatever the simulated latencies.
-- ScaledClock: simulated time is wall time multiplied by `scale` (1 = real time). Used where other
-  processes drive the emulator (server mode) and so share its time.
 """
 
 from __future__ import annotations
@@ -54,23 +52,6 @@ class Clock:
 
     def uninstall(self) -> None:
         """Stop tracking threads."""
-
-
-class ScaledClock(Clock):
-    def __init__(self, scale: float = 1.0, epoch: float | None = None) -> None:
-        self.scale = scale
-        self._started = time.monotonic()
-        self.epoch = time.time() if epoch is None else epoch
-
-    def now(self) -> float:
-        return (time.monotonic() - self._started) * self.scale
-
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            time.sleep(seconds / self.scale)
-
-    def advance(self, seconds: float) -> None:
-        self.sleep(seconds)
 
 
 class LogicalClock(Clock):

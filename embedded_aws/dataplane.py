@@ -44,6 +44,10 @@ def failed_task_threshold(desired: int) -> int:
     return min(max(math.ceil(desired / 2), 3), 200)
 
 
+#: fargate-env's environment tag (fargate_env.naming.ENVIRONMENT_TAG).
+ENVIRONMENT_TAG = "fargate-env:environment"
+
+
 def forwarded_target_group(action: dict[str, Any]) -> str | None:
     """The target group a listener action forwards to (plain or ForwardConfig form)."""
     if action.get("TargetGroupArn"):
@@ -129,6 +133,9 @@ class SimService:
     task_definition_arn: str
     network_configuration: dict[str, Any]
     failure_reason: str | None
+    #: The environment the service belongs to (its fargate-env:environment tag): the stand-in
+    #: containers name it in their answers, as a way to tell environments of one gateway apart.
+    environment: str | None = None
     #: What ECS's agent found starting tasks of its task definition (roles, secrets, pulls).
     launch: Launch | None = None
     deleted_at: float | None = None
@@ -291,10 +298,14 @@ class DataPlane:
         return sim.state(now) if sim else "active"
 
     def _target_group_lb(self, tg_arn: str) -> SimLoadBalancer | None:
-        """The load balancer whose listener forwards to this target group."""
+        """The load balancer whose listener (by its default action or one of its rules)
+        forwards to this target group."""
         for lb in self._elbv2().load_balancers.values():
             for listener in lb.listeners.values():
-                for action in listener.default_actions:
+                actions = list(listener.default_actions)
+                for rule in listener.rules.values():
+                    actions += list(getattr(rule, "actions", None) or [])
+                for action in actions:
                     if forwarded_target_group(getattr(action, "data", None) or {}) == tg_arn:
                         return self.load_balancers.get(lb.arn)
         return None
@@ -336,6 +347,14 @@ class DataPlane:
                 task_definition_arn=service.task_definition,
                 network_configuration=service.network_configuration or {},
                 failure_reason=self.faults.tasks_stop_reason,
+                environment=next(
+                    (
+                        str(tag.get("value"))
+                        for tag in getattr(service, "tags", None) or []
+                        if tag.get("key") == ENVIRONMENT_TAG
+                    ),
+                    None,
+                ),
                 launch=self.inspect(task_definition),
                 cursor=now,
             )

@@ -12,7 +12,7 @@ import warnings
 from collections import Counter
 from typing import Any
 
-from embedded_aws import prerequisites
+from embedded_aws import demo_shared, prerequisites
 from embedded_aws.emulator import EmbeddedAWS, Execution
 from embedded_aws.faults import Faults, StepFault
 from embedded_aws.standin import REVISION_HEADER
@@ -28,6 +28,7 @@ SAMPLES = {
     "app": "provision-app.json",
     # The nginx sample, then updated in place: a new image, then an image no registry has.
     "update": "provision-nginx.json",
+    "shared": "provision-shared.json",
 }
 #: The images the update sample rolls out: the first answers, the second cannot be pulled.
 UPDATE_IMAGE = "public.ecr.aws/nginx/nginx:1.27"
@@ -210,6 +211,10 @@ def run(argv: list[str] | None = None) -> int:
             f"{time.monotonic() - wall:.1f} s; times below are simulated AWS seconds"
         )
         _say()
+        if args.sample == "shared":
+            ok, left = demo_shared.run(aws, _say)
+            _say(f"{len(left)} resources left" + "".join(f"\n  still there: {i}" for i in left))
+            return 0 if ok and not left else 2
         # What the sample refers to (certificate, secrets, file system) a real account has.
         prerequisites.provide(aws, spec)
         _say(

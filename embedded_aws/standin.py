@@ -19,6 +19,7 @@ it time out (the check's time budget is tested without the network).
 from __future__ import annotations
 
 import datetime
+import fnmatch
 import http.server
 import ipaddress
 import socket
@@ -56,6 +57,25 @@ class Caller:
 
 
 OUTSIDE = Caller()
+#: The stand-in containers name their environment in this header (fargate_env.endpoint's
+#: ENVIRONMENT_HEADER): the endpoint check tells an answer of another environment apart.
+ENVIRONMENT_HEADER = "X-Fargate-Env-Environment"
+
+
+def _matches(condition: dict[str, Any], host: str, source: str) -> bool:
+    """Whether a rule condition holds for a request (the two fields fargate-env uses; any
+    other field never matches here)."""
+    field = condition.get("Field")
+    if field == "host-header":
+        values = (condition.get("HostHeaderConfig") or {}).get("Values") or condition.get("Values")
+        name = host.split(":")[0].lower()
+        return any(fnmatch.fnmatchcase(name, str(value).lower()) for value in values or [])
+    if field == "source-ip":
+        values = (condition.get("SourceIpConfig") or {}).get("Values") or []
+        address = ipaddress.ip_address(source)
+        return any(address in ipaddress.ip_network(str(cidr), strict=False) for cidr in values)
+    return False
+
 
 NGINX_WELCOME = """<!DOCTYPE html>
 <html>
@@ -128,6 +148,8 @@ class StandIns:
         self._tmp = tempfile.TemporaryDirectory(prefix="fargate-env-standin-")
         #: (status, host, simulated time) of every answer given, for the demo and the benchmark.
         self.answers: list[tuple[int, str, float]] = []
+        #: Load balancer -> the source address of the last connection resolved to it.
+        self.sources: dict[str, str] = {}
         #: Who the calling thread is (the emulator knows which function's handler it runs).
         self.caller: Callable[[], Caller] = lambda: OUTSIDE
         # A bound port that never listens: connections AWS would drop are refused here.
@@ -191,6 +213,8 @@ class StandIns:
         if not self._admits(lb, port, self.caller(), private or lb.scheme == "internal"):
             return ("127.0.0.1", self._unreachable.getsockname()[1])
         self.plane.request_times[lb.arn] = now
+        # Where the request comes from, for the listener rules' source-ip conditions.
+        self.sources[lb.arn] = self.caller().address if private else EXTERNAL_ADDRESS
         return ("127.0.0.1", self._server_for(lb.arn, port).server_address[1])
 
     def _admits(self, lb: Any, port: int, caller: Caller, private: bool) -> bool:
@@ -269,7 +293,7 @@ class StandIns:
         return urls
 
     def answer(
-        self, lb_arn: str, port: int, now: float | None = None
+        self, lb_arn: str, port: int, now: float | None = None, host: str = ""
     ) -> tuple[int, dict[str, str], str]:
         """What the load balancer answers on `port` at `now` (default: when its name was last
         resolved)."""
@@ -279,7 +303,10 @@ class StandIns:
         listener = self._listener(lb_arn, port)
         if lb is None or listener is None:
             return 503, {}, "no listener on this port\n"
-        action = listener.default_actions[0].data if listener.default_actions else {}
+        action = self._routed(listener, host, self.sources.get(lb_arn, EXTERNAL_ADDRESS))
+        if action.get("Type") == "fixed-response":
+            fixed = action.get("FixedResponseConfig") or {}
+            return int(fixed.get("StatusCode", 200)), {}, str(fixed.get("MessageBody", ""))
         if action.get("Type") == "redirect":
             redirect = action.get("RedirectConfig", {})
             location = f"https://{lb.dns_name}:{redirect.get('Port', '443')}/"
@@ -297,7 +324,30 @@ class StandIns:
             "Server": "nginx" if "nginx" in task.image else "fargate-env",
             REVISION_HEADER: task.task_definition_arn.split("/")[-1],
         }
+        service = next(
+            (
+                sim
+                for sim in self.plane.services.values()
+                if any(group["arn"] == target_group for group in sim.target_groups)
+            ),
+            None,
+        )
+        if service is not None and service.environment:
+            headers[ENVIRONMENT_HEADER] = service.environment
         return self.plane.faults.container_status or 200, headers, _container_page(task.image)
+
+    @staticmethod
+    def _routed(listener: Any, host: str, source: str) -> dict[str, Any]:
+        """The action of the first rule (by priority) whose conditions all match the request,
+        else the listener's default action (ELBv2: "Listener rules", rule evaluation order)."""
+        rules = sorted(
+            (rule for rule in listener.rules.values() if not getattr(rule, "is_default", False)),
+            key=lambda rule: int(rule.priority),
+        )
+        for rule in rules:
+            if all(_matches(condition, host, source) for condition in rule.conditions):
+                return dict(rule.actions[0].data) if rule.actions else {}
+        return dict(listener.default_actions[0].data) if listener.default_actions else {}
 
     def log_request(
         self,
@@ -309,7 +359,9 @@ class StandIns:
     ) -> None:
         """The container's access-log line for a request it served (nginx's combined format)."""
         listener = self._listener(lb_arn, port)
-        action = listener.default_actions[0].data if listener and listener.default_actions else {}
+        host = request.headers.get("Host", "")
+        source = self.sources.get(lb_arn, EXTERNAL_ADDRESS)
+        action = self._routed(listener, host, source) if listener is not None else {}
         target_group = forwarded_target_group(action)
         if target_group is None or self.logs is None:
             return
@@ -332,7 +384,7 @@ class StandIns:
                     moment = stand_in.plane.request_times.get(lb_arn, 0.0)
                 else:  # from this machine, by the local address: as of now, the latest moment
                     moment = stand_in.plane.clock.latest()
-                status, headers, body = stand_in.answer(lb_arn, port, moment)
+                status, headers, body = stand_in.answer(lb_arn, port, moment, host)
                 stand_in.answers.append((status, host, moment))
                 payload = body.encode()
                 if status == 200 and stand_in.logs is not None:

@@ -39,11 +39,15 @@ def aws() -> Iterator[None]:
     """A fresh moto account for one test, refusing what AWS refuses (the strict rules that need
     no simulated clock); the library's cached clients are dropped around it."""
     from moto import mock_aws
+    from moto.core.models import MockAWS
 
     from embedded_aws import moto_fixes, strict
     from embedded_aws.patches import Patches
     from fargate_env import aws as fargate_aws
 
+    # A mock already active (an embedded AWS left open) would be shared, not fresh: moto resets
+    # its accounts only when the outermost mock starts.
+    assert MockAWS._nested_count == 0, "a moto mock is still active: an embedded AWS left open"
     fixes = Patches()
     moto_fixes.install(fixes.set)
     try:

@@ -131,6 +131,9 @@ def _check_create_listener(backend: Any, arguments: dict[str, Any]) -> None:
     lb = _load_balancer(backend, arguments["load_balancer_arn"])
     if lb is None:
         return
+    # moto looks the port up among the listeners' ARNs, so it never finds one in use.
+    if any(int(item.port) == int(arguments["port"]) for item in lb.listeners.values()):
+        refuse("DuplicateListener", "A listener with the specified port already exists")
     if len(lb.listeners) >= rules.LISTENERS_PER_LOAD_BALANCER:
         refuse(
             "TooManyListeners",

@@ -298,6 +298,22 @@ RULES: Final[tuple[Rule, ...]] = (
         source=ELB_QUOTAS,
     ),
     Rule(
+        id="elbv2.duplicate-priority",
+        rule="ELBv2 CreateRule: a priority another rule of the listener has (moto's own check)",
+        figure="1 rule per priority per listener",
+        answer='`PriorityInUse`, "The specified priority is in use"',
+        source="https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/"
+        "API_CreateRule.html",
+    ),
+    Rule(
+        id="elbv2.duplicate-port",
+        rule="ELBv2 CreateListener: a port another listener of the load balancer has",
+        figure="1 listener per port per load balancer",
+        answer='`DuplicateListener`, "A listener with the specified port already exists"',
+        source="https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/"
+        "API_CreateListener.html",
+    ),
+    Rule(
         id="elbv2.certificates",
         rule="ELBv2 AddListenerCertificates: certificates per load balancer besides the "
         "listeners' default ones",

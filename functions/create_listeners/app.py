@@ -1,13 +1,14 @@
-"""Create one load balancer's listeners, forwarding to its target group."""
+"""Create one load balancer's listeners, forwarding to its target group (shared mode: the
+environment's rule, or listener, on its gateway)."""
 
 from typing import Any
 
-from fargate_env import load_balancers
+from fargate_env import load_balancing
 from fargate_env.observability import step
 
 
 @step("create_listeners")
 def lambda_handler(event: dict[str, Any], context: Any) -> Any:
-    return load_balancers.ensure_listeners(
+    return load_balancing.ensure_listeners(
         event["spec"], event["load_balancer"], event["created"], event["target_group_arn"]
     )

@@ -9,4 +9,6 @@ from fargate_env.observability import step
 
 @step("probe_endpoint")
 def lambda_handler(event: dict[str, Any], context: Any) -> Any:
-    return endpoint.probe(event["url"], event["address"], event["timeout_seconds"])
+    return endpoint.probe(
+        event["url"], event["address"], event["timeout_seconds"], event.get("host")
+    )

@@ -40,13 +40,13 @@ from embedded_aws import template as template_module
 from embedded_aws.emulator import ACCOUNT_ID, EmbeddedAWS
 from embedded_aws.faults import Faults, Hold, StepFault
 from embedded_aws.latency import LatencyModel
-from fargate_env import bounds, naming
+from fargate_env import bounds, gateways, naming
 from tests.contract.caller_permissions import (
     CHECKED_ON_CALLER,
     SERVICE_LINKED_ROLES,
     checked_on_caller,
 )
-from tests.flows.conftest import probe_in_the_default_vpc
+from tests.flows.conftest import foreign_listener, probe_in_the_default_vpc
 from tests.support import REGION, sample_spec
 
 NOT_RESOURCE_SCOPED = "NotResourceScoped"
@@ -443,6 +443,16 @@ def run_flows(aws: EmbeddedAWS, workdir: Path) -> None:
     _provision_and_tear_down(aws, {"name": "iam-slr"}, "cluster left without capacity providers")
     # The README's internal NLB: the verify step asks the in-VPC probe to GET it
     _provision_and_tear_down(aws, {"name": "iam-internal", "load_balancers": [INTERNAL_NLB]}, "nlb")
+    # Shared mode: the first environment makes the gateway, one restricted to some addresses
+    # (a source-ip rule on its listener) joins it; each teardown removes only its own routes
+    # (the port after the first one's taken outside fargate-env: the second moves to another)
+    _expect(aws.provision({"name": "iam-shared", "mode": "shared"}), "SUCCEEDED", "shared")
+    foreign = foreign_listener(aws, gateways.DEFAULT_FIRST_PORT + 1)
+    restricted = {"id": "web", "ingress_cidrs": ["198.51.100.0/24"]}
+    spec = {"name": "iam-shared-ip", "mode": "shared", "load_balancers": [restricted]}
+    _provision_and_tear_down(aws, spec, "shared, restricted")
+    _expect(aws.teardown("iam-shared"), "SUCCEEDED", "shared teardown")
+    aws.client("elbv2").delete_listener(ListenerArn=foreign)
     # A time to live: the expiry schedule is created, and removed by the teardown
     _provision_and_tear_down(aws, {"name": "iam-ttl", "time_to_live_minutes": 60}, "ttl")
     # A failed provisioning, rolled back

@@ -129,3 +129,23 @@ def test_the_update_sample_updates_in_place_rolls_a_bad_image_back_and_leaves_no
     assert "from fenv-demo:2" in rollouts[0]
     assert "fenv-demo:3" not in rollouts[1]
     assert run.stdout.rstrip().splitlines()[-2] == "0 resources left"
+
+
+def test_the_shared_sample_shows_two_environments_on_one_gateway_outliving_each_other():
+    run = demo("--sample", "shared")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    shows(
+        run.stdout,
+        "gateway e1 (made for it)",
+        "gateway e1 (reused)",
+        "HTTP 200 from environment 'pr-1'",
+        "HTTP 200 from environment 'pr-2'",
+        "== Teardown of 'pr-1' SUCCEEDED",
+        "no answer (nothing listens on that port)",
+        "gateway e1 kept",
+    )
+    meanwhile = [line for line in run.stdout.splitlines() if "meanwhile" in line]
+    assert meanwhile, run.stdout
+    assert all("HTTP 200 from environment 'pr-2'" in line for line in meanwhile), meanwhile
+    assert run.stdout.rstrip().splitlines()[-1] == "0 resources left"

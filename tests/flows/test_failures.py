@@ -9,6 +9,7 @@ import pytest
 from embedded_aws.emulator import EmbeddedAWS
 from embedded_aws.faults import Faults, StepFault
 from tests.flows.asl import definition, lambda_tasks, walk_states
+from tests.flows.conftest import slots_held
 
 PROVISION_TASKS = lambda_tasks("provision")
 TEARDOWN_TASKS = lambda_tasks("teardown")
@@ -18,6 +19,10 @@ ONLY_ON_FAILURE = {"record_provisioning_failure": ("create_service", "Create the
 REJECTED_BEFORE_ANY_WRITE = {"validate_spec"}
 #: Steps only a spec with a command before traffic reaches.
 WITH_A_COMMAND = {"run_pre_traffic_task", "check_pre_traffic_task"}
+#: Each step fails before and after its work in dedicated mode; in shared mode (the same states,
+#: other work: a slot on a gateway, a listener on it) after its work, the case that leaves the
+#: most to compensate.
+CASES = [("dedicated", "before"), ("dedicated", "after"), ("shared", "after")]
 
 
 def test_every_lambda_task_state_is_covered():
@@ -31,10 +36,10 @@ def test_every_lambda_task_state_is_covered():
     assert len(lambda_states) == len(set(lambda_states)) >= 16
 
 
-@pytest.mark.parametrize("when", ["before", "after"])
+@pytest.mark.parametrize(("mode", "when"), CASES, ids=["-".join(case) for case in CASES])
 @pytest.mark.parametrize(("state", "step"), PROVISION_TASKS, ids=[s for s, _ in PROVISION_TASKS])
 def test_a_failing_step_is_named_and_rolled_back(
-    embedded: EmbeddedAWS, env_name, state, step, when
+    embedded: EmbeddedAWS, env_name, state, step, mode, when
 ):
     # Given a fault at this step (and, for failure-only steps, a first fault that leads to it)
     faults = [StepFault(step=step, when=when)]
@@ -45,7 +50,7 @@ def test_a_failing_step_is_named_and_rolled_back(
     embedded.reconfigure(faults=Faults(steps=faults))
 
     # When the runbook's example (with a migration first, for the steps that run it) is provisioned
-    spec: dict = {"name": env_name}
+    spec: dict = {"name": env_name, "mode": mode}
     if step in WITH_A_COMMAND:
         spec["pre_traffic_task"] = {"command": ["./manage.py", "migrate"]}
     execution = embedded.provision(spec)
@@ -56,6 +61,7 @@ def test_a_failing_step_is_named_and_rolled_back(
     assert cause["failed_step"] == expected_step, cause
     assert execution.error == "InjectedFault"
     assert embedded.remaining(env_name) == []
+    assert slots_held(embedded, env_name) == []
     if step in REJECTED_BEFORE_ANY_WRITE:
         assert cause["resources"] == "none created"
     else:
@@ -104,13 +110,13 @@ def test_every_teardown_task_state_is_covered():
     assert len(task_states) == len(set(task_states)) == 14
 
 
-@pytest.mark.parametrize("when", ["before", "after"])
+@pytest.mark.parametrize(("mode", "when"), CASES, ids=["-".join(case) for case in CASES])
 @pytest.mark.parametrize(("state", "step"), TEARDOWN_TASKS, ids=[s for s, _ in TEARDOWN_TASKS])
 def test_a_failing_teardown_step_is_named_and_the_next_teardown_finishes(
-    embedded: EmbeddedAWS, env_name, state, step, when
+    embedded: EmbeddedAWS, env_name, state, step, mode, when
 ):
     # Given a ready environment, and a fault at this step of its teardown
-    assert embedded.provision({"name": env_name}).status == "SUCCEEDED"
+    assert embedded.provision({"name": env_name, "mode": mode}).status == "SUCCEEDED"
     embedded.reconfigure(faults=Faults(steps=[StepFault(step=step, when=when)]))
 
     teardown = embedded.teardown(env_name)
@@ -128,3 +134,4 @@ def test_a_failing_teardown_step_is_named_and_the_next_teardown_finishes(
     again = embedded.teardown(env_name)
     assert again.status == "SUCCEEDED", again.cause
     assert embedded.remaining(env_name) == []
+    assert slots_held(embedded, env_name) == []

@@ -176,8 +176,9 @@ def test_fenv_up_of_each_sample_answers_from_the_host(tmp_path):
     finally:
         stop(server)
     output = server.stdout.read() if server.stdout else ""
-    # one loopback address per listener: the https sample's two, one each for the others
-    assert output.count("load balancer active:") == 6, output
+    # one loopback address per listener: the https sample's two, the shared sample's gateway's
+    # two (its own on port 80, the environment's on its port), one each for the others
+    assert output.count("load balancer active:") == 8, output
 
 
 def _insecure():  # the stand-in's certificate is self-signed

@@ -161,3 +161,40 @@ def test_the_probe_gets_the_private_address_with_the_load_balancers_name():
 
     assert (answer["status"], answer["detail"]) == (200, "ok")
     assert seen == [{"path": "/health", "host": f"{name}:{port}"}]
+
+
+def shared_environment() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    spec = spec_model.normalise(spec_model.parse({"name": "mine", "mode": "shared"}))
+    arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012"
+    created = {
+        "id": "web",
+        "arn": f"{arn}:loadbalancer/app/fenv-gw-abc123-e-1/1",
+        "target_group_arn": f"{arn}:targetgroup/fenv-mine-web/1",
+        "url": "http://fenv-gw-abc123-e-1.us-east-1.elb.amazonaws.com:10000/",
+        "gateway": {"gateway_id": "e1", "slot": 0, "routing": "port"},
+    }
+    return spec, [created]
+
+
+@pytest.mark.parametrize(("named", "passes"), [("mine", True), (None, True), ("theirs", False)])
+def test_on_a_gateway_an_answer_naming_another_environment_fails_the_check(
+    named, passes, virtual_time, monkeypatch
+):
+    # Given a shared environment's healthy targets, and its URL answering 200 as `named`
+    monkeypatch.setattr(service, "healthy_targets", lambda arns: {"tg": 1})
+
+    def answering(url: str, timeout: float = 5.0, host: str | None = None) -> dict[str, Any]:
+        answer = {"status": 200, "detail": "ok", "latency_ms": 1.0}
+        return answer | ({"environment": named} if named else {})
+
+    monkeypatch.setattr(endpoint, "get", answering)
+    spec, created = shared_environment()
+
+    # Then an answer of this environment (or one that names none, as on AWS) passes; one naming
+    # another environment of the gateway fails, naming both
+    if passes:
+        result = endpoint.verify_all(spec, created, {"vpc_id": VPC}, remaining_seconds=30)
+        assert result["checks"][0].get("environment") == named
+    else:
+        with pytest.raises(EndpointCheckFailed, match="'theirs', not 'mine'"):
+            endpoint.verify_all(spec, created, {"vpc_id": VPC}, remaining_seconds=30)

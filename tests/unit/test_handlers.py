@@ -557,6 +557,8 @@ def _(result, world):
         "status": "DELETING",
         "message": "",
         "resources": SAMPLE_RESOURCES,
+        # the recorded mode: its teardown leaves the gateways alone
+        "mode": "dedicated",
         # the recorded spec drains in seconds: the default bound, 15 minutes of 5 s looks
         "interval_seconds": 5,
         "max_polls": 180,

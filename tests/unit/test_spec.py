@@ -829,3 +829,66 @@ def test_a_cpu_without_a_memory_it_allows_is_refused_naming_memory():
     ):
         spec.parse({"name": "demo", "container": {"cpu": 512}})
     assert spec.parse({"name": "demo", "container": {"cpu": 512, "memory": 1024}})
+
+
+# ---------------------------------------------------------------- mode: dedicated | shared
+def test_the_mode_is_dedicated_unless_the_spec_says_shared():
+    assert spec.normalise(spec.parse({"name": "a1"}))["mode"] == "dedicated"
+    assert spec.normalise(spec.parse({"name": "a1", "mode": "shared"}))["mode"] == "shared"
+
+
+def test_an_unknown_mode_is_refused_naming_the_field():
+    with pytest.raises(InvalidSpec, match=r"\bmode: "):
+        spec.parse({"name": "a1", "mode": "gateway"})
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"load_balancers": [{"id": "a"}, {"id": "b"}]}, "load_balancers: shared mode takes"),
+        ({"load_balancers": [{"id": "a", "type": "network"}]}, "load_balancers[0].type"),
+        (
+            {"load_balancers": [{"id": "a", "listeners": [{"port": 80, "protocol": "HTTP"}]}]},
+            "load_balancers[0].listeners",
+        ),
+        (
+            {
+                "load_balancers": [
+                    {"id": "a", "ingress_cidrs": [f"10.0.{i}.0/24" for i in range(5)]}
+                ]
+            },
+            "load_balancers[0].ingress_cidrs: at most 4",
+        ),
+        (
+            {
+                "network": {
+                    "subnet_ids": ["subnet-0a1b2c3f"],
+                    "load_balancer_subnet_ids": ["subnet-0a1b2c3d", "subnet-0a1b2c3e"],
+                }
+            },
+            "network.load_balancer_subnet_ids: not in shared mode",
+        ),
+    ],
+)
+def test_dedicated_only_fields_are_refused_in_shared_mode_naming_them(fields, named):
+    with pytest.raises(InvalidSpec) as refused:
+        spec.parse({"name": "a1", "mode": "shared", **fields})
+    assert named in str(refused.value)
+    # the same fields are a dedicated environment's to choose
+    spec.parse({"name": "a1", **fields})
+
+
+def test_shared_mode_keeps_what_is_the_environments_own():
+    target_group = {"deregistration_delay_seconds": 7, "stickiness": {"type": "lb_cookie"}}
+    lb = {"id": "web", "scheme": "internal", "ingress_cidrs": ["10.0.0.0/8"]}
+    parsed = spec.normalise(
+        spec.parse(
+            {
+                "name": "a1",
+                "mode": "shared",
+                "load_balancers": [{**lb, "target_group": target_group}],
+            }
+        )
+    )
+    assert parsed["load_balancers"][0]["scheme"] == "internal"
+    assert parsed["load_balancers"][0]["target_group"]["deregistration_delay_seconds"] == 7

@@ -236,6 +236,28 @@ def test_50_listeners_per_load_balancer(alb):
         )
 
 
+def test_a_port_or_a_priority_in_use_is_refused(alb):
+    # rules elbv2.duplicate-port, elbv2.duplicate-priority (shared mode allocates both)
+    elbv2 = client("elbv2")
+    listener = elbv2.create_listener(
+        LoadBalancerArn=alb["lb"], Protocol="HTTP", Port=10000, DefaultActions=forward(alb["tg"])
+    )["Listeners"][0]["ListenerArn"]
+    with refused("DuplicateListener"):
+        elbv2.create_listener(
+            LoadBalancerArn=alb["lb"],
+            Protocol="HTTP",
+            Port=10000,
+            DefaultActions=forward(alb["tg"]),
+        )
+    elbv2.create_rule(
+        ListenerArn=listener, Priority=7, Conditions=path("/a"), Actions=forward(alb["tg"])
+    )
+    with refused("PriorityInUse"):
+        elbv2.create_rule(
+            ListenerArn=listener, Priority=7, Conditions=path("/b"), Actions=forward(alb["tg"])
+        )
+
+
 def test_100_rules_per_listener_with_at_most_5_condition_values(alb):
     # rules elbv2.rules-per-listener, elbv2.condition-values
     elbv2 = client("elbv2")

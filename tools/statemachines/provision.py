@@ -170,8 +170,10 @@ def create_each_load_balancer() -> State:
         "Items": x("$spec.load_balancers"),
         "ItemSelector": {
             "load_balancer": x(item),
+            # Shared mode makes no group of its own for the load balancer (its gateway has one).
             "security_group_id": x(
-                f"$lookup($states.input.security_groups.load_balancers, {item}.id)"
+                f"($group := $lookup($states.input.security_groups.load_balancers, {item}.id); "
+                "$exists($group) ? $group : null)"
             ),
         },
         "MaxConcurrency": 0,

@@ -100,8 +100,15 @@ class Waiting(NamedTuple):
     look_at_once: bool = False
 
 
-def delete_then_wait(name: str, step: str, comment: str, remember: Json, w: Waiting) -> Json:
-    """A branch: the deletion, then the wait `w` until it is done."""
+def delete_then_wait(
+    name: str,
+    step: str,
+    comment: str,
+    remember: Json,
+    w: Waiting,
+    payload: Json = NAME_AND_INVENTORY,
+) -> Json:
+    """A branch: the deletion (its `payload`), then the wait `w` until it is done."""
     catcher = report_to(w.failed)
     late = teardown_failure(w.check, error=asl.DEADLINE_EXCEEDED, message=w.still_there)
     counted = f"$merge([{RESULT}, {{'polls': $states.input.polls + 1}}])"
@@ -113,7 +120,7 @@ def delete_then_wait(name: str, step: str, comment: str, remember: Json, w: Wait
         "then": w.check if w.look_at_once else None,
     }
     return asl.scope(
-        asl.task(name, step, comment, NAME_AND_INVENTORY, catcher, **deleted),
+        asl.task(name, step, comment, payload, catcher, **deleted),
         asl.wait(w.wait, w.wait_comment, "$interval"),
         asl.task(w.check, w.step, w.check_comment, w.payload, catcher, output=counted),
         asl.choice(w.decide, bounded, rules, w.wait),
@@ -170,7 +177,8 @@ def stop_the_service_and_the_load_balancers() -> State:
     load_balancers = delete_then_wait(
         "Delete the load balancers",
         "delete_load_balancers",
-        "Listeners first, then the load balancers (billing stops when they are gone).",
+        "Listeners first, then the load balancers (billing stops when they are gone); in shared "
+        "mode the environment's rules and listeners on its gateway, never the gateway's own.",
         {"deletedLoadBalancers": RESULT},
         Waiting(
             wait="Wait for the load balancers to go",
@@ -195,6 +203,8 @@ def stop_the_service_and_the_load_balancers() -> State:
             failed="Could not delete the load balancers",
             look_at_once=True,
         ),
+        # The recorded mode: a dedicated environment's teardown never reads the gateways.
+        payload={**NAME_AND_INVENTORY, "mode": "$mode"},
     )
     return asl.parallel(
         "Stop the service and the load balancers",
@@ -244,6 +254,7 @@ def definition() -> Json:
                 "claimPolls": CLAIM_POLLS,
                 "interval": f"{RESULT}.interval_seconds",
                 "maxPolls": f"{RESULT}.max_polls",
+                "mode": f"{RESULT}.mode",
             },
             output=f"$merge([$states.input, {{'claim_polls': {CLAIM_POLLS}}}])",
         ),

@@ -97,6 +97,11 @@ CREATION_MAX_POLLS: Final = 240
 TEARDOWN_WAIT_POLL_SECONDS: Final = 60
 TEARDOWN_WAIT_MAX_POLLS: Final = 120
 
+# --- Gateways (shared mode) -----------------------------------------------------------------
+#: Rounds of placement (read the gateways, claim a free slot or register a new gateway) before
+#: a step gives up to its retry: each lost round means another execution took a slot meanwhile.
+PLACEMENT_ROUNDS: Final = 20
+
 # --- Retries -------------------------------------------------------------------------------
 #: Lambda service errors and AWS throttling that outlived boto3's own retries (every Task).
 TRANSIENT_RETRY: Final = Backoff(1, 4, 2.0, 20)
@@ -108,6 +113,7 @@ NOT_READY_RETRY: Final[dict[str, Backoff]] = {
     "delete_target_groups": Backoff(2, 10, 1.5, 10),  # a listener still using one
     "delete_cluster": Backoff(2, 10, 1.5, 10),  # tasks still being stopped
     "delete_security_groups": Backoff(5, 100, 1.5, 15),  # network interfaces released late
+    "create_load_balancer": Backoff(1, 5, 2.0, 10),  # placements racing for the last slots
 }
 
 # --- Timeouts ------------------------------------------------------------------------------

@@ -34,6 +34,14 @@ HTTP: Final = "http"
 HTTP_FROM_VPC: Final = "http-from-vpc"
 TARGET_HEALTH: Final = "target-health"
 
+#: The stand-in containers of the embedded AWS name their environment in this response header;
+#: an answer that names another environment is a misroute (one gateway serves many). On AWS no
+#: container sets it: the check then rests on the environment's own target group and its route.
+ENVIRONMENT_HEADER: Final = "X-Fargate-Env-Environment"
+SHARED_RESTRICTED_NOTE: Final = (
+    "on a gateway, open only to its ingress_cidrs (its rule's source-ip condition), which "
+    "neither the verify step nor the probe is among: its own target group's health only"
+)
 REQUEST_TIMEOUT_SECONDS: Final = 5.0
 PAUSE_SECONDS: Final = 5.0
 MAX_ATTEMPTS: Final = 12
@@ -74,22 +82,28 @@ def get(
     request = urllib.request.Request(url, headers=headers)
     started = clock.monotonic()
     status: int | None
+    environment = None
     try:
         with _opener(url).open(request, timeout=max(timeout, 0.1)) as response:
             response.read(65536)
             status, detail = int(response.status), "ok"
+            environment = response.headers.get(ENVIRONMENT_HEADER)
     except urllib.error.HTTPError as exc:
         status, detail = int(exc.code), str(exc.reason)
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         reason = getattr(exc, "reason", exc)
         status, detail = None, f"{type(exc).__name__}: {reason}"
     latency_ms = round((clock.monotonic() - started) * 1000, 1)
-    return {"status": status, "detail": detail, "latency_ms": latency_ms}
+    answer = {"status": status, "detail": detail, "latency_ms": latency_ms}
+    return answer | ({"environment": environment} if environment else {})
 
 
-def check_kind(lb: dict[str, Any], vpc_id: str) -> str:
+def check_kind(lb: dict[str, Any], vpc_id: str, shared: bool = False) -> str:
     if ingress.reachable_from_outside(lb["scheme"], lb["ingress_cidrs"]):
         return HTTP
+    if shared and ingress.WORLD_IPV4 not in lb["ingress_cidrs"]:
+        # The gateway's rule admits only the spec's addresses: the probe is not among them.
+        return TARGET_HEALTH
     return HTTP_FROM_VPC if ingress.probe_function(vpc_id) else TARGET_HEALTH
 
 
@@ -103,14 +117,27 @@ def private_addresses(load_balancer_arn: str) -> list[str]:
     return sorted(str(item["PrivateIpAddress"]) for item in interfaces)
 
 
-def _from_the_probe(url: str, address: str | None, timeout: float, vpc_id: str) -> dict[str, Any]:
+def _refuse_misroute(env: str, url: str, answer: dict[str, Any]) -> None:
+    """An answer naming another environment came through someone else's route: fail now."""
+    other = answer.get("environment")
+    if other and other != env:
+        raise EndpointCheckFailed(
+            f"{url} answered as environment {other!r}, not {env!r}: its gateway routes this "
+            "environment's host or port to another environment"
+        )
+
+
+def _from_the_probe(
+    url: str, address: str | None, timeout: float, vpc_id: str, host: str | None = None
+) -> dict[str, Any]:
     """One GET made by the probe inside the VPC, of `address` (the load balancer's private
-    address) with the URL's host as Host header."""
+    address) with the URL's host (or `host`) as Host header."""
     if address is None:
         return {"status": None, "detail": "the load balancer has no network interface yet"}
+    request = {"url": url, "address": address, "timeout_seconds": timeout}
     response = client("lambda").invoke(
         FunctionName=ingress.probe_function(vpc_id),
-        Payload=json.dumps({"url": url, "address": address, "timeout_seconds": timeout}),
+        Payload=json.dumps(request | ({"host": host} if host else {})),
     )
     answer = json.loads(response["Payload"].read() or b"{}")
     if response.get("FunctionError"):
@@ -118,20 +145,26 @@ def _from_the_probe(url: str, address: str | None, timeout: float, vpc_id: str) 
     return dict(answer)
 
 
-def probe(url: str, address: str, timeout_seconds: float) -> dict[str, Any]:
+def probe(
+    url: str, address: str, timeout_seconds: float, host: str | None = None
+) -> dict[str, Any]:
     """The probe function's work: GET `url` at `address` (no AWS call: no NAT needed)."""
     scheme, rest = url.split("://", 1)
     host_and_port, _, path = rest.partition("/")
     port = host_and_port.partition(":")[2]
     target = f"{scheme}://{address}{':' + port if port else ''}/{path}"
     timeout = min(float(timeout_seconds), REQUEST_TIMEOUT_SECONDS)
-    return get(target, timeout=timeout, host=host_and_port)
+    return get(target, timeout=timeout, host=host or host_and_port)
 
 
 def _verify(
     spec: dict[str, Any], lb: dict[str, Any], created: dict[str, Any], vpc_id: str, deadline: float
 ) -> dict[str, Any]:
-    url, kind = created["url"], check_kind(lb, vpc_id)
+    gateway = created.get("gateway") or {}
+    url, kind = created["url"], check_kind(lb, vpc_id, shared=bool(gateway))
+    # On a gateway, the route is checked through the gateway's own name with the environment's
+    # host name (a new DNS record may still be propagating; the wildcard may not be ours).
+    check_url, host = gateway.get("check_url") or url, gateway.get("host")
     desired = int(spec["service"]["desired_count"])
     addresses = private_addresses(created["arn"]) if kind == HTTP_FROM_VPC else []
     attempt_seconds = PROBE_TIMEOUT_SECONDS if kind == HTTP_FROM_VPC else REQUEST_TIMEOUT_SECONDS
@@ -143,14 +176,18 @@ def _verify(
         if healthy < desired:
             last = f"{healthy} of {desired} targets healthy"
         elif kind == TARGET_HEALTH:
-            return _result(lb, url, kind, attempts, healthy, answer)
+            result = _result(lb, url, kind, attempts, healthy, answer)
+            if gateway and ingress.WORLD_IPV4 not in lb["ingress_cidrs"]:
+                result["note"] = SHARED_RESTRICTED_NOTE
+            return result
         else:
             timeout = min(REQUEST_TIMEOUT_SECONDS, deadline - clock.monotonic())
             if kind == HTTP:
-                answer = get(url, timeout)
+                answer = get(check_url, timeout, host=host)
             else:
                 address = addresses[(attempts - 1) % len(addresses)] if addresses else None
-                answer = _from_the_probe(url, address, timeout, vpc_id)
+                answer = _from_the_probe(check_url, address, timeout, vpc_id, host)
+            _refuse_misroute(spec["name"], url, answer)
             status = answer.get("status")
             if status is not None and 200 <= status < 400:
                 return _result(lb, url, kind, attempts, healthy, answer)
@@ -178,8 +215,9 @@ def _result(
         "healthy_targets": healthy,
         "attempts": attempts,
     }
-    if "latency_ms" in answer:
-        result["latency_ms"] = answer["latency_ms"]
+    for key in ("latency_ms", "environment"):
+        if key in answer:
+            result[key] = answer[key]
     if kind == TARGET_HEALTH:
         result["note"] = (
             "not reachable from the verify step (internal, or not open to 0.0.0.0/0) and no "

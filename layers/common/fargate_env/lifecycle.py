@@ -11,6 +11,7 @@ from fargate_env import (
     bounds,
     clock,
     failures,
+    gateways,
     lifecycle_events,
     pricing,
     registry,
@@ -34,7 +35,8 @@ def ready(spec: dict[str, Any], execution: str, outcome: dict[str, Any]) -> dict
     expiry = schedules.ensure(spec)
     network = (outcome.get("resources") or {}).get("network") or {}
     zones = len(network.get("load_balancer_subnet_ids") or network.get("subnet_ids") or [])
-    hourly_cost = pricing.estimate(spec, zones=zones or None)["hourly"]
+    sharing = gateways.Settings.load().capacity()
+    hourly_cost = pricing.estimate(spec, zones=zones or None, sharing=sharing)["hourly"]
     recorded = registry.mark_ready(
         spec["name"],
         execution,
@@ -134,8 +136,8 @@ def begin_teardown(execution_input: Any, execution: str, started_at: str | None)
     write), then the claim. `outcome` tells the state machine what to do: "claimed" (tear
     down), "waiting" (the environment is still being created: come back), "superseded" (a
     create was requested after this teardown: nothing changes). `resources` are the recorded
-    ids to delete besides the lookups; `interval_seconds` and `max_polls` bound its waits after
-    the environment's own settings."""
+    ids to delete besides the lookups; `mode` says whether it may have routes on gateways;
+    `interval_seconds` and `max_polls` bound its waits after the environment's own settings."""
     request = validation.validate_teardown(execution_input, started_at)
     name, reason = request["name"], request["reason"]
     if reason == "rollback":
@@ -157,8 +159,17 @@ def begin_teardown(execution_input: Any, execution: str, started_at: str | None)
         "status": claimed["status"],
         "message": claimed["message"],
         "resources": request["resources"] or claimed.get("resources"),
+        "mode": mode_of(claimed.get("spec")),
         **teardown_polling(claimed.get("spec"))._asdict(),
     }
+
+
+def mode_of(spec: dict[str, Any] | None) -> str:
+    """The environment's mode as recorded; "unknown" without a record (its teardown then looks
+    for routes on gateways too)."""
+    if not spec:
+        return "unknown"
+    return str(spec.get("mode") or "dedicated")
 
 
 def deleted(name: str, execution: str, reason: str, summary: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,8 @@ should wait on it but the final readiness check.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Final
 
 from fargate_env import elbv2_tags, naming
 from fargate_env.aws import client
@@ -15,6 +16,7 @@ from fargate_env.errors import AwsRequestFailed, ResourceConflict, ResourceNotRe
 
 _LB_GONE = ("LoadBalancerNotFound",)
 _READY_STATES = ("active", "active_impaired")
+DEFAULT_SSL_POLICY: Final = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 
 def _describe_by_name(name: str) -> dict[str, Any] | None:
@@ -47,20 +49,10 @@ def _summary(lb: dict[str, Any], lb_id: str) -> dict[str, Any]:
     }
 
 
-def _create(
-    spec: dict[str, Any], lb: dict[str, Any], network: dict[str, Any], security_group_id: str
-) -> dict[str, Any] | None:
+def _create(request: dict[str, Any]) -> dict[str, Any] | None:
     """Create the load balancer; None when a concurrent attempt created it first."""
     try:
-        created = client("elbv2").create_load_balancer(
-            Name=naming.load_balancer_name(spec["name"], lb["id"]),
-            Subnets=network["load_balancer_subnet_ids"],
-            SecurityGroups=[security_group_id],
-            Scheme=lb["scheme"],
-            Type=lb["type"],
-            IpAddressType="ipv4",
-            Tags=naming.as_key_value_list(naming.environment_tags(spec["name"], spec["tags"])),
-        )
+        created = client("elbv2").create_load_balancer(**request)
     except Exception as exc:
         if error_code(exc) != "DuplicateLoadBalancerName":
             raise
@@ -68,30 +60,115 @@ def _create(
     return dict(created["LoadBalancers"][0])
 
 
-def ensure(
-    spec: dict[str, Any], lb: dict[str, Any], network: dict[str, Any], security_group_id: str
-) -> dict[str, Any]:
-    """The environment's load balancer `lb["id"]`, created if missing. Never waits for active."""
-    env = spec["name"]
-    name = naming.load_balancer_name(env, lb["id"])
+def _ensure(
+    request: dict[str, Any], require_owner: Callable[[str, dict[str, str]], None]
+) -> tuple[dict[str, Any], bool]:
+    """The load balancer `request` names, created if missing (and whether it was just created);
+    one that exists must pass `require_owner(name, tags)` and have the request's type and
+    scheme. Never waits for active."""
+    name = request["Name"]
     existing = _describe_by_name(name)
     if existing is None:
-        created = _create(spec, lb, network, security_group_id)
+        created = _create(request)
         if created is not None:
-            return _summary(created, lb["id"])
+            return created, True
         existing = _describe_by_name(name)
         if existing is None:
             raise ResourceNotReady(
                 f"load balancer {name!r} was reported duplicate but is not found"
             )
     tags = elbv2_tags.tags_of([existing["LoadBalancerArn"]]).get(existing["LoadBalancerArn"], {})
-    naming.require_owned("load balancer", name, tags, env)
-    if (existing["Type"], existing["Scheme"]) != (lb["type"], lb["scheme"]):
+    require_owner(name, tags)
+    if (existing["Type"], existing["Scheme"]) != (request["Type"], request["Scheme"]):
         raise ResourceConflict(
-            f"load balancer {name!r} exists as {existing['Scheme']} {existing['Type']}, the spec "
-            f"wants {lb['scheme']} {lb['type']}; tear the environment down first"
+            f"load balancer {name!r} exists as {existing['Scheme']} {existing['Type']}, it is "
+            f"wanted {request['Scheme']} {request['Type']}; tear it down first"
         )
-    return _summary(existing, lb["id"])
+    return existing, False
+
+
+def ensure(
+    spec: dict[str, Any], lb: dict[str, Any], network: dict[str, Any], security_group_id: str
+) -> dict[str, Any]:
+    """The environment's load balancer `lb["id"]`, created if missing. Never waits for active."""
+    env = spec["name"]
+    request = {
+        "Name": naming.load_balancer_name(env, lb["id"]),
+        "Subnets": network["load_balancer_subnet_ids"],
+        "SecurityGroups": [security_group_id],
+        "Scheme": lb["scheme"],
+        "Type": lb["type"],
+        "IpAddressType": "ipv4",
+        "Tags": naming.as_key_value_list(naming.environment_tags(env, spec["tags"])),
+    }
+    found, _ = _ensure(
+        request, lambda name, tags: naming.require_owned("load balancer", name, tags, env)
+    )
+    return _summary(found, lb["id"])
+
+
+def ensure_gateway(
+    gateway_id: str,
+    name: str,
+    scheme: str,
+    subnet_ids: list[str],
+    security_group_id: str,
+    tags: dict[str, str],
+) -> dict[str, Any]:
+    """A gateway's Application Load Balancer, created if missing. Never waits for active."""
+    request = {
+        "Name": name,
+        "Subnets": subnet_ids,
+        "SecurityGroups": [security_group_id],
+        "Scheme": scheme,
+        "Type": "application",
+        "IpAddressType": "ipv4",
+        "Tags": naming.as_key_value_list(tags),
+    }
+    found, _ = _ensure(
+        request,
+        lambda name, tags: naming.require_gateway_owned("load balancer", name, tags, gateway_id),
+    )
+    return {
+        "arn": found["LoadBalancerArn"],
+        "name": found["LoadBalancerName"],
+        "dns_name": found["DNSName"],
+        "canonical_hosted_zone_id": found.get("CanonicalHostedZoneId", ""),
+        "scheme": found["Scheme"],
+    }
+
+
+def ensure_gateway_listeners(
+    lb: dict[str, Any], wanted: list[dict[str, Any]], tags: dict[str, str]
+) -> dict[str, str]:
+    """A gateway's own listeners (CreateListener requests without the load balancer), created
+    if missing: port -> listener ARN."""
+    elbv2 = client("elbv2")
+    existing = {
+        item["Port"]: item
+        for item in elbv2.describe_listeners(LoadBalancerArn=lb["arn"])["Listeners"]
+    }
+    arns: dict[str, str] = {}
+    for request in wanted:
+        current = existing.get(request["Port"])
+        if current is None:
+            try:
+                current = elbv2.create_listener(
+                    LoadBalancerArn=lb["arn"], Tags=naming.as_key_value_list(tags), **request
+                )["Listeners"][0]
+            except Exception as exc:
+                if error_code(exc) != "DuplicateListener":
+                    raise
+                raise ResourceNotReady(
+                    f"a listener on port {request['Port']} of {lb['name']} appeared concurrently"
+                ) from None
+        elif current["Protocol"] != request["Protocol"]:
+            raise ResourceConflict(
+                f"gateway {lb['name']!r} has a {current['Protocol']} listener on port "
+                f"{request['Port']}, not {request['Protocol']}"
+            )
+        arns[str(request["Port"])] = current["ListenerArn"]
+    return arns
 
 
 def _default_action(

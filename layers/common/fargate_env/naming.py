@@ -9,6 +9,7 @@ to its own: two stacks in one account never adopt or delete each other's resourc
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Final
 
@@ -18,6 +19,9 @@ PREFIX: Final = "fenv"
 ENVIRONMENT_TAG: Final = "fargate-env:environment"
 #: Its value is the deployment (stack name) that manages the resource.
 MANAGED_BY_TAG: Final = "fargate-env:managed-by"
+#: Its value is the gateway (a shared load balancer) the resource belongs to: a kind of owner of
+#: its own, so that no environment's lookup ever finds, adopts or deletes a gateway's resource.
+GATEWAY_TAG: Final = "fargate-env:gateway"
 #: The deployment when none is configured: the default stack name.
 DEFAULT_DEPLOYMENT: Final = "fargate-env"
 DEPLOYMENT_ENV: Final = "DEPLOYMENT_NAME"
@@ -76,6 +80,25 @@ def schedule_name(env: str) -> str:
     return f"{PREFIX}-{env}-expiry"
 
 
+def gateway_name(gateway_id: str) -> str:
+    """A gateway's load balancer and security group: `fenv-gw-<deployment hash>-<scheme>-<n>`.
+    The hash keeps two deployments of one account apart (ELBv2 names are per account and
+    region); the last segment starts with a digit, which no load balancer id of an environment
+    can (`fenv-<env>-<id>`, the id starting with a letter), so the two never collide."""
+    digest = hashlib.sha256(deployment().encode()).hexdigest()[:6]
+    scheme, number = gateway_id[0], gateway_id[1:]
+    return f"{PREFIX}-gw-{digest}-{scheme}-{number}"
+
+
+def gateway_tags(gateway_id: str) -> dict[str, str]:
+    """The tags of every resource of a gateway: no environment tag, ours alone."""
+    return {GATEWAY_TAG: gateway_id, MANAGED_BY_TAG: deployment()}
+
+
+def gateway_owned_by(tags: dict[str, str], gateway_id: str) -> bool:
+    return tags.get(GATEWAY_TAG) == gateway_id and tags.get(MANAGED_BY_TAG) == deployment()
+
+
 def deployment() -> str:
     """The deployment (its stack name) this code runs for."""
     return settings.get(DEPLOYMENT_ENV, "").strip() or DEFAULT_DEPLOYMENT
@@ -113,6 +136,18 @@ def from_key_value_list(tags: list[dict[str, str]] | None) -> dict[str, str]:
 def owned_by(tags: dict[str, str], env: str) -> bool:
     """Whether a resource is environment `env`'s, managed by this deployment."""
     return tags.get(ENVIRONMENT_TAG) == env and tags.get(MANAGED_BY_TAG) == deployment()
+
+
+def require_gateway_owned(kind: str, name: str, tags: dict[str, str], gateway_id: str) -> None:
+    """As require_owned, for a resource of a gateway."""
+    if not gateway_owned_by(tags, gateway_id):
+        from fargate_env.errors import ResourceConflict
+
+        raise ResourceConflict(
+            f"{kind} {name!r} already exists without the tags {GATEWAY_TAG}={gateway_id}, "
+            f"{MANAGED_BY_TAG}={deployment()}: it is not this deployment's gateway; fargate-env "
+            "will neither adopt nor delete it. Remove or rename it."
+        )
 
 
 def require_owned(kind: str, name: str, tags: dict[str, str], env: str) -> None:

@@ -27,6 +27,12 @@ logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
+#: Where a step's event names its execution (every Task payload carries it: the ASL builder).
+CORRELATION_ID_PATH: Final = "execution"
+
+
+def _metrics_disabled() -> bool:
+    return settings.get("POWERTOOLS_METRICS_DISABLED", "false").lower() == "true"
 
 
 def _sdk_tracing_enabled() -> bool:
@@ -41,34 +47,26 @@ def tracer() -> Any:
     return Tracer(service=SERVICE)
 
 
-def _correlation_id(event: Any) -> str | None:
-    if isinstance(event, dict):
-        value = event.get("execution")
-        return str(value) if value else None
-    return None
-
-
 def _is_sdk_error(exc: BaseException) -> bool:
     return type(exc).__module__.startswith(("botocore", "boto3", "urllib3"))
 
 
 def step(name: str) -> Callable[[Handler], Handler]:
-    """Decorate a step's handler: logging context, metrics, SDK errors wrapped into our contract.
+    """Decorate a step's handler: Powertools' Lambda context and metrics, SDK errors wrapped into
+    our contract.
 
-    Our own errors pass through untouched (their class names are the ASL contract). An SDK error
-    that escaped the library is logged once and re-raised as TransientAwsError (retryable) or
-    AwsRequestFailed (terminal), with the step and the failed operation in the message.
+    Logs carry the Lambda context and the execution's name as correlation id
+    (inject_lambda_context); metrics are flushed once per invocation with a ColdStart metric
+    (log_metrics). Our own errors pass through untouched (their class names are the ASL
+    contract). An SDK error that escaped the library is logged once and re-raised as
+    TransientAwsError (retryable) or AwsRequestFailed (terminal), with the step and the failed
+    operation in the message.
     """
 
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
-        def wrapper(event: Any, context: Any) -> Any:
+        def measured(event: Any, context: Any) -> Any:
             logger.append_keys(step=name)
-            correlation_id = _correlation_id(event)
-            if correlation_id:
-                logger.set_correlation_id(correlation_id)
-            if context is not None and hasattr(context, "function_name"):
-                logger.append_keys(function_name=context.function_name)
             metrics.add_dimension(name="step", value=name)
             started = time.perf_counter()
             outcome = "StepFailed"
@@ -102,10 +100,24 @@ def step(name: str) -> Callable[[Handler], Handler]:
                     name="StepDuration", unit=MetricUnit.Milliseconds, value=elapsed_ms
                 )
                 metrics.add_metric(name=outcome, unit=MetricUnit.Count, value=1)
-                metrics.flush_metrics()
+
+        with_context = logger.inject_lambda_context(
+            measured, correlation_id_path=CORRELATION_ID_PATH, clear_state=True
+        )
+        flushed = metrics.log_metrics(with_context, capture_cold_start_metric=True)
+        # Powertools prints the cold-start record even with metrics disabled (single_metric
+        # ignores the setting): without metrics, no cold-start metric either.
+        flushed_quietly = metrics.log_metrics(with_context)
+
+        @functools.wraps(handler)
+        def wrapper(event: Any, context: Any) -> Any:
+            try:
+                if _metrics_disabled():
+                    return flushed_quietly(event, context)
+                return flushed(event, context)
+            finally:
                 # One invocation's record each time (a disabled flush keeps them otherwise).
                 metrics.clear_metrics()
-                logger.remove_keys(["step", "function_name"])
 
         return wrapper  # type: ignore[return-value]
 

@@ -10,7 +10,7 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from fargate_env import containers, network
+from fargate_env import containers, gateways, network
 from fargate_env.aws import client, region
 from fargate_env.errors import error_code, invalid_spec
 
@@ -148,7 +148,8 @@ def _file_systems(spec: dict[str, Any]) -> list[str]:
 
 def check(spec: dict[str, Any]) -> dict[str, Any]:
     """The resolved network, once every reference of the spec is known to exist."""
-    resolved = network.resolve(spec)
+    resolved = network.resolve(gateways.in_gateway_network(spec))
+    gateways.check_network(spec, resolved)
     problems = [*_certificates(spec), *_secrets(spec), *_file_systems(spec), *_task_role(spec)]
     if problems:
         raise invalid_spec(problems)

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, Final, TypedDict
 
 PRICES_FILE: Final = Path(__file__).with_name("prices.json")
+#: Environments per gateway when the deployment says nothing (GatewayMaxEnvironments's default).
+DEFAULT_SHARING: Final = 25
 
 
 class CostItem(TypedDict):
@@ -70,9 +72,43 @@ def tasks_by_provider(spec: dict[str, Any]) -> dict[str, float]:
     return placed
 
 
-def estimate(spec: dict[str, Any], zones: int | None = None) -> Estimate:
+def _load_balancer_items(
+    spec: dict[str, Any], zones: int, sharing: int, assumptions: list[str]
+) -> list[CostItem]:
+    """Dedicated: each load balancer and its public addresses. Shared: the environment's share
+    of its gateway's (one of `sharing` environments: a full gateway)."""
+    items: list[CostItem] = []
+    share = 1.0
+    if spec.get("mode") == "shared":
+        share = 1 / sharing
+        assumptions.append(
+            f"a gateway shared by {sharing} environments (its cap, GatewayMaxEnvironments): "
+            "each pays that share of its load balancer and addresses"
+        )
+    for lb in spec["load_balancers"]:
+        kind = "application" if lb["type"] == "application" else "network"
+        what = f"{kind} load balancer {lb['id']}"
+        if share < 1:
+            what = f"1/{sharing} of a gateway (application load balancer)"
+        items.append(_item(f"{kind}_load_balancer", what, share))
+        if lb["scheme"] == "internet-facing":
+            owner = "the gateway" if share < 1 else f"load balancer {lb['id']}"
+            items.append(
+                _item(
+                    "public_ipv4_address",
+                    f"public IPv4 addresses of {owner} (one per zone)",
+                    zones * share,
+                )
+            )
+    return items
+
+
+def estimate(
+    spec: dict[str, Any], zones: int | None = None, sharing: int = DEFAULT_SHARING
+) -> Estimate:
     """Per-hour cost of the normalised `spec`. `zones`: how many subnets the load balancers use,
-    when known (after the network is resolved); else the spec's, else the table's assumption."""
+    when known (after the network is resolved); else the spec's, else the table's assumption.
+    `sharing`: environments per gateway, in shared mode."""
     table = price_table()
     assumptions: list[str] = []
     network = spec["network"]
@@ -83,18 +119,7 @@ def estimate(spec: dict[str, Any], zones: int | None = None) -> Estimate:
         assumed = table["assumptions"]["availability_zones"]
         zones = int(assumed["value"])
         assumptions.append(f"{zones} Availability Zones: {assumed['why']}")
-    items: list[CostItem] = []
-    for lb in spec["load_balancers"]:
-        kind = "application" if lb["type"] == "application" else "network"
-        items.append(_item(f"{kind}_load_balancer", f"{kind} load balancer {lb['id']}", 1))
-        if lb["scheme"] == "internet-facing":
-            items.append(
-                _item(
-                    "public_ipv4_address",
-                    f"public IPv4 addresses of load balancer {lb['id']} (one per zone)",
-                    zones,
-                )
-            )
+    items = _load_balancer_items(spec, zones, sharing, assumptions)
     container = spec["container"]
     architecture = "arm64" if container["cpu_architecture"] == "ARM64" else "x86_64"
     vcpu, memory_gb = container["cpu"] / 1024, container["memory"] / 1024

@@ -52,6 +52,11 @@ def _table() -> str:
     return settings.require(TABLE_ENV)
 
 
+def table() -> str:
+    """The registry table (gateway_registry.py keeps the gateways' items in it too)."""
+    return _table()
+
+
 def _now() -> str:
     return datetime.fromtimestamp(clock.now(), tz=UTC).isoformat(timespec="seconds")
 
@@ -88,7 +93,8 @@ def all_items() -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     for page in client("dynamodb").get_paginator("scan").paginate(TableName=_table()):
         items.extend(_deserialize(item) for item in page["Items"])
-    return items
+    # Other kinds of item (gateways) carry a `kind`; an environment's item has none.
+    return [item for item in items if "kind" not in item]
 
 
 def _update(

@@ -4,6 +4,7 @@ for the tasks (only the container port, only from the load balancers' groups).""
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from typing import Any
 
 from fargate_env import ingress, naming
@@ -24,7 +25,24 @@ def _find_by_name(name: str, vpc_id: str) -> dict[str, Any] | None:
 
 
 def ensure_group(env: str, name: str, description: str, vpc_id: str, tags: dict[str, str]) -> str:
-    """The id of security group `name` in `vpc_id`, created if missing (idempotent)."""
+    """The id of environment `env`'s security group `name` in `vpc_id`, created if missing
+    (idempotent)."""
+    return _ensure_group(
+        name,
+        description,
+        vpc_id,
+        tags,
+        lambda found: naming.require_owned("security group", name, found, env),
+    )
+
+
+def _ensure_group(
+    name: str,
+    description: str,
+    vpc_id: str,
+    tags: dict[str, str],
+    require_owner: Callable[[dict[str, str]], None],
+) -> str:
     existing = _find_by_name(name, vpc_id)
     if existing is None:
         try:
@@ -43,9 +61,7 @@ def ensure_group(env: str, name: str, description: str, vpc_id: str, tags: dict[
             existing = _find_by_name(name, vpc_id)  # created concurrently: use that one
             if existing is None:
                 raise
-    naming.require_owned(
-        "security group", name, naming.from_key_value_list(existing.get("Tags")), env
-    )
+    require_owner(naming.from_key_value_list(existing.get("Tags")))
     return str(existing["GroupId"])
 
 
@@ -140,11 +156,15 @@ def _task_ports(spec: dict[str, Any]) -> list[int]:
 
 
 def create_for_environment(spec: dict[str, Any], network: dict[str, Any]) -> dict[str, Any]:
+    """Dedicated mode: each load balancer's group and the tasks' group, which admits the
+    container port from them. Shared mode: the tasks' group alone; it admits the gateway's group
+    once the environment is routed on its gateway (allow_from_gateway), the gateway being known
+    only then."""
     env = spec["name"]
     tags = naming.environment_tags(env, spec["tags"])
     vpc_id = network["vpc_id"]
     lb_groups: dict[str, str] = {}
-    for lb in spec["load_balancers"]:
+    for lb in spec["load_balancers"] if spec.get("mode") != "shared" else []:
         group_id = ensure_group(
             env,
             naming.load_balancer_security_group_name(env, lb["id"]),
@@ -171,6 +191,51 @@ def create_for_environment(spec: dict[str, Any], network: dict[str, Any]) -> dic
         ],
     )
     return {"load_balancers": lb_groups, "tasks": tasks_group}
+
+
+def allow_from_gateway(spec: dict[str, Any], vpc_id: str, gateway_group_id: str) -> str:
+    """Shared mode: the tasks' group admits the container port only from the gateway's group."""
+    env = spec["name"]
+    tasks_group = ensure_group(
+        env,
+        naming.tasks_security_group_name(env),
+        f"fargate-env {env}: tasks, reachable only from the load balancers",
+        vpc_id,
+        naming.environment_tags(env, spec["tags"]),
+    )
+    _allow(
+        tasks_group,
+        [
+            _group_permission(port, gateway_group_id, "from its gateway")
+            for port in _task_ports(spec)
+        ],
+    )
+    return tasks_group
+
+
+def ensure_gateway_group(
+    gateway_id: str, name: str, vpc_id: str, open_ports: list[tuple[int, int]]
+) -> str:
+    """A gateway's security group, admitting its listener ports from everywhere: it is shared by
+    every environment on the gateway, whose own rules filter by source address."""
+    group = _ensure_group(
+        name,
+        f"fargate-env gateway {gateway_id}: listeners of the environments' routes",
+        vpc_id,
+        naming.gateway_tags(gateway_id),
+        lambda found: naming.require_gateway_owned("security group", name, found, gateway_id),
+    )
+    world = [
+        {
+            "IpProtocol": "tcp",
+            "FromPort": first,
+            "ToPort": last,
+            "IpRanges": [{"CidrIp": ingress.WORLD_IPV4, "Description": "fargate-env gateway"}],
+        }
+        for first, last in open_ports
+    ]
+    _allow(group, world)
+    return group
 
 
 def find(env: str) -> list[dict[str, Any]]:

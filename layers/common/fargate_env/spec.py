@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from fargate_env import bounds, containers, ingress, naming
+from fargate_env import bounds, containers, ingress, load_balancers, naming
 from fargate_env.errors import InvalidSpec, invalid_spec
 
 SCHEMA_ID: Final = "https://github.com/fargate-env/fargate-env/schema/environment-spec.schema.json"
@@ -51,9 +51,15 @@ LOG_RETENTION_DAYS: Final = (
 )  # fmt: skip
 
 DEFAULT_IMAGE: Final = "nginx:latest"
+DEDICATED: Final = "dedicated"
+SHARED: Final = "shared"
+#: ELBv2: at most 5 condition values per listener rule (Application Load Balancer quotas); in
+#: shared mode the host-header condition takes one, the source-ip condition the rest.
+CONDITION_VALUES_PER_RULE: Final = 5
+MAX_SHARED_INGRESS_CIDRS: Final = CONDITION_VALUES_PER_RULE - 1
 #: Validation context key: the inbound rules a security group may hold in this deployment.
 QUOTA_CONTEXT: Final = "security_group_rule_quota"
-DEFAULT_SSL_POLICY: Final = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+DEFAULT_SSL_POLICY: Final = load_balancers.DEFAULT_SSL_POLICY
 #: ECS: at most 10 containers per task definition (service quotas, not adjustable).
 MAX_CONTAINERS: Final = 10
 #: ECS: a container's memory hard limit is at least 6 MiB (ContainerDefinition, memory).
@@ -797,6 +803,12 @@ class EnvironmentSpec(Model):
     )
 
     name: EnvName
+    mode: Literal["dedicated", "shared"] = Field(
+        DEDICATED,
+        description="dedicated: the environment's own load balancers. shared: its target group "
+        "and routing rule on a gateway, a load balancer fargate-env shares between environments "
+        "(the URL in about a minute, a fraction of the cost).",
+    )
     container: Container = Field(default_factory=Container)
     sidecars: list[Sidecar] = Field(
         default_factory=list,
@@ -876,22 +888,12 @@ class EnvironmentSpec(Model):
 
     @field_validator("load_balancers")
     @classmethod
-    def _load_balancer_names(
-        cls, value: list[LoadBalancer], info: ValidationInfo
-    ) -> list[LoadBalancer]:
+    def _unique_load_balancer_ids(cls, value: list[LoadBalancer]) -> list[LoadBalancer]:
+        # (Their names fit ELBv2's 32 characters for any name and id the model allows: the
+        # bounds of both make sure of it, tests/unit/test_naming.py.)
         ids = [lb.id for lb in value]
         if len(ids) != len(set(ids)):
             raise ValueError("ids must be unique")
-        env = info.data.get("name")
-        if isinstance(env, str):
-            for lb in value:
-                name = naming.load_balancer_name(env, lb.id)
-                if len(name) > naming.MAX_ELBV2_NAME:
-                    raise ValueError(
-                        f"with environment {env!r} and load balancer id {lb.id!r} the load "
-                        f"balancer name {name!r} is {len(name)} characters; ELBv2 allows "
-                        f"{naming.MAX_ELBV2_NAME}: shorten the name or the id"
-                    )
         return value
 
 
@@ -947,10 +949,47 @@ def parse(raw: Any, *, security_group_rule_quota: int | None = None) -> Environm
         parsed = EnvironmentSpec.model_validate(raw, context={QUOTA_CONTEXT: quota})
     except ValidationError as exc:
         raise invalid_spec(describe_errors(exc)) from None
-    together = containers.problems(normalise(parsed))
+    together = shared_mode_problems(parsed) + containers.problems(normalise(parsed))
     if together:
         raise invalid_spec(together)
     return parsed
+
+
+def shared_mode_problems(spec: EnvironmentSpec) -> list[str]:
+    """In shared mode the load balancer is a gateway's: its type, listeners, certificates and
+    subnets come from the deployment. What stays the environment's own: its target group (health
+    check, stickiness, deregistration delay), which gateways it uses (`scheme`) and who may reach
+    it (`ingress_cidrs`, a source-ip condition of its routing rule)."""
+    if spec.mode != SHARED:
+        return []
+    problems = []
+    if len(spec.load_balancers) != 1:
+        problems.append(
+            "load_balancers: shared mode takes exactly one (the environment's route on a "
+            f"gateway), not {len(spec.load_balancers)}"
+        )
+    for index, lb in enumerate(spec.load_balancers):
+        where = f"load_balancers[{index}]"
+        if lb.type != "application":
+            problems.append(f"{where}.type: gateways are application load balancers")
+        if "listeners" in lb.model_fields_set:
+            problems.append(
+                f"{where}.listeners: not in shared mode: the gateway's listeners serve every "
+                "environment (the deployment's domain and certificate, or a port of its own)"
+            )
+        if len(lb.ingress_cidrs) > MAX_SHARED_INGRESS_CIDRS:
+            problems.append(
+                f"{where}.ingress_cidrs: at most {MAX_SHARED_INGRESS_CIDRS} CIDRs in shared mode "
+                f"(got {len(lb.ingress_cidrs)}): they are the source-ip condition of the "
+                f"environment's rule, and ELBv2 allows {CONDITION_VALUES_PER_RULE} condition "
+                "values per rule, one of which is its host name"
+            )
+    if spec.network.load_balancer_subnet_ids:
+        problems.append(
+            "network.load_balancer_subnet_ids: not in shared mode: the gateways' subnets are "
+            "the deployment's (GatewaySubnetIds)"
+        )
+    return problems
 
 
 def normalise(spec: EnvironmentSpec) -> dict[str, Any]:

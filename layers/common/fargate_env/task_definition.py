@@ -16,6 +16,7 @@ from fargate_env.aws import client, region
 from fargate_env.errors import error_code
 
 FINGERPRINT_TAG: Final = "fargate-env:fingerprint"
+NOT_FOUND_MESSAGE: Final = "Unable to describe task definition"
 #: The deployment's role for ECS Exec when the spec names no task role of its own.
 EXEC_TASK_ROLE_ENV: Final = "TASK_ROLE_ARN"
 
@@ -174,11 +175,18 @@ def fingerprint(request: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:32]
 
 
+def not_found(exc: Exception) -> bool:
+    """ECS's answer to DescribeTaskDefinition for a family without an ACTIVE revision, or a
+    revision that does not exist: a ClientException "Unable to describe task definition." ECS
+    answers other client errors with ClientException too, so only that message means absent."""
+    return error_code(exc) == "ClientException" and NOT_FOUND_MESSAGE in str(exc)
+
+
 def _latest(family: str) -> dict[str, Any] | None:
     try:
         return dict(client("ecs").describe_task_definition(taskDefinition=family, include=["TAGS"]))
     except Exception as exc:
-        if error_code(exc) in ("ClientException", "InvalidParameterException"):
+        if not_found(exc):
             return None  # the family has no ACTIVE revision
         raise
 
@@ -217,7 +225,7 @@ def _owned(arn: str, env: str) -> bool:
     try:
         described = client("ecs").describe_task_definition(taskDefinition=arn, include=["TAGS"])
     except Exception as exc:
-        if error_code(exc) in ("ClientException", "InvalidParameterException"):
+        if not_found(exc):
             return False
         raise
     return naming.owned_by(naming.from_key_value_list(described.get("tags")), env)
