@@ -17,6 +17,7 @@ from typing import Any, Final, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from fargate_env import errors, settings
 
@@ -29,10 +30,6 @@ metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 #: Where a step's event names its execution (every Task payload carries it: the ASL builder).
 CORRELATION_ID_PATH: Final = "execution"
-
-
-def _metrics_disabled() -> bool:
-    return settings.get("POWERTOOLS_METRICS_DISABLED", "false").lower() == "true"
 
 
 def _sdk_tracing_enabled() -> bool:
@@ -112,7 +109,7 @@ def step(name: str) -> Callable[[Handler], Handler]:
         @functools.wraps(handler)
         def wrapper(event: Any, context: Any) -> Any:
             try:
-                if _metrics_disabled():
+                if is_metrics_disabled():
                     return flushed_quietly(event, context)
                 return flushed(event, context)
             finally:
