@@ -14,6 +14,10 @@ jsonata-python are pinned exactly.
 - KMS ScheduleKeyDeletion: a key ARN is accepted, as AWS does.
 - EventBridge rules targeting a state machine: delivered by eventbridge.py, events stamped with
   the simulated time.
+- Parsing: moto parses a definition with ANTLR at CreateStateMachine and again at every
+  StartExecution (about a second for the provision machine). A definition is parsed once; the
+  program it gives is reused, which is safe because moto's components keep their per-execution
+  state in the execution's environment (keyed by each component's heap_key), never in themselves.
 """
 
 from __future__ import annotations
@@ -288,6 +292,28 @@ def _start_time_as_aws(worker: Any) -> Callable[[Any], Any]:
     return evaluation_environment
 
 
+#: Definition -> (program, parse tree), shared by every embedded AWS of the process: a program
+#: holds no account, clock or execution of its own.
+_parsed: dict[str, tuple[Any, Any]] = {}
+_parsed_lock = threading.Lock()
+
+
+def _parse_once(original: Callable[[str], tuple[Any, Any]]) -> Callable[[str], tuple[Any, Any]]:
+    """AmazonStateLanguageParser.parse, remembering each definition's program. A definition that
+    does not parse raises every time (nothing is remembered for it)."""
+
+    def parse(definition: str) -> tuple[Any, Any]:
+        with _parsed_lock:
+            known = _parsed.get(definition)
+        if known is None:
+            known = original(definition)
+            with _parsed_lock:
+                _parsed[definition] = known
+        return known
+
+    return parse
+
+
 def _sleeping_module(sleep: Callable[[float], None]) -> types.ModuleType:
     module = types.ModuleType("time")
     module.__dict__.update(time.__dict__)
@@ -322,6 +348,10 @@ def install(
     from moto.stepfunctions.parser.backend import execution as execution_module
 
     _patch(jsonata_hook, "_eval_jsonata", _jsonata_evaluator())
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    parse_once = _parse_once(AmazonStateLanguageParser.parse)
+    _patch(AmazonStateLanguageParser, "parse", staticmethod(parse_once))
     # CreateStateMachine / UpdateStateMachine: every JSONata expression compiles, as on AWS.
     asl_validation.install(_patch)
     from moto.stepfunctions.parser.asl.component.common.string import string_expression
