@@ -47,11 +47,8 @@ class Clock:
         """Simulated time as a Unix timestamp."""
         return self.epoch + self.now()
 
-    def install(self) -> None:
-        """Start tracking threads (if the clock needs to)."""
-
-    def uninstall(self) -> None:
-        """Stop tracking threads."""
+    def install(self, patch: Callable[[Any, str, Any], None]) -> None:
+        """Start tracking threads (if the clock needs to), through the emulator's `patch`."""
 
 
 class LogicalClock(Clock):
@@ -60,27 +57,18 @@ class LogicalClock(Clock):
         self._lock = threading.Lock()
         self._times: dict[threading.Thread, float] = {}  # live thread -> simulated time
         self._children: dict[threading.Thread, list[threading.Thread]] = {}
-        self._original_start: Callable[..., Any] | None = None
         self._latest = 0.0  # the furthest any thread has gone
 
     # -- thread tracking --------------------------------------------------------------------
-    def install(self) -> None:
-        if self._original_start is not None:
-            return
+    def install(self, patch: Callable[[Any, str, Any], None]) -> None:
         clock = self
         original_start = threading.Thread.start
-        self._original_start = original_start
 
         def start(thread: threading.Thread) -> None:
             clock._adopt(thread)
             original_start(thread)
 
-        threading.Thread.start = start  # type: ignore[method-assign]
-
-    def uninstall(self) -> None:
-        if self._original_start is not None:
-            threading.Thread.start = self._original_start  # type: ignore[method-assign]
-            self._original_start = None
+        patch(threading.Thread, "start", start)
 
     def _adopt(self, thread: threading.Thread) -> None:
         """A thread starts at its creator's time and reports its final time when it ends.

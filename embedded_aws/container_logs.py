@@ -14,8 +14,6 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from embedded_aws.patches import Patches
-
 if TYPE_CHECKING:
     from embedded_aws.dataplane import DataPlane, SimService
 
@@ -47,7 +45,6 @@ def destinations(definition: Any) -> list[tuple[str, str, str, str]]:
 class ContainerLogs:
     def __init__(self, plane: DataPlane) -> None:
         self.plane = plane
-        self._patches = Patches()
         self._lock = threading.Lock()
         self._started: set[str] = set()  # task ids whose start lines are written
         self._served = 0  # requests logged: the tasks take turns, as a load balancer spreads them
@@ -127,7 +124,8 @@ class ContainerLogs:
             return
 
     # ------------------------------------------------------------------ install
-    def install(self) -> None:
+    def install(self, patch: Callable[[Any, str, Any], None]) -> None:
+        """Reading a log group first writes what the tasks printed up to the reader's time."""
         from moto.logs.models import LogsBackend
 
         def synced(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -138,7 +136,4 @@ class ContainerLogs:
             return read
 
         for name in ("filter_log_events", "get_log_events", "describe_log_streams"):
-            self._patches.set(LogsBackend, name, synced(getattr(LogsBackend, name)))
-
-    def uninstall(self) -> None:
-        self._patches.undo()
+            patch(LogsBackend, name, synced(getattr(LogsBackend, name)))

@@ -13,12 +13,12 @@ import time
 import zipfile
 from collections import Counter
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from embedded_aws import dataplane as dataplane_module
-from embedded_aws import ecs_rules, moto_fixes, pass_role, plugs
+from embedded_aws import ecs_rules, moto_fixes, moto_hooks, pass_role, plugs
 from embedded_aws import template as template_module
 from embedded_aws.clock import Clock, LogicalClock
 from embedded_aws.container_logs import ContainerLogs
@@ -113,6 +113,11 @@ def _throttle_response(service: str) -> tuple[int, dict[str, str], str]:
     return _error_response(service, code, message)
 
 
+def _restore_environ(saved: dict[str, str]) -> None:
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 class EmbeddedAWS:
     def __init__(
         self,
@@ -140,11 +145,9 @@ class EmbeddedAWS:
         self.strict = Strict()
         self.outputs: dict[str, str] = {}
         self.physical: dict[str, str] = {}  # logical id -> physical id
-        self._mock: Any = None
-        self._saved_env: dict[str, str] | None = None
+        self._undo = ExitStack()
         self._patches = Patches()
         self._clients: dict[str, Any] = {}
-        self._moto_log_level = logging.NOTSET
         sam = template_module.load_sam_template(template_path)
         self.sam_template = sam
         self.catalog = template_module.functions(sam, template_path.parent)
@@ -182,64 +185,61 @@ class EmbeddedAWS:
         }
 
     def start(self) -> None:
+        """Deploy into a fresh moto account. Everything start changes outside this object (the
+        process environment, moto's mock, every patched attribute, the stand-in servers) is
+        undone by stop - or at once, when start itself fails."""
         from moto import mock_aws
 
-        if self.quiet:
-            # moto logs every caught state failure and every resource type it skips; the
-            # execution history and the deploy result say what matters.
-            self._moto_log_level = logging.getLogger("moto").level
-            logging.getLogger("moto").setLevel(logging.CRITICAL)
-        self._saved_env = dict(os.environ)
-        os.environ.update(self._environment())
-        self.clock.install()
-        self._mock = mock_aws(
-            config={
-                "stepfunctions": {"execute_state_machine": True},
-                "lambda": {"use_docker": False},
-            }
-        )
-        self._mock.start()
         from fargate_env import aws as fargate_aws
         from fargate_env import clock as library_clock
 
-        fargate_aws.reset_clients()
-        # The library's time and the SDK's retry pauses follow the simulated clock.
-        self._patches.set(library_clock, "now", self.clock.wall)
-        self._patches.set(library_clock, "monotonic", self.clock.now)
-        self._patches.set(library_clock, "sleep", self.clock.sleep)
-        import botocore.endpoint
+        with ExitStack() as undo:
+            if self.quiet:
+                # moto logs every caught state failure and every resource type it skips; the
+                # execution history and the deploy result say what matters.
+                moto_log = logging.getLogger("moto")
+                undo.callback(moto_log.setLevel, moto_log.level)
+                moto_log.setLevel(logging.CRITICAL)
+            undo.callback(_restore_environ, dict(os.environ))
+            os.environ.update(self._environment())
+            undo.callback(fargate_aws.reset_clients)
+            # Every patch goes through one table, undone (last first) after moto's mock stops.
+            undo.callback(self._patches.undo)
+            patch = self._patches.set
+            self.clock.install(patch)
+            mock = mock_aws(
+                config={
+                    "stepfunctions": {"execute_state_machine": True},
+                    "lambda": {"use_docker": False},
+                }
+            )
+            mock.start()
+            undo.callback(mock.stop)
+            undo.callback(self._clients.clear)
+            fargate_aws.reset_clients()
+            # The library's time and the SDK's retry pauses follow the simulated clock.
+            patch(library_clock, "now", self.clock.wall)
+            patch(library_clock, "monotonic", self.clock.now)
+            patch(library_clock, "sleep", self.clock.sleep)
+            import botocore.endpoint
 
-        self._patches.set(botocore.endpoint, "time", plugs._sleeping_module(self.clock.sleep))
-        # Before the plugs and the data plane, which wrap some of the same moto methods.
-        self.strict.install(self._patches)
-        plugs.install(self.clock, self.runner.invoke, self._state_entered, self.faults.seed)
-        self.plane.install(self._api_call)
-        ecs_rules.install(self._patches.set)
-        moto_fixes.install(self._patches.set)
-        self.standins.install()
-        self.container_logs.install()
-        self.deploy()
+            patch(botocore.endpoint, "time", plugs._sleeping_module(self.clock.sleep))
+            # Before the plugs and the data plane, which wrap some of the same moto methods.
+            self.strict.install(self._patches)
+            plugs.install(
+                patch, self.clock, self.runner.invoke, self._state_entered, self.faults.seed
+            )
+            moto_hooks.install(self.plane, patch, self._api_call)
+            ecs_rules.install(patch)
+            moto_fixes.install(patch)
+            undo.callback(self.standins.close)
+            self.standins.install(patch)
+            self.container_logs.install(patch)
+            self.deploy()
+            self._undo = undo.pop_all()
 
     def stop(self) -> None:
-        self.container_logs.uninstall()
-        self.standins.uninstall()
-        dataplane_module.uninstall()
-        plugs.uninstall()
-        self._patches.undo()
-        self._clients.clear()
-        if self._mock is not None:
-            self._mock.stop()
-            self._mock = None
-        self.clock.uninstall()
-        from fargate_env import aws as fargate_aws
-
-        fargate_aws.reset_clients()
-        if self.quiet:
-            logging.getLogger("moto").setLevel(self._moto_log_level)
-        if self._saved_env is not None:
-            os.environ.clear()
-            os.environ.update(self._saved_env)
-            self._saved_env = None
+        self._undo.close()
 
     def reconfigure(self, model: LatencyModel | None = None, faults: Faults | None = None) -> None:
         """Swap the latency model and the faults of a running emulator (between executions)."""

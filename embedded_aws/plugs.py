@@ -35,7 +35,6 @@ from typing import Any
 
 from embedded_aws import asl_validation
 from embedded_aws.clock import Clock
-from embedded_aws.patches import Patches
 
 _jitter = random.Random(7)
 
@@ -43,11 +42,6 @@ _jitter = random.Random(7)
 def reseed(seed: int) -> None:
     """Restart the Retry jitter sequence."""
     _jitter.seed(seed)
-
-
-_patches = Patches()
-_patch = _patches.set
-uninstall = _patches.undo
 
 
 def _jsonata_evaluator() -> Callable[[str], Any]:
@@ -322,12 +316,13 @@ def _sleeping_module(sleep: Callable[[float], None]) -> types.ModuleType:
 
 
 def install(
+    patch: Callable[[Any, str, Any], None],
     clock: Clock,
     invoke: Callable[..., bytes],
     on_state_entered: Callable[[], None],
     jitter_seed: int = 7,
 ) -> None:
-    """Plug moto's interpreter into our clock and handlers."""
+    """Plug moto's interpreter into our clock and handlers, through the emulator's `patch`."""
     import moto.awslambda.models as lambda_models
     import moto.awslambda_simple.models as lambda_simple_models
     import moto.stepfunctions.parser.asl.jsonata.jsonata as jsonata_hook
@@ -347,34 +342,34 @@ def install(
     from moto.stepfunctions.parser.asl.eval.event import event_manager
     from moto.stepfunctions.parser.backend import execution as execution_module
 
-    _patch(jsonata_hook, "_eval_jsonata", _jsonata_evaluator())
+    patch(jsonata_hook, "_eval_jsonata", _jsonata_evaluator())
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
     parse_once = _parse_once(AmazonStateLanguageParser.parse)
-    _patch(AmazonStateLanguageParser, "parse", staticmethod(parse_once))
+    patch(AmazonStateLanguageParser, "parse", staticmethod(parse_once))
     # CreateStateMachine / UpdateStateMachine: every JSONata expression compiles, as on AWS.
-    asl_validation.install(_patch)
+    asl_validation.install(patch)
     from moto.stepfunctions.parser.asl.component.common.string import string_expression
 
-    _patch(
+    patch(
         string_expression.StringJSONata,
         "_eval_body",
         _fast_jsonata_eval_body(string_expression.StringJSONata._eval_body),
     )
-    _patch(jsonata_hook, "encode_jsonata_variable_declarations", _encode_variable_declarations)
+    patch(jsonata_hook, "encode_jsonata_variable_declarations", _encode_variable_declarations)
     from moto.stepfunctions.parser.asl.eval import states as states_module
     from moto.stepfunctions.parser.asl.eval import variable_store
 
     for module in (states_module, variable_store):
         if hasattr(module, "encode_jsonata_variable_declarations"):
-            _patch(module, "encode_jsonata_variable_declarations", _encode_variable_declarations)
+            patch(module, "encode_jsonata_variable_declarations", _encode_variable_declarations)
 
     from moto.stepfunctions.parser.asl.utils import boto_client
 
     cached = _cached_client_factory(boto_client.boto_client_for)
     for name, module in list(sys.modules.items()):
         if name.startswith("moto.stepfunctions.parser") and hasattr(module, "boto_client_for"):
-            _patch(module, "boto_client_for", cached)
+            patch(module, "boto_client_for", cached)
 
     # Nested executions (arn:aws:states:::states:startExecution.sync:2): SDK casing both ways.
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
@@ -383,28 +378,28 @@ def install(
 
     sfn_service = state_task_service_sfn.StateTaskServiceSfn
     parameters_hook, response_hook = _sdk_casing(sfn_service)
-    _patch(sfn_service, "_normalise_parameters", parameters_hook)
-    _patch(sfn_service, "_normalise_response", response_hook)
+    patch(sfn_service, "_normalise_parameters", parameters_hook)
+    patch(sfn_service, "_normalise_response", response_hook)
 
     # Time: back-off and Wait states on the simulated clock; history and context timestamps too.
-    _patch(retrier_decl, "time", _sleeping_module(clock.sleep))
+    patch(retrier_decl, "time", _sleeping_module(clock.sleep))
     # Retry jitter from a seeded generator: the same run, the same pauses.
-    _patch(jitter_strategy_decl, "random", _jitter)
+    patch(jitter_strategy_decl, "random", _jitter)
     reseed(jitter_seed)
 
     def wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
         clock.sleep(wait_seconds)
 
-    _patch(wait_function.WaitFunction, "_wait_interval", wait_interval)
+    patch(wait_function.WaitFunction, "_wait_interval", wait_interval)
     # The .sync integration polls the child execution: a short real pause, no simulated time.
-    _patch(callback, "time", _sleeping_module(lambda _seconds: time.sleep(0.002)))
+    patch(callback, "time", _sleeping_module(lambda _seconds: time.sleep(0.002)))
     simulated_datetime = _clock_datetime_module(clock)
     for module in (event_manager, state_module, parser_models, execution_module, map_run_record):
-        _patch(module, "datetime", simulated_datetime)
+        patch(module, "datetime", simulated_datetime)
     from moto.stepfunctions.parser.backend import execution_worker
 
     worker = execution_worker.ExecutionWorker
-    _patch(worker, "_get_evaluation_environment", _start_time_as_aws(worker))
+    patch(worker, "_get_evaluation_environment", _start_time_as_aws(worker))
 
     original_add_event = event_manager.EventManager.add_event
 
@@ -413,7 +408,7 @@ def install(
             on_state_entered()
         return original_add_event(self, context, event_type, *args, **kwargs)
 
-    _patch(event_manager.EventManager, "add_event", add_event)
+    patch(event_manager.EventManager, "add_event", add_event)
 
     # EventBridge's TestEventPattern: moto leaves it unimplemented; its own matcher answers it.
     from moto.events.models import EventPattern
@@ -424,7 +419,7 @@ def install(
         event = json.loads(self._get_param("Event"))
         return json.dumps({"Result": pattern.matches_event(event)})
 
-    _patch(EventsHandler, "test_event_pattern", test_event_pattern)
+    patch(EventsHandler, "test_event_pattern", test_event_pattern)
 
     # KMS ScheduleKeyDeletion: AWS takes a key id or ARN; moto looks the raw value up (ARN: 500).
     from moto.kms.models import KmsBackend
@@ -436,18 +431,18 @@ def install(
             self, self.any_id_to_key_id(key_id), pending_window_in_days
         )
 
-    _patch(KmsBackend, "schedule_key_deletion", schedule_key_deletion)
+    patch(KmsBackend, "schedule_key_deletion", schedule_key_deletion)
 
     # EventBridge -> Step Functions targets: moto raises NotImplementedError (eventbridge.py).
     # An event's time (a request's time, for the flows) is when PutEvents ran, on AWS's clock.
     import moto.events.models as events_models
     from moto.events.models import Rule
 
-    _patch(events_models, "unix_time", clock.wall)
+    patch(events_models, "unix_time", clock.wall)
 
     from embedded_aws import eventbridge
 
-    _patch(Rule, "send_to_targets", eventbridge.send_to_targets(Rule.send_to_targets))
+    patch(Rule, "send_to_targets", eventbridge.send_to_targets(Rule.send_to_targets))
 
     # Lambda: the real handler, in-process.
     def backend_invoke(
@@ -461,5 +456,5 @@ def install(
         function = self.get_function(function_name, qualifier)
         return invoke(function, body, response_headers)
 
-    _patch(lambda_models.LambdaBackend, "invoke", backend_invoke)
-    _patch(lambda_simple_models.LambdaSimpleBackend, "invoke", backend_invoke)
+    patch(lambda_models.LambdaBackend, "invoke", backend_invoke)
+    patch(lambda_simple_models.LambdaSimpleBackend, "invoke", backend_invoke)

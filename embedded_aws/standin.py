@@ -143,7 +143,6 @@ class StandIns:
         self._lock = threading.Lock()
         self._answer_lock = threading.Lock()
         self._answered = 0
-        self._original_getaddrinfo: Any = None
         self._tls: ssl.SSLContext | None = None
         self._tmp = tempfile.TemporaryDirectory(prefix="fargate-env-standin-")
         #: (status, host, simulated time) of every answer given, for the demo and the benchmark.
@@ -157,9 +156,9 @@ class StandIns:
         self._unreachable.bind(("127.0.0.1", 0))
 
     # ------------------------------------------------------------------ DNS
-    def install(self) -> None:
-        self._original_getaddrinfo = socket.getaddrinfo
-        original = self._original_getaddrinfo
+    def install(self, patch: Callable[[Any, str, Any], None]) -> None:
+        """Load balancers' and their interfaces' names resolve to the stand-in servers."""
+        original = socket.getaddrinfo
 
         def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
             if isinstance(host, str) and (
@@ -169,12 +168,10 @@ class StandIns:
                 return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", address)]
             return original(host, port, *args, **kwargs)
 
-        socket.getaddrinfo = getaddrinfo
+        patch(socket, "getaddrinfo", getaddrinfo)
 
-    def uninstall(self) -> None:
-        if self._original_getaddrinfo is not None:
-            socket.getaddrinfo = self._original_getaddrinfo
-            self._original_getaddrinfo = None
+    def close(self) -> None:
+        """Stop every stand-in server."""
         with self._lock:
             servers, self._servers = list(self._servers.values()), {}
         for server in servers:

@@ -10,6 +10,7 @@ import pytest
 from embedded_aws.clock import LogicalClock
 from embedded_aws.floor import create_floor, floor
 from embedded_aws.latency import LatencyModel
+from embedded_aws.patches import Patches
 from embedded_aws.timeline import intervals
 from fargate_env import spec as spec_model
 
@@ -97,12 +98,13 @@ def _fork_join(clock: LogicalClock) -> float:
 
 def test_the_logical_clock_overlaps_branches_and_joins_at_the_slowest():
     clock = LogicalClock()
-    clock.install()
+    patches = Patches()
+    clock.install(patches.set)
     try:
         first = _fork_join(clock)
         second = _fork_join(clock) - first
     finally:
-        clock.uninstall()
+        patches.undo()
 
     # 1 s, then three branches at once (the slowest takes 30 s), then 2 s: never 1+30+5+12+2
     assert first == pytest.approx(33)
