@@ -707,7 +707,7 @@ def start_execution_grants() -> dict[str, list[Any]]:
     return found
 
 
-def test_only_the_rules_the_schedule_and_the_rollback_may_start_executions():
+def test_only_the_rules_the_schedule_the_rollback_and_the_workflow_may_start_executions():
     cfn = translated()
     expected: dict[str, list[Any]] = {}
     for rule in resources_of(cfn, "AWS::Events::Rule").values():
@@ -719,7 +719,14 @@ def test_only_the_rules_the_schedule_and_the_rollback_may_start_executions():
     # starts the teardown machine.
     expected[state_machine_roles()["ProvisionStateMachine"]] = [teardown]
     expected["ExpirySchedulerRole"] = [teardown]
-    assert len(expected) == 5
+    # The pull-request workflow's role (optional) runs fenv up/down: the three machines
+    # (tests/contract/test_github_role.py)
+    expected["GitHubDeployRole"] = [
+        {"Ref": "ProvisionStateMachine"},
+        {"Ref": "UpdateStateMachine"},
+        teardown,
+    ]
+    assert len(expected) == 6
     assert start_execution_grants() == expected
 
 

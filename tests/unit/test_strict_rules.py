@@ -4,7 +4,6 @@ AWS's error code. Each test names its rule's id (rules.py)."""
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from embedded_aws.strict import rules
+from tests.support import GITHUB_OIDC, github_token
 
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/task-execution"
@@ -440,24 +440,11 @@ def test_moto_internals_may_set_aws_tags(aws):
 
 
 # ------------------------------------------------------------------ STS web identity
-GITHUB = "token.actions.githubusercontent.com"
-
-
-def github_token(**claims: object) -> str:
-    """A token as GitHub's OIDC provider issues it (unsigned: the signature is not checked)."""
-    payload = {"iss": f"https://{GITHUB}", "aud": "sts.amazonaws.com", **claims}
-
-    def part(value: object) -> str:
-        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
-
-    return f"{part({'alg': 'RS256'})}.{part(payload)}.signature"
-
-
 def test_a_web_identity_assumes_a_role_only_as_its_trust_policy_allows(aws):
     # rule sts.web-identity-trust
     iam, sts = client("iam"), client("sts")
     provider = iam.create_open_id_connect_provider(
-        Url=f"https://{GITHUB}", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["a" * 40]
+        Url=f"https://{GITHUB_OIDC}", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["a" * 40]
     )["OpenIDConnectProviderArn"]
     trust = {
         "Statement": [
@@ -467,8 +454,8 @@ def test_a_web_identity_assumes_a_role_only_as_its_trust_policy_allows(aws):
                 "Action": "sts:AssumeRoleWithWebIdentity",
                 "Condition": {
                     "StringEquals": {
-                        f"{GITHUB}:aud": "sts.amazonaws.com",
-                        f"{GITHUB}:sub": "repo:octo/app:pull_request",
+                        f"{GITHUB_OIDC}:aud": "sts.amazonaws.com",
+                        f"{GITHUB_OIDC}:sub": "repo:octo/app:pull_request",
                     }
                 },
             }
