@@ -30,16 +30,16 @@ def _record(aws: EmbeddedAWS, name: str) -> dict[str, Any]:
 
 
 def _answers(
-    aws: EmbeddedAWS, lb_arn: str, start: float, later: float = 0.0
+    aws: EmbeddedAWS, lb_arn: str, start: float, later: float = 0.0, port: int = 80
 ) -> list[tuple[int, str]]:
-    """What the load balancer answered each simulated second from `start` to now (the clock
-    moved on by `later` seconds first)."""
+    """What the load balancer's listener on `port` answered each simulated second from `start`
+    to now (the clock moved on by `later` seconds first)."""
     aws.clock.advance(later)
     end = aws.clock.now()
     return [
         (status, headers.get(REVISION_HEADER, ""))
         for moment in range(math.ceil(start), math.floor(end) + 1)
-        for status, headers, _ in [aws.standins.answer(lb_arn, 80, float(moment))]
+        for status, headers, _ in [aws.standins.answer(lb_arn, port, float(moment))]
     ]
 
 
@@ -91,6 +91,47 @@ def test_a_good_update_rolls_out_the_new_revision_without_a_failed_request(
     teardown = embedded.teardown(env_name)
     assert teardown.status == "SUCCEEDED", teardown.cause
     assert embedded.remaining(env_name) == []
+
+
+def test_a_shared_environment_is_updated_in_place_and_its_gateway_neighbour_never_notices(
+    embedded: EmbeddedAWS, env_name
+):
+    # Given two READY environments in shared mode, on one gateway, each at its own port
+    polling = {"polling": {"interval_seconds": 5, "deadline_seconds": 600}}
+    names = (f"{env_name[:14]}-a", f"{env_name[:14]}-b")
+    specs = {name: {"name": name, "mode": "shared", **polling} for name in names}
+    made = {name: embedded.provision(spec) for name, spec in specs.items()}
+    assert {e.status for e in made.values()} == {"SUCCEEDED"}, [e.cause for e in made.values()]
+    gateways = {e.output["resources"]["load_balancers"][0]["arn"] for e in made.values()}
+    assert len(gateways) == 1
+    [gateway] = gateways
+    port = {name: int(e.output["url"].rsplit(":", 1)[1].strip("/")) for name, e in made.items()}
+    updated_name, neighbour = names
+    started = embedded.clock.now()
+
+    # When the first one's image is updated
+    updated = embedded.update({**specs[updated_name], "container": {"image": NEW_IMAGE}})
+
+    # Then it is rolled out in place, at the same URL, without a failed request...
+    assert updated.status == "SUCCEEDED", updated.cause
+    assert updated.output["url"] == made[updated_name].output["url"]
+    family = f"fenv-{updated_name}"
+    assert updated.output["revision"] == f"{family}:2"
+    served = _answers(embedded, gateway, started, port=port[updated_name])
+    assert {status for status, _ in served} == {200}
+    revisions = [revision for _, revision in served]
+    switch = revisions.index(f"{family}:2")
+    assert set(revisions[:switch]) == {f"{family}:1"}
+    assert set(revisions[switch:]) == {f"{family}:2"}
+    # ... while its neighbour on the gateway answered as itself all along, on its revision 1
+    assert set(_answers(embedded, gateway, started, port=port[neighbour])) == {
+        (200, f"fenv-{neighbour}:1")
+    }
+    assert _record(embedded, neighbour)["status"] == registry.READY
+
+    for name in names:
+        assert embedded.teardown(name).status == "SUCCEEDED"
+        assert embedded.remaining(name) == []
 
 
 def test_a_bad_image_is_rolled_back_and_the_old_revision_keeps_answering(
