@@ -134,6 +134,46 @@ def test_a_shared_environment_is_updated_in_place_and_its_gateway_neighbour_neve
         assert embedded.remaining(name) == []
 
 
+def _health_check(aws: EmbeddedAWS, env: str) -> tuple[str, int]:
+    group = aws.client("elbv2").describe_target_groups(Names=[f"fenv-{env}-web"])
+    found = group["TargetGroups"][0]
+    return found["HealthCheckPath"], found["HealthCheckIntervalSeconds"]
+
+
+def test_the_target_groups_health_check_is_changed_in_place_and_back_when_it_fails(
+    embedded: EmbeddedAWS, env_name
+):
+    # Given a READY environment checked at / (every 10 s, the spec's default)
+    spec, _ = _created(embedded, env_name)
+    before = _health_check(embedded, env_name)
+    assert before == ("/", 10)
+    check = {"path": "/healthz", "interval_seconds": 15}
+    wanted = {**spec, "load_balancers": [{"id": "web", "target_group": {"health_check": check}}]}
+
+    # When an update changes the load balancer's health check, and its check of the new
+    # revision fails
+    embedded.reconfigure(faults=Faults(steps=[StepFault(step="verify_update", when="after")]))
+    failed = embedded.update(wanted)
+
+    # Then the health check is put back with the revision, the environment READY
+    assert _failure(failed)["resources"] == update.ROLLED_BACK_TO_PREVIOUS
+    assert _health_check(embedded, env_name) == before
+    assert _record(embedded, env_name)["status"] == registry.READY
+
+    # When it is updated again, without a fault: changed in place (not refused as
+    # infrastructure), the same target group, recorded
+    embedded.reconfigure(faults=Faults())
+    updated = embedded.update(wanted)
+    assert updated.status == "SUCCEEDED", updated.cause
+    assert _health_check(embedded, env_name) == ("/healthz", 15)
+    recorded = _record(embedded, env_name)["spec"]["load_balancers"][0]["target_group"]
+    assert recorded["health_check"]["path"] == "/healthz"
+
+    teardown = embedded.teardown(env_name)
+    assert teardown.status == "SUCCEEDED", teardown.cause
+    assert embedded.remaining(env_name) == []
+
+
 def test_a_bad_image_is_rolled_back_and_the_old_revision_keeps_answering(
     embedded: EmbeddedAWS, env_name
 ):
