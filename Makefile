@@ -27,7 +27,7 @@ export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help setup demo test check lint format schema asl emulator bench clean lock \
-	check-sam check-build check-translated check-cfn-lint check-asl check-checkov
+	check-sam check-build check-translated check-cfn-lint check-asl check-checkov check-workflows
 
 help:
 	@echo "make demo      set up, then provision the sample environment on the embedded AWS, verify it, tear it down"
@@ -93,7 +93,7 @@ test: setup check
 	$(PY) -m pytest -p randomly --randomly-seed=$(TEST_SEED) $(PYTEST_ARGS)
 
 # The deploy path, offline, with the real tools on the real files; any finding fails the target.
-check: lint check-sam check-build check-cfn-lint check-asl check-checkov
+check: lint check-sam check-build check-cfn-lint check-asl check-checkov check-workflows
 
 check-sam: setup
 	$(SAM_LINT_ENV) $(VENV)/bin/sam validate --lint --template-file template.yaml
@@ -124,6 +124,11 @@ check-checkov: $(STAMPS)/checkov check-translated
 	$(PY) -m tools.check_template skips
 	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation \
 		-f template.yaml -f $(TRANSLATED)
+
+# The example GitHub workflows, with the virtualenv's shellcheck on PATH for their `run:` scripts.
+WORKFLOWS := $(wildcard examples/github/*.yml)
+check-workflows: setup
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/actionlint $(WORKFLOWS)
 
 BENCH_ARGS ?= --with-suite
 bench: setup

@@ -15,7 +15,6 @@ raises: a policy the evaluator does not understand is a gap to close, not a sile
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 import urllib.parse
@@ -170,19 +169,31 @@ class RolePolicies:
             return True
         return _decisions([self.boundary], action, resource, context) == {"Allow"}
 
-    def trusts_service(self, service: str) -> bool:
-        """Whether the trust policy lets `service` assume the role (sts:AssumeRole)."""
+    def _trusted(self, kind: str, principal: str, action: str, context: Context | None) -> bool:
+        """Whether the trust policy lets `principal` (of `kind`: Service, Federated) make
+        `action` on the role: a statement naming it allows it, its conditions hold in `context`
+        (None: not evaluated), no Deny."""
+        effects = set()
         for statement in _as_list(self.trust.get("Statement", [])):
-            principal = statement.get("Principal") or {}
-            services = _as_list(principal.get("Service", [])) if isinstance(principal, dict) else []
-            actions = _as_list(statement.get("Action", []))
+            named = statement.get("Principal") or {}
+            principals = _as_list(named.get(kind, [])) if isinstance(named, dict) else []
             if (
-                statement.get("Effect") == "Allow"
-                and service in services
-                and any(fnmatch.fnmatchcase("sts:AssumeRole", a) for a in actions)
+                principal in principals
+                and any(_wildcard(a, action, case=False) for a in _as_list(statement["Action"]))
+                and (context is None or _conditions_hold(statement.get("Condition"), context))
             ):
-                return True
-        return False
+                effects.add(statement.get("Effect"))
+        return effects == {"Allow"}
+
+    def trusts_service(self, service: str) -> bool:
+        """Whether the trust policy lets `service` assume the role (sts:AssumeRole; the
+        service's own condition keys, such as aws:SourceAccount, are not known here)."""
+        return self._trusted("Service", service, "sts:AssumeRole", None)
+
+    def trusts_web_identity(self, provider_arn: str, claims: Context) -> bool:
+        """Whether a token of the OIDC provider `provider_arn` with these claims (condition keys
+        "<provider url>:aud", ":sub", ...) may assume the role (sts:AssumeRoleWithWebIdentity)."""
+        return self._trusted("Federated", provider_arn, "sts:AssumeRoleWithWebIdentity", claims)
 
 
 def _tags(raw: Any) -> dict[str, str]:

@@ -5,6 +5,9 @@ embedded AWS and for the unit tests' plain moto account alike.
   has it: ECS accepts this, RegisterTaskDefinition API reference, `memory`) fails in moto with a
   TypeError while it adds up the containers' memory; a task with a task-level size reserves that
   size.
+- moto's CloudFormation has no AWS::IAM::OIDCProvider (the pull-request workflow's provider,
+  made when the deployment names none): here it creates the provider in moto's IAM; Ref is its
+  ARN, as CloudFormation's (AWS::IAM::OIDCProvider, return values).
 """
 
 from __future__ import annotations
@@ -13,8 +16,77 @@ from collections.abc import Callable
 from typing import Any
 
 
+def _iam(account_id: str) -> Any:
+    from moto.iam.models import iam_backends
+
+    return iam_backends[account_id]["global"]
+
+
+class OIDCProvider:
+    """AWS::IAM::OIDCProvider for moto's CloudFormation: the provider in moto's IAM."""
+
+    def __init__(self, arn: str) -> None:
+        self.arn = self.physical_resource_id = arn
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> OIDCProvider:
+        props = cloudformation_json["Properties"]
+        created = _iam(account_id).create_open_id_connect_provider(
+            props["Url"], props.get("ThumbprintList", []), props["ClientIdList"], []
+        )
+        return cls(created.arn)
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: OIDCProvider,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> OIDCProvider:
+        return original_resource  # nothing of ours changes it (its URL names it)
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> None:
+        _iam(account_id).delete_open_id_connect_provider(resource_name)
+
+    def get_cfn_attribute(self, attribute: str) -> str:
+        if attribute == "Arn":
+            return self.arn
+        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+        raise UnformattedGetAttTemplateException()
+
+    def is_created(self) -> bool:
+        return True
+
+
 def install(patch: Callable[[Any, str, Any], None]) -> None:
+    import moto.cloudformation.parsing as parsing
     from moto.ecs.models import EC2ContainerServiceBackend
+
+    resource_class = parsing.resource_class_from_type
+
+    def with_oidc_provider(resource_type: str) -> Any:
+        if resource_type == "AWS::IAM::OIDCProvider":
+            return OIDCProvider
+        return resource_class(resource_type)
+
+    patch(parsing, "resource_class_from_type", with_oidc_provider)
 
     original = EC2ContainerServiceBackend._calculate_task_resource_requirements
 

@@ -111,6 +111,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     up.add_argument("spec", metavar="SPEC", help='a spec file: {"spec": {...}} or the spec itself')
     up.add_argument("--name", default=None, help="the execution's name (default: <env>-<time>)")
+    up.add_argument(
+        "--environment",
+        default=None,
+        metavar="ENV",
+        help="the environment's name instead of the spec's `name` (one spec file for many "
+        "environments, e.g. pr-42)",
+    )
+    up.add_argument(
+        "--image",
+        default=None,
+        help="the main container's image instead of the spec's `container.image` (e.g. the "
+        "image CI built for the commit)",
+    )
     _waiting(up, "its progress")
 
     down = command("down", "tear an environment down (every resource it has)")
@@ -188,7 +201,14 @@ def _run(args: argparse.Namespace) -> commands.Result:
     if account.endpoint_url:
         options.poll_seconds = 0.2  # the emulator runs fast: look often
     runners: dict[str, Callable[[], commands.Result]] = {
-        "up": lambda: commands.up(account, args.spec, options, args.wait, args.name),
+        "up": lambda: commands.up(
+            account,
+            args.spec,
+            options,
+            args.wait,
+            args.name,
+            commands.Overrides(environment=args.environment, image=args.image),
+        ),
         "down": lambda: commands.down(account, args.name, options, args.wait, args.force),
         "status": lambda: commands.status(account, args.name),
         "list": lambda: commands.list_environments(account, args.all),

@@ -78,6 +78,36 @@ def read_spec(path: str) -> dict[str, Any]:
     return spec
 
 
+@dataclass(frozen=True)
+class Overrides:
+    """What the command line puts in place of the spec file's own values (`fenv up`)."""
+
+    environment: str | None = None
+    image: str | None = None
+
+    def apply(self, path: str, spec: dict[str, Any]) -> dict[str, Any]:
+        """The spec with the overrides in it (a copy; the validation then checks them as it
+        checks the file's own values)."""
+        changed = dict(spec)
+        if self.environment is not None:
+            changed["name"] = self.environment
+        if self.image is not None:
+            container = changed.get("container", {})
+            if not isinstance(container, dict):
+                raise CliError(BAD_INPUT, f"{path}: container: expected a JSON object")
+            changed["container"] = {**container, "image": self.image}
+        return changed
+
+    def source(self, path: str) -> str:
+        """Where the spec's values come from, for its errors: the file and the options."""
+        options = [
+            f"{option} {value!r}"
+            for option, value in (("--environment", self.environment), ("--image", self.image))
+            if value is not None
+        ]
+        return f"{path} (with {' '.join(options)})" if options else path
+
+
 def normalise(path: str, spec: dict[str, Any]) -> dict[str, Any]:
     """The spec validated and with its defaults, as the first state would make it (the same
     rules and size bounds; the deployment's own settings are checked when it runs)."""
@@ -476,9 +506,17 @@ def answer(url: str, local: str | None) -> dict[str, Any]:
     return {"url": url, "local_url": local, "status": None, "error": problem}
 
 
-def up(account: Account, path: str, options: Options, wait: bool, name: str | None) -> Result:
-    spec = read_spec(path)
-    normalised = normalise(path, spec)
+def up(
+    account: Account,
+    path: str,
+    options: Options,
+    wait: bool,
+    name: str | None,
+    overrides: Overrides | None = None,
+) -> Result:
+    overrides = overrides or Overrides()
+    spec = overrides.apply(path, read_spec(path))
+    normalised = normalise(overrides.source(path), spec)
     env = normalised["name"]
     machine, verb = account.output("ProvisionStateMachineArn"), "create"
     current = account.environment(env)

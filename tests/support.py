@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ FUNCTIONS = REPO_ROOT / "functions"
 EVENTS = REPO_ROOT / "events"
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
+#: GitHub Actions' OIDC provider (its URL without the scheme, as IAM's condition keys name it).
+GITHUB_OIDC = "token.actions.githubusercontent.com"
 
 
 @dataclass
@@ -117,3 +120,14 @@ def deployment_environment() -> dict[str, str]:
         "ALLOWED_TASK_ROLE_ARN_PREFIX": f"arn:aws:iam::{ACCOUNT_ID}:role/fargate-env-apps/",
         "ALLOWED_ECR_REPOSITORY_ARNS": f"arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository/*",
     }
+
+
+def github_token(**claims: object) -> str:
+    """A token as GitHub's OIDC provider issues it to a workflow (unsigned: the embedded AWS
+    reads its claims, as STS does after checking the signature)."""
+    payload = {"iss": f"https://{GITHUB_OIDC}", "aud": "sts.amazonaws.com", **claims}
+
+    def part(value: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'RS256'})}.{part(payload)}.signature"

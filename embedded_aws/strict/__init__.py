@@ -8,6 +8,7 @@ every rule that needs neither the simulated clock nor the Lambda runner.
 
 - tags.py: tag counts, lengths, characters and the reserved `aws:` prefix, per service
 - quotas.py: ELBv2, EC2, IAM and ECS request rules and quotas
+- web_identity.py: STS AssumeRoleWithWebIdentity: the OIDC provider, the audience, the trust
 - stepfunctions.py: payload sizes and the 25,000-event history, in moto's interpreter
 - lambdas.py: Timeout, MemorySize and payload limits of an invocation (used by lambdas.py's
   LambdaRunner)
@@ -20,7 +21,7 @@ import contextlib
 from collections.abc import Iterator
 
 from embedded_aws.patches import Patches
-from embedded_aws.strict import guards, quotas, tags
+from embedded_aws.strict import guards, quotas, tags, web_identity
 from embedded_aws.strict import stepfunctions as stepfunctions_rules
 from embedded_aws.strict.rates import RateLimits
 from embedded_aws.strict.rules import RULES, Rule
@@ -38,6 +39,7 @@ class Strict:
         guards.track_requests(patches)
         tags.install(patches)
         quotas.install(patches)
+        web_identity.install(patches)
         stepfunctions_rules.install(patches, self.history)
 
 

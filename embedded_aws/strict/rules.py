@@ -361,6 +361,19 @@ RULES: Final[tuple[Rule, ...]] = (
         source="https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetServerCertificate.html",
     ),
     Rule(
+        id="sts.web-identity-trust",
+        rule="STS AssumeRoleWithWebIdentity: the token's issuer has an IAM OIDC provider in the "
+        "account, its audience is one of the provider's client ids, and the role's trust policy "
+        "allows the provider with the token's claims as condition keys (`<url>:aud`, `<url>:sub`)",
+        figure="every token (the signature is not verified offline)",
+        answer='`InvalidIdentityToken`, "No OpenIDConnect provider found in your account for '
+        '<issuer>" / "Incorrect token audience"; `AccessDenied`, "Not authorized to perform '
+        'sts:AssumeRoleWithWebIdentity"',
+        source="https://docs.aws.amazon.com/STS/latest/APIReference/"
+        "API_AssumeRoleWithWebIdentity.html; https://docs.aws.amazon.com/IAM/latest/UserGuide/"
+        "reference_policies_iam-condition-keys.html#condition-keys-wif",
+    ),
+    Rule(
         id="ecs.task-definition-size",
         rule="ECS RegisterTaskDefinition: size of the task definition (its JSON)",
         figure="64 KiB (65,536 bytes)",

@@ -521,17 +521,22 @@ NEW_IMAGE, MISSING_IMAGE = "public.ecr.aws/nginx/nginx:1.27", "public.ecr.aws/ng
 
 
 def run_update_flows(aws: EmbeddedAWS) -> None:
-    """Updates: a good one (old revisions beyond the kept ones cleaned), an infrastructure
-    change refused, a bad image the circuit breaker rolls back, a failed check the update rolls
-    back itself, and an update while another runs (it asks whether that one still runs)."""
+    """Updates: a good one (old revisions beyond the kept ones cleaned, the health check
+    changed in place), an infrastructure change refused, a bad image the circuit breaker rolls
+    back, a failed check the update rolls back itself, and an update while another runs (it
+    asks whether that one still runs)."""
     polling = {"polling": {"interval_seconds": 5, "deadline_seconds": 600}}
     spec = {"name": "iam-update", **polling}
     _expect(aws.provision(spec), "SUCCEEDED", "update: create")
     register_old_revisions(aws, "iam-update", bounds.KEPT_TASK_DEFINITION_REVISIONS)
-    _expect(aws.update({**spec, "container": {"image": NEW_IMAGE}}), "SUCCEEDED", "update")
+    # A new image and the target group's health check (changed in place)
+    checked = [{"id": "web", "target_group": {"health_check": {"path": "/healthz"}}}]
+    changed = {**spec, "container": {"image": NEW_IMAGE}, "load_balancers": checked}
+    _expect(aws.update(changed), "SUCCEEDED", "update")
     _expect(aws.update({**spec, "tags": {"team": "web"}}), "FAILED", "infrastructure change")
     aws.reconfigure(faults=Faults(missing_images=frozenset({MISSING_IMAGE})))
     _expect(aws.update({**spec, "container": {"image": MISSING_IMAGE}}), "FAILED", "bad image")
+    # A failed check: the revision and the health check are put back
     aws.reconfigure(faults=Faults(steps=[StepFault(step="verify_update", when="after")]))
     _expect(aws.update({**spec, "container": {"environment": {"N": "1"}}}), "FAILED", "check")
     held = Hold("roll_out_update")
@@ -707,7 +712,7 @@ def start_execution_grants() -> dict[str, list[Any]]:
     return found
 
 
-def test_only_the_rules_the_schedule_and_the_rollback_may_start_executions():
+def test_only_the_rules_the_schedule_the_rollback_and_the_workflow_may_start_executions():
     cfn = translated()
     expected: dict[str, list[Any]] = {}
     for rule in resources_of(cfn, "AWS::Events::Rule").values():
@@ -719,7 +724,14 @@ def test_only_the_rules_the_schedule_and_the_rollback_may_start_executions():
     # starts the teardown machine.
     expected[state_machine_roles()["ProvisionStateMachine"]] = [teardown]
     expected["ExpirySchedulerRole"] = [teardown]
-    assert len(expected) == 5
+    # The pull-request workflow's role (optional) runs fenv up/down: the three machines
+    # (tests/contract/test_github_role.py)
+    expected["GitHubDeployRole"] = [
+        {"Ref": "ProvisionStateMachine"},
+        {"Ref": "UpdateStateMachine"},
+        teardown,
+    ]
+    assert len(expected) == 6
     assert start_execution_grants() == expected
 
 

@@ -128,6 +128,61 @@ def test_up_without_waiting_then_wait(embedded, env_name, tmp_path, capsys):
     assert fenv(capsys, "down", env_name)[0] == errors.OK
 
 
+def test_up_takes_the_environment_and_the_image_from_the_command_line(
+    embedded, env_name, tmp_path, capsys
+):
+    # Given one spec file for every pull request (the preview workflow's)
+    path = spec_file(tmp_path, {"name": "preview", "container": {"image": "nginx:latest"}})
+    first, second = "public.ecr.aws/nginx/nginx:1.27", "public.ecr.aws/nginx/nginx:1.28"
+
+    # When `up` names the environment and the commit's image
+    code, up, err = fenv(capsys, "up", path, "--environment", env_name, "--image", first)
+
+    # Then that environment is created with that image; the spec's own name is never made
+    assert code == errors.OK, err
+    assert (up["name"], up["action"]) == (env_name, "create")
+    code, status, _ = fenv(capsys, "status", env_name)
+    assert (status["status"], status["image"]) == ("READY", first)
+    assert fenv(capsys, "status", "preview")[0] == errors.NOT_FOUND
+    capsys.readouterr()
+
+    # And the next commit's image updates it in place
+    code, updated, err = fenv(capsys, "up", path, "--environment", env_name, "--image", second)
+    assert code == errors.OK, err
+    assert updated["action"] == "update"
+    code, status, _ = fenv(capsys, "status", env_name)
+    assert (status["image"], status["task_definition"]) == (second, f"fenv-{env_name}:2")
+
+    assert fenv(capsys, "down", env_name)[0] == errors.OK
+    assert embedded.remaining(env_name) == []
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--environment", "PR_42", "name: "),
+        ("--image", "bad image!", "container.image: "),
+    ],
+)
+def test_a_bad_override_is_refused_like_the_spec_field_it_replaces(
+    embedded, tmp_path, capsys, option, value, expected
+):
+    path = spec_file(tmp_path, {"name": "preview"})
+    before = embedded.client("stepfunctions").list_executions(
+        stateMachineArn=embedded.provision_arn
+    )["executions"]
+
+    code, _, err = fenv(capsys, "up", path, option, value)
+
+    assert code == errors.BAD_INPUT
+    assert one_line(err).startswith(f"fenv: {path} (with {option} {value!r}): invalid")
+    assert expected in one_line(err)
+    after = embedded.client("stepfunctions").list_executions(
+        stateMachineArn=embedded.provision_arn
+    )["executions"]
+    assert len(after) == len(before)  # nothing was started
+
+
 def test_a_teardown_superseded_by_a_later_create_changes_nothing_and_exits_5(
     embedded, env_name, capsys
 ):

@@ -30,16 +30,16 @@ def _record(aws: EmbeddedAWS, name: str) -> dict[str, Any]:
 
 
 def _answers(
-    aws: EmbeddedAWS, lb_arn: str, start: float, later: float = 0.0
+    aws: EmbeddedAWS, lb_arn: str, start: float, later: float = 0.0, port: int = 80
 ) -> list[tuple[int, str]]:
-    """What the load balancer answered each simulated second from `start` to now (the clock
-    moved on by `later` seconds first)."""
+    """What the load balancer's listener on `port` answered each simulated second from `start`
+    to now (the clock moved on by `later` seconds first)."""
     aws.clock.advance(later)
     end = aws.clock.now()
     return [
         (status, headers.get(REVISION_HEADER, ""))
         for moment in range(math.ceil(start), math.floor(end) + 1)
-        for status, headers, _ in [aws.standins.answer(lb_arn, 80, float(moment))]
+        for status, headers, _ in [aws.standins.answer(lb_arn, port, float(moment))]
     ]
 
 
@@ -87,6 +87,87 @@ def test_a_good_update_rolls_out_the_new_revision_without_a_failed_request(
     assert switch > 0
     assert set(served[:switch]) == {f"{family}:1"}
     assert set(served[switch:]) == {f"{family}:2"}
+
+    teardown = embedded.teardown(env_name)
+    assert teardown.status == "SUCCEEDED", teardown.cause
+    assert embedded.remaining(env_name) == []
+
+
+def test_a_shared_environment_is_updated_in_place_and_its_gateway_neighbour_never_notices(
+    embedded: EmbeddedAWS, env_name
+):
+    # Given two READY environments in shared mode, on one gateway, each at its own port
+    polling = {"polling": {"interval_seconds": 5, "deadline_seconds": 600}}
+    names = (f"{env_name[:14]}-a", f"{env_name[:14]}-b")
+    specs = {name: {"name": name, "mode": "shared", **polling} for name in names}
+    made = {name: embedded.provision(spec) for name, spec in specs.items()}
+    assert {e.status for e in made.values()} == {"SUCCEEDED"}, [e.cause for e in made.values()]
+    gateways = {e.output["resources"]["load_balancers"][0]["arn"] for e in made.values()}
+    assert len(gateways) == 1
+    [gateway] = gateways
+    port = {name: int(e.output["url"].rsplit(":", 1)[1].strip("/")) for name, e in made.items()}
+    updated_name, neighbour = names
+    started = embedded.clock.now()
+
+    # When the first one's image is updated
+    updated = embedded.update({**specs[updated_name], "container": {"image": NEW_IMAGE}})
+
+    # Then it is rolled out in place, at the same URL, without a failed request...
+    assert updated.status == "SUCCEEDED", updated.cause
+    assert updated.output["url"] == made[updated_name].output["url"]
+    family = f"fenv-{updated_name}"
+    assert updated.output["revision"] == f"{family}:2"
+    served = _answers(embedded, gateway, started, port=port[updated_name])
+    assert {status for status, _ in served} == {200}
+    revisions = [revision for _, revision in served]
+    switch = revisions.index(f"{family}:2")
+    assert set(revisions[:switch]) == {f"{family}:1"}
+    assert set(revisions[switch:]) == {f"{family}:2"}
+    # ... while its neighbour on the gateway answered as itself all along, on its revision 1
+    assert set(_answers(embedded, gateway, started, port=port[neighbour])) == {
+        (200, f"fenv-{neighbour}:1")
+    }
+    assert _record(embedded, neighbour)["status"] == registry.READY
+
+    for name in names:
+        assert embedded.teardown(name).status == "SUCCEEDED"
+        assert embedded.remaining(name) == []
+
+
+def _health_check(aws: EmbeddedAWS, env: str) -> tuple[str, int]:
+    group = aws.client("elbv2").describe_target_groups(Names=[f"fenv-{env}-web"])
+    found = group["TargetGroups"][0]
+    return found["HealthCheckPath"], found["HealthCheckIntervalSeconds"]
+
+
+def test_the_target_groups_health_check_is_changed_in_place_and_back_when_it_fails(
+    embedded: EmbeddedAWS, env_name
+):
+    # Given a READY environment checked at / (every 10 s, the spec's default)
+    spec, _ = _created(embedded, env_name)
+    before = _health_check(embedded, env_name)
+    assert before == ("/", 10)
+    check = {"path": "/healthz", "interval_seconds": 15}
+    wanted = {**spec, "load_balancers": [{"id": "web", "target_group": {"health_check": check}}]}
+
+    # When an update changes the load balancer's health check, and its check of the new
+    # revision fails
+    embedded.reconfigure(faults=Faults(steps=[StepFault(step="verify_update", when="after")]))
+    failed = embedded.update(wanted)
+
+    # Then the health check is put back with the revision, the environment READY
+    assert _failure(failed)["resources"] == update.ROLLED_BACK_TO_PREVIOUS
+    assert _health_check(embedded, env_name) == before
+    assert _record(embedded, env_name)["status"] == registry.READY
+
+    # When it is updated again, without a fault: changed in place (not refused as
+    # infrastructure), the same target group, recorded
+    embedded.reconfigure(faults=Faults())
+    updated = embedded.update(wanted)
+    assert updated.status == "SUCCEEDED", updated.cause
+    assert _health_check(embedded, env_name) == ("/healthz", 15)
+    recorded = _record(embedded, env_name)["spec"]["load_balancers"][0]["target_group"]
+    assert recorded["health_check"]["path"] == "/healthz"
 
     teardown = embedded.teardown(env_name)
     assert teardown.status == "SUCCEEDED", teardown.cause

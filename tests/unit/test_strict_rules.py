@@ -13,6 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from embedded_aws.strict import rules
+from tests.support import GITHUB_OIDC, github_token
 
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/task-execution"
@@ -436,3 +437,48 @@ def test_moto_internals_may_set_aws_tags(aws):
     cloudformation.create_stack(StackName="tagged", TemplateBody=json.dumps(template))
     stack = cloudformation.describe_stacks(StackName="tagged")["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
+
+
+# ------------------------------------------------------------------ STS web identity
+def test_a_web_identity_assumes_a_role_only_as_its_trust_policy_allows(aws):
+    # rule sts.web-identity-trust
+    iam, sts = client("iam"), client("sts")
+    provider = iam.create_open_id_connect_provider(
+        Url=f"https://{GITHUB_OIDC}", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["a" * 40]
+    )["OpenIDConnectProviderArn"]
+    trust = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": provider},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{GITHUB_OIDC}:aud": "sts.amazonaws.com",
+                        f"{GITHUB_OIDC}:sub": "repo:octo/app:pull_request",
+                    }
+                },
+            }
+        ]
+    }
+    role = iam.create_role(RoleName="preview", AssumeRolePolicyDocument=json.dumps(trust))
+    arn = role["Role"]["Arn"]
+
+    def assume(token: str) -> dict:
+        return sts.assume_role_with_web_identity(
+            RoleArn=arn, RoleSessionName="ci", WebIdentityToken=token
+        )
+
+    # A pull request of the repository gets credentials
+    assert assume(github_token(sub="repo:octo/app:pull_request"))["Credentials"]["AccessKeyId"]
+    # Another repository, a push, a deployment environment: refused
+    for sub in ("repo:octo/other:pull_request", "repo:octo/app:ref:refs/heads/main"):
+        with refused("AccessDenied", "sts:AssumeRoleWithWebIdentity"):
+            assume(github_token(sub=sub))
+    # A token for another audience, or from an issuer the account has no provider for
+    with refused("InvalidIdentityToken", "Incorrect token audience"):
+        assume(github_token(sub="repo:octo/app:pull_request", aud="https://github.com/octo"))
+    with refused("InvalidIdentityToken", "No OpenIDConnect provider"):
+        assume(github_token(sub="repo:octo/app:pull_request", iss="https://gitlab.com"))
+    with refused("InvalidIdentityToken", "not a JWT"):
+        assume("not-a-token")

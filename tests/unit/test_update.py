@@ -20,6 +20,7 @@ def normalised(**fields: object) -> dict:
         {"container": {"health_check": {"command": ["CMD-SHELL", "true"]}}},
         {"service": {"desired_count": 3, "circuit_breaker": False}},
         {"polling": {"interval_seconds": 5, "deadline_seconds": 600}},
+        {"load_balancers": [{"target_group": {"health_check": {"path": "/healthz"}}}]},
     ],
 )
 def test_what_runs_in_the_tasks_and_the_service_settings_are_updated_in_place(fields):

@@ -37,6 +37,27 @@ def _health_check(lb: dict[str, Any]) -> dict[str, Any]:
     return settings
 
 
+def set_health_checks(
+    load_balancers: list[dict[str, Any]], created: list[dict[str, Any]]
+) -> list[str]:
+    """Give each target group the health check of its load balancer in the spec
+    (ModifyTargetGroup changes it in place: ELBv2 API reference, ModifyTargetGroup), only where
+    it differs, so that running it again changes nothing. `created`: the recorded load
+    balancers (id, target_group_arn). Returns the ARNs of the groups changed."""
+    arns = {lb["id"]: lb["target_group_arn"] for lb in created}
+    wanted = {arns[lb["id"]]: _health_check(lb) for lb in load_balancers if lb["id"] in arns}
+    if not wanted:
+        return []
+    described = client("elbv2").describe_target_groups(TargetGroupArns=list(wanted))
+    changed = []
+    for group in described["TargetGroups"]:
+        arn = group["TargetGroupArn"]
+        if any(group.get(key) != value for key, value in wanted[arn].items()):
+            client("elbv2").modify_target_group(TargetGroupArn=arn, **wanted[arn])
+            changed.append(arn)
+    return changed
+
+
 def _attributes(lb: dict[str, Any]) -> list[dict[str, str]]:
     target_group = lb["target_group"]
     attributes = [

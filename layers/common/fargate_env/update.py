@@ -1,6 +1,7 @@
 """Update in place: a READY environment gets a new task definition revision (image, variables,
 secrets, CPU/memory, container health check, sidecars), desired count and service settings,
-rolled out by ECS (maximum 200%, minimum healthy 100%: the old tasks serve until the new ones
+and its target groups' health checks (changed in place before the rollout), rolled out by ECS
+(maximum 200%, minimum healthy 100%: the old tasks serve until the new ones
 are healthy), watched until the new deployment is COMPLETED and proven to be what answers.
 
 What needs other infrastructure (the load balancers, the network, the cluster, the name, the
@@ -23,6 +24,7 @@ from fargate_env import (
     lifecycle_events,
     registry,
     service,
+    target_groups,
     task_definition,
     validation,
 )
@@ -74,8 +76,20 @@ def _differences(before: Any, after: Any, path: str) -> list[str]:
     return [] if before == after else [path]
 
 
+def _without_health_checks(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec without its target groups' health checks (an update changes them in place)."""
+    load_balancers = [
+        {**lb, "target_group": {k: v for k, v in lb["target_group"].items() if k != "health_check"}}
+        if isinstance(lb, dict) and isinstance(lb.get("target_group"), dict)
+        else lb
+        for lb in spec.get("load_balancers") or []
+    ]
+    return {**spec, "load_balancers": load_balancers} if "load_balancers" in spec else spec
+
+
 def infrastructure_changes(current: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
     """The fields of `wanted` (a normalised spec) an update cannot apply to `current`."""
+    current, wanted = _without_health_checks(current), _without_health_checks(wanted)
     fixed = {key: value for key, value in current.items() if key not in UPDATABLE}
     changed = _differences(fixed, {key: wanted.get(key) for key in fixed}, "")
     for section, field in FIXED_PARTS:
@@ -102,8 +116,8 @@ def begin(execution_input: Any, execution: str, started_at: str | None) -> dict[
     changed = infrastructure_changes(current.get("spec") or {}, spec)
     if changed:
         raise InfrastructureChange(
-            f"{', '.join(changed)}: an update changes only the containers, the desired count "
-            "and the service's settings. " + RECREATE
+            f"{', '.join(changed)}: an update changes only the containers, the desired count, "
+            "the service's settings and the target groups' health checks. " + RECREATE
         )
     claim = registry.claim_for_update(spec["name"], execution, requested_at)
     item = claim.pop("item", None) or {}
@@ -133,8 +147,10 @@ def _deployment_configuration(spec: dict[str, Any]) -> dict[str, Any]:
 def roll_out(
     spec: dict[str, Any], resources: dict[str, Any], task_definition_arn: str
 ) -> dict[str, Any]:
-    """UpdateService to the new revision (a rolling deployment; idempotent: the same revision
-    again starts no new deployment)."""
+    """The target groups' health checks as the spec has them, then UpdateService to the new
+    revision (a rolling deployment; idempotent: the same revision again starts no new
+    deployment)."""
+    target_groups.set_health_checks(spec["load_balancers"], resources["load_balancers"])
     settings = spec["service"]
     cluster_arn, name = resources["cluster"]["arn"], resources["service"]["name"]
     client("ecs").update_service(
@@ -258,8 +274,12 @@ def updated(
     return {"recorded": recorded, "revision": entry, "cleaned_revisions": cleaned}
 
 
-def _back_to(resources: dict[str, Any], previous: str | None) -> None:
-    """Put the service back on the previous revision (nothing when it runs it already)."""
+def _back_to(name: str, resources: dict[str, Any], previous: str | None) -> None:
+    """Put the target groups' health checks back as the recorded spec has them, and the service
+    on the previous revision (nothing when it runs it already)."""
+    recorded = (registry.get(name) or {}).get("spec") or {}
+    if recorded.get("load_balancers") and resources.get("load_balancers"):
+        target_groups.set_health_checks(recorded["load_balancers"], resources["load_balancers"])
     if not previous or not resources.get("service"):
         return
     cluster_arn, name = resources["cluster"]["arn"], resources["service"]["name"]
@@ -281,7 +301,7 @@ def failed(
     one shape as the Fail state's error and cause."""
     # An error here is the Task's to retry (throttling) or to report (ROLLBACK_FAILED): the
     # claim it leaves is taken over by the next update or teardown (its execution has ended).
-    _back_to(resources, previous)
+    _back_to(spec["name"], resources, previous)
     summary = failures.shape(
         spec["name"],
         str(failure.get("failed_step")),
