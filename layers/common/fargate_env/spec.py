@@ -581,9 +581,79 @@ _ON_UNAUTHENTICATED = (
 )
 
 
-class Session(Model):
-    """What both kinds of authentication share (ELBv2's defaults)."""
+#: The members each kind of authentication needs (ELBv2's AuthenticateOidcActionConfig and
+#: AuthenticateCognitoActionConfig; the OIDC client secret as the ARN of its secret).
+AUTHENTICATION_FIELDS: Final = {
+    authentication.OIDC: (
+        "issuer",
+        "authorization_endpoint",
+        "token_endpoint",
+        "user_info_endpoint",
+        "client_id",
+        "client_secret_arn",
+    ),
+    authentication.COGNITO: ("user_pool_arn", "user_pool_client_id", "user_pool_domain"),
+}
 
+
+def _fields_per_type() -> list[dict[str, Any]]:
+    """JSON Schema: each type's members required, the other type's absent."""
+    rules: list[dict[str, Any]] = []
+    for kind, needed in AUTHENTICATION_FIELDS.items():
+        others = [
+            field
+            for other, fields in AUTHENTICATION_FIELDS.items()
+            if other != kind
+            for field in fields
+        ]
+        rules.append(
+            {
+                "if": {"properties": {"type": {"const": kind}}},
+                "then": {
+                    "required": list(needed),
+                    "not": {"anyOf": [{"required": [field]} for field in others]},
+                },
+            }
+        )
+    return rules
+
+
+class Authentication(Model):
+    """Sign-in in front of the service: the load balancer authenticates each request with an
+    OpenID Connect identity provider (type oidc: ALB's authenticate-oidc) or an Amazon Cognito
+    user pool (type cognito: authenticate-cognito) before it forwards it."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, json_schema_extra={"allOf": _fields_per_type()}
+    )
+
+    type: Literal["oidc", "cognito"] = Field(
+        description="oidc: issuer, the three endpoints, client_id and client_secret_arn. "
+        "cognito: user_pool_arn, user_pool_client_id, user_pool_domain."
+    )
+    issuer: HttpsUrl | None = Field(None, description="oidc: the identity provider's issuer.")
+    authorization_endpoint: HttpsUrl | None = Field(
+        None, description="oidc: where an anonymous request is sent to sign in."
+    )
+    token_endpoint: HttpsUrl | None = Field(None, description="oidc.")
+    user_info_endpoint: HttpsUrl | None = Field(None, description="oidc.")
+    client_id: str | None = Field(None, min_length=1, max_length=512, pattern=r"^\S+$")
+    client_secret_arn: Annotated[str, AfterValidator(_client_secret_arn)] | None = Field(
+        None,
+        description="oidc: ARN of the Secrets Manager secret whose value is the client secret, "
+        "under the deployment's secret prefix (the environment's folder or the shared one). "
+        "Read by the step that creates the listener; never in the spec or the execution history.",
+        json_schema_extra={"pattern": _SECRET_ARN.pattern},
+    )
+    user_pool_arn: str | None = Field(None, pattern=_USER_POOL_ARN.pattern)
+    user_pool_client_id: str | None = Field(None, pattern=r"^[\w+]{1,128}$")
+    user_pool_domain: str | None = Field(
+        None,
+        max_length=253,
+        pattern=_USER_POOL_DOMAIN.pattern,
+        description="cognito: the user pool's domain prefix (hosted at <prefix>.auth.<region>."
+        "amazoncognito.com) or its custom domain.",
+    )
     scope: str = Field(
         authentication.DEFAULT_SCOPE,
         min_length=1,
@@ -602,40 +672,6 @@ class Session(Model):
     on_unauthenticated_request: Literal["authenticate", "deny", "allow"] = Field(
         "authenticate", description=_ON_UNAUTHENTICATED
     )
-
-
-class OidcAuthentication(Session):
-    """Sign-in with an OpenID Connect identity provider (ALB's authenticate-oidc)."""
-
-    type: Literal["oidc"]
-    issuer: HttpsUrl
-    authorization_endpoint: HttpsUrl
-    token_endpoint: HttpsUrl
-    user_info_endpoint: HttpsUrl
-    client_id: str = Field(min_length=1, max_length=512, pattern=r"^\S+$")
-    client_secret_arn: Annotated[str, AfterValidator(_client_secret_arn)] = Field(
-        description="ARN of the Secrets Manager secret whose value is the client secret, under "
-        "the deployment's secret prefix (the environment's folder or the shared one). Read by "
-        "the step that creates the listener; never in the spec or the execution history.",
-        json_schema_extra={"pattern": _SECRET_ARN.pattern},
-    )
-
-
-class CognitoAuthentication(Session):
-    """Sign-in with an Amazon Cognito user pool (ALB's authenticate-cognito)."""
-
-    type: Literal["cognito"]
-    user_pool_arn: str = Field(pattern=_USER_POOL_ARN.pattern)
-    user_pool_client_id: str = Field(pattern=r"^[\w+]{1,128}$")
-    user_pool_domain: str = Field(
-        max_length=253,
-        pattern=_USER_POOL_DOMAIN.pattern,
-        description="The user pool's domain prefix (hosted at <prefix>.auth.<region>."
-        "amazoncognito.com) or its custom domain.",
-    )
-
-
-Authentication = Annotated[OidcAuthentication | CognitoAuthentication, Field(discriminator="type")]
 
 
 class LoadBalancer(Model):
@@ -662,10 +698,7 @@ class LoadBalancer(Model):
     )
     target_group: TargetGroup = Field(default_factory=TargetGroup)
     authentication: Authentication | None = Field(
-        None,
-        description="Sign-in in front of the service (ALB only, on HTTPS listeners): the load "
-        "balancer authenticates each request with an OpenID Connect provider or a Cognito user "
-        "pool before it forwards it.",
+        None, description="Sign-in in front of the service (ALB only, on HTTPS listeners)."
     )
 
     @field_validator("ingress_cidrs")
@@ -1027,24 +1060,12 @@ def _path(text: str) -> tuple[str | int, ...]:
     return tuple(name or int(index) for name, index in _PATH_PART.findall(text))
 
 
-def _union_tag(location: tuple[str | int, ...], position: int) -> bool:
-    """pydantic names the member of a tagged union in the path ("authentication.oidc.issuer"):
-    the spec's path has no such part."""
-    return (
-        position > 0
-        and location[position - 1] == authentication.FIELD
-        and (location[position] in authentication.ACTION_TYPES)
-    )
-
-
 def describe_errors(exc: ValidationError) -> list[str]:
     """One line per problem, each starting with the path of the bad field."""
     lines = []
     for error in exc.errors(include_url=False):
         location: tuple[str | int, ...] = tuple(
-            item
-            for position, item in enumerate(error["loc"])
-            if not str(item).startswith("function-") and not _union_tag(error["loc"], position)
+            item for item in error["loc"] if not str(item).startswith("function-")
         )
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
@@ -1123,6 +1144,13 @@ def authentication_problems(spec: EnvironmentSpec) -> list[str]:
         if lb.authentication is None:
             continue
         where = f"load_balancers[{index}].{authentication.FIELD}"
+        for kind, fields in AUTHENTICATION_FIELDS.items():
+            for field in fields:
+                given = getattr(lb.authentication, field) is not None
+                if kind == lb.authentication.type and not given:
+                    problems.append(f"{where}.{field}: required for type {kind}")
+                elif kind != lb.authentication.type and given:
+                    problems.append(f"{where}.{field}: only for type {kind}")
         if lb.type != "application":
             problems.append(
                 f"{where}: a network load balancer cannot authenticate users "
