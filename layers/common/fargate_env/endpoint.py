@@ -12,6 +12,11 @@ task the service runs). Then:
 - `target-health`: the same without a probe configured (template parameters ProbeVpcId and
   ProbeSubnetIds): the target health alone, and the result says so.
 
+A protected load balancer (its spec's `authentication`) answers an anonymous GET itself: its
+answer is then the proof, when it is the redirect to the configured identity provider's sign-in
+(or the 401 of "deny"); the service behind the sign-in is proven by its healthy targets. A 2xx
+from a protected listener fails the check at once (it does not authenticate).
+
 The checks share one budget: the Lambda's remaining time less a margin, so a load balancer that
 never answers fails the step with EndpointCheckFailed naming its URL and last answer, never with
 Lambda's own timeout.
