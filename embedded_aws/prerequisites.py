@@ -1,7 +1,8 @@
 """What a spec refers to and a user's account would already have: certificates, secrets (and
-registry credentials), EFS file systems, the application's task role. The samples name example
-ids; here they are created in the embedded AWS with exactly those ids, so every sample input
-runs as written (the demo's and the emulator's).
+registry credentials, and a protected load balancer's OIDC client secret), EFS file systems, the
+application's task role. The samples name example ids; here they are created in the embedded
+AWS with exactly those ids, so every sample input runs as written (the demo's and the
+emulator's).
 
 moto picks its own ids (random certificate ARNs, secret suffixes, file system ids): each created
 resource is re-keyed in moto's backend to the id the spec names.
@@ -127,6 +128,9 @@ def provide(aws: EmbeddedAWS, spec: dict[str, Any], workdir: Path | None = None)
             for listener in lb.get("listeners") or []:
                 if listener.get("certificate_arn"):
                     _certificate(aws, listener["certificate_arn"], workdir or Path(directory))
+            client_secret = (lb.get("authentication") or {}).get("client_secret_arn")
+            if client_secret:
+                _secret(aws, client_secret, "example-client-secret")
     container = spec.get("container") or {}
     for each in [container, *(spec.get("sidecars") or [])]:
         for reference in (each.get("secrets") or {}).values():

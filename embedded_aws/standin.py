@@ -26,6 +26,7 @@ import socket
 import ssl
 import tempfile
 import threading
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +91,47 @@ working. Further configuration is required.</p>
 </body>
 </html>
 """
+
+
+def _sign_in_url(action: dict[str, Any]) -> str:
+    """The identity provider's authorization endpoint an authenticate action sends to (Cognito:
+    its domain prefix is hosted at <prefix>.auth.<region>.amazoncognito.com)."""
+    if action["Type"] == "authenticate-oidc":
+        return str(action["AuthenticateOidcConfig"]["AuthorizationEndpoint"])
+    config = action["AuthenticateCognitoConfig"]
+    domain = str(config["UserPoolDomain"])
+    if "." not in domain:
+        domain = f"{domain}.auth.{str(config['UserPoolArn']).split(':')[3]}.amazoncognito.com"
+    return f"https://{domain}/oauth2/authorize"
+
+
+def _unauthenticated(
+    actions: list[dict[str, Any]], dns_name: str, port: int
+) -> tuple[int, dict[str, str], str] | None:
+    """The load balancer's own answer to a request without a session cookie (no request here
+    has one) when an authenticate action comes first: a 302 to the identity provider's
+    authorization endpoint with the OAuth parameters, or 401 for OnUnauthenticatedRequest
+    deny; None when it lets the request on (allow, or no authentication). ELBv2: "Authenticate
+    users using an Application Load Balancer", authentication flow."""
+    first = actions[0] if actions else {}
+    if first.get("Type") not in ("authenticate-oidc", "authenticate-cognito"):
+        return None
+    config = first.get("AuthenticateOidcConfig") or first.get("AuthenticateCognitoConfig") or {}
+    behaviour = str(config.get("OnUnauthenticatedRequest") or "authenticate")
+    if behaviour == "allow":
+        return None
+    if behaviour == "deny":
+        return 401, {}, "<html><body><h1>401 Authorization Required</h1></body></html>\n"
+    callback = f"https://{dns_name.lower()}{'' if port == 443 else f':{port}'}/oauth2/idpresponse"
+    query = urllib.parse.urlencode(
+        {
+            "client_id": config.get("ClientId") or config.get("UserPoolClientId") or "",
+            "redirect_uri": callback,
+            "response_type": "code",
+            "scope": config.get("Scope") or "openid",
+        }
+    )
+    return 302, {"Location": f"{_sign_in_url(first)}?{query}"}, ""
 
 
 def _container_page(image: str) -> str:
@@ -300,7 +342,11 @@ class StandIns:
         listener = self._listener(lb_arn, port)
         if lb is None or listener is None:
             return 503, {}, "no listener on this port\n"
-        action = self._routed(listener, host, self.sources.get(lb_arn, EXTERNAL_ADDRESS))
+        actions = self._routed(listener, host, self.sources.get(lb_arn, EXTERNAL_ADDRESS))
+        signed_out = _unauthenticated(actions, lb.dns_name, port)
+        if signed_out is not None:
+            return signed_out
+        action = actions[-1] if actions else {}
         if action.get("Type") == "fixed-response":
             fixed = action.get("FixedResponseConfig") or {}
             return int(fixed.get("StatusCode", 200)), {}, str(fixed.get("MessageBody", ""))
@@ -334,17 +380,21 @@ class StandIns:
         return self.plane.faults.container_status or 200, headers, _container_page(task.image)
 
     @staticmethod
-    def _routed(listener: Any, host: str, source: str) -> dict[str, Any]:
-        """The action of the first rule (by priority) whose conditions all match the request,
-        else the listener's default action (ELBv2: "Listener rules", rule evaluation order)."""
+    def _routed(listener: Any, host: str, source: str) -> list[dict[str, Any]]:
+        """The actions, in their Order, of the first rule (by priority) whose conditions all
+        match the request, else the listener's default actions (ELBv2: "Listener rules", rule
+        evaluation order; Action, Order: the lowest is performed first)."""
         rules = sorted(
             (rule for rule in listener.rules.values() if not getattr(rule, "is_default", False)),
             key=lambda rule: int(rule.priority),
         )
+        chosen = listener.default_actions
         for rule in rules:
             if all(_matches(condition, host, source) for condition in rule.conditions):
-                return dict(rule.actions[0].data) if rule.actions else {}
-        return dict(listener.default_actions[0].data) if listener.default_actions else {}
+                chosen = rule.actions
+                break
+        actions = [dict(action.data) for action in chosen or []]
+        return sorted(actions, key=lambda action: int(action.get("Order") or 0))
 
     def log_request(
         self,
@@ -358,8 +408,8 @@ class StandIns:
         listener = self._listener(lb_arn, port)
         host = request.headers.get("Host", "")
         source = self.sources.get(lb_arn, EXTERNAL_ADDRESS)
-        action = self._routed(listener, host, source) if listener is not None else {}
-        target_group = forwarded_target_group(action)
+        actions = self._routed(listener, host, source) if listener is not None else []
+        target_group = forwarded_target_group(actions[-1]) if actions else None
         if target_group is None or self.logs is None:
             return
         when = datetime.datetime.fromtimestamp(self.plane.clock.epoch + moment, tz=datetime.UTC)

@@ -127,10 +127,83 @@ def _listener(backend: Any, arn: str) -> Any:
     return None, None
 
 
+#: ELBv2 (API reference, Action and AuthenticateOidcActionConfig / AuthenticateCognitoActionConfig):
+#: the members an authenticate action's configuration must carry.
+_AUTHENTICATE: dict[str, tuple[str, tuple[str, ...]]] = {
+    "authenticate-oidc": (
+        "AuthenticateOidcConfig",
+        ("Issuer", "AuthorizationEndpoint", "TokenEndpoint", "UserInfoEndpoint", "ClientId"),
+    ),
+    "authenticate-cognito": (
+        "AuthenticateCognitoConfig",
+        ("UserPoolArn", "UserPoolClientId", "UserPoolDomain"),
+    ),
+}
+#: The actions that end a listener's or rule's list (exactly one, performed last).
+_FINAL_ACTIONS = ("forward", "redirect", "fixed-response")
+
+
+def _action_data(actions: Iterable[Any]) -> list[dict[str, Any]]:
+    return [dict(getattr(action, "data", action) or {}) for action in actions]
+
+
+def _check_authenticate_config(data: dict[str, Any], creating: bool) -> None:
+    key, required = _AUTHENTICATE[str(data["Type"])]
+    config = data.get(key) or {}
+    missing = [member for member in required if not config.get(member)]
+    if missing:
+        refuse(
+            "ValidationError",
+            validation_message(
+                None, f"{key}.{missing[0]}", f"Member must not be null ({data['Type']})"
+            ),
+        )
+    if data["Type"] != "authenticate-oidc":
+        return
+    existing = str(config.get("UseExistingClientSecret", "")).lower() == "true"
+    if existing and config.get("ClientSecret"):
+        refuse(
+            "InvalidLoadBalancerAction",
+            "You cannot both specify a client secret and set UseExistingClientSecret to true",
+        )
+    if not config.get("ClientSecret") and (creating or not existing):
+        refuse("InvalidLoadBalancerAction", "A client secret must be specified")
+
+
+def check_actions(protocol: str | None, actions: Iterable[Any], creating: bool) -> None:
+    """ELBv2's rules for a listener's or rule's actions with authentication: only on an HTTPS
+    listener (never an NLB's: its listeners take only forward), each configuration complete,
+    the authenticate actions before the one final action (by Order, which several actions
+    must each give)."""
+    data = _action_data(actions)
+    authenticate = [item for item in data if item.get("Type") in _AUTHENTICATE]
+    if not authenticate:
+        return
+    if protocol != "HTTPS":
+        refuse(
+            "InvalidLoadBalancerAction",
+            f"Authenticate actions are supported only on HTTPS listeners of an Application "
+            f"Load Balancer; this listener's protocol is {protocol}",
+        )
+    for item in authenticate:
+        _check_authenticate_config(item, creating)
+    if len(data) > 1 and any(item.get("Order") in (None, "") for item in data):
+        refuse("ValidationError", "An Order must be specified for each of several actions")
+    ordered = sorted(data, key=lambda item: int(item.get("Order") or 0))
+    finals = [item for item in data if item.get("Type") in _FINAL_ACTIONS]
+    if len(finals) != 1 or ordered[-1].get("Type") not in _FINAL_ACTIONS:
+        refuse(
+            "InvalidLoadBalancerAction",
+            "An authenticate action must come before exactly one forward, redirect or "
+            "fixed-response action, which must be the last action to be performed",
+        )
+
+
 def _check_create_listener(backend: Any, arguments: dict[str, Any]) -> None:
     lb = _load_balancer(backend, arguments["load_balancer_arn"])
     if lb is None:
         return
+    check_actions(arguments["protocol"], arguments["actions"] or [], creating=True)
     # moto looks the port up among the listeners' ARNs, so it never finds one in use.
     if any(int(item.port) == int(arguments["port"]) for item in lb.listeners.values()):
         refuse("DuplicateListener", "A listener with the specified port already exists")
@@ -143,7 +216,10 @@ def _check_create_listener(backend: Any, arguments: dict[str, Any]) -> None:
 
 
 def _check_modify_listener(backend: Any, arguments: dict[str, Any]) -> None:
-    lb, _ = _listener(backend, arguments["arn"])
+    lb, listener = _listener(backend, arguments["arn"])
+    if listener is not None and arguments.get("actions"):
+        protocol = arguments.get("protocol") or listener.protocol
+        check_actions(protocol, arguments["actions"], creating=False)
     if arguments.get("actions"):
         _check_target_groups(lb, arguments["actions"], replaced=arguments["arn"])
 
@@ -175,6 +251,7 @@ def _check_create_rule(backend: Any, arguments: dict[str, Any]) -> None:
     if len(listener._non_default_rules) >= rules.RULES_PER_LISTENER:
         refuse("TooManyRules", "You've reached the limit on the number of rules per load balancer")
     _check_conditions(arguments["conditions"])
+    check_actions(listener.protocol, arguments["actions"] or [], creating=True)
     _check_target_groups(lb, arguments["actions"] or [])
 
 
@@ -184,6 +261,7 @@ def _check_modify_rule(backend: Any, arguments: dict[str, Any]) -> None:
     for lb in backend.load_balancers.values():
         for listener in lb.listeners.values():
             if rule_arn in listener._non_default_rules and arguments.get("actions"):
+                check_actions(listener.protocol, arguments["actions"], creating=False)
                 _check_target_groups(lb, arguments["actions"], replaced=rule_arn)
 
 

@@ -25,6 +25,13 @@ ELB_QUOTAS: Final = (
     "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html"
 )
 VPC_QUOTAS: Final = "https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html"
+ALB_AUTHENTICATION: Final = (
+    "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/"
+    "listener-authenticate-users.html"
+)
+ELB_ACTION: Final = (
+    "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_Action.html"
+)
 
 
 @dataclass(frozen=True)
@@ -321,6 +328,39 @@ RULES: Final[tuple[Rule, ...]] = (
         answer="`TooManyCertificates`, \"You've reached the limit on the number of "
         'certificates per load balancer"',
         source=ELB_QUOTAS,
+    ),
+    Rule(
+        id="elbv2.authenticate-https-only",
+        rule="ELBv2 CreateListener/ModifyListener/CreateRule/ModifyRule: authenticate-oidc and "
+        "authenticate-cognito actions only on an HTTPS listener (an HTTP listener, or any "
+        "listener of a Network Load Balancer, is refused)",
+        figure="HTTPS listeners of an Application Load Balancer only",
+        answer="`InvalidLoadBalancerAction` naming the listener's protocol",
+        source=f"{ALB_AUTHENTICATION}; {ELB_ACTION} (AuthenticateOidcConfig, "
+        "AuthenticateCognitoConfig: [HTTPS listeners])",
+    ),
+    Rule(
+        id="elbv2.authenticate-config",
+        rule="ELBv2: an authenticate action's configuration is complete: OIDC's Issuer, "
+        "AuthorizationEndpoint, TokenEndpoint, UserInfoEndpoint, ClientId and (on create, or "
+        "without UseExistingClientSecret) ClientSecret; Cognito's UserPoolArn, "
+        "UserPoolClientId, UserPoolDomain",
+        figure="every required member",
+        answer="`ValidationError` naming the missing member; a missing client secret, or one "
+        "given with UseExistingClientSecret: `InvalidLoadBalancerAction`",
+        source="https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/"
+        "API_AuthenticateOidcActionConfig.html; https://docs.aws.amazon.com/"
+        "elasticloadbalancing/latest/APIReference/API_AuthenticateCognitoActionConfig.html; "
+        "error as reported in github.com/ansible-collections/amazon.aws/issues/1877",
+    ),
+    Rule(
+        id="elbv2.action-order",
+        rule="ELBv2: with several actions each gives its Order (lowest first); exactly one "
+        "forward, redirect or fixed-response, performed last (an authenticate action before it)",
+        figure="1 final action, last by Order",
+        answer="`ValidationError` (an Order missing) or `InvalidLoadBalancerAction`",
+        source=f"{ELB_ACTION} (Order); https://docs.aws.amazon.com/elasticloadbalancing/latest/"
+        "APIReference/API_CreateRule.html (Actions)",
     ),
     Rule(
         id="elbv2.nlb-security-groups",

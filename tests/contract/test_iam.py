@@ -453,6 +453,21 @@ def run_flows(aws: EmbeddedAWS, workdir: Path) -> None:
     _provision_and_tear_down(aws, spec, "shared, restricted")
     _expect(aws.teardown("iam-shared"), "SUCCEEDED", "shared teardown")
     aws.client("elbv2").delete_listener(ListenerArn=foreign)
+    # A protected load balancer: create_listeners reads the OIDC client secret
+    spec = prerequisites.provide(aws, sample_spec("https", "iam-auth"), workdir)
+    secret = aws.client("secretsmanager").create_secret(
+        Name="fargate-env/iam-auth/oidc", SecretString="client-secret"
+    )["ARN"]
+    spec["load_balancers"][0]["authentication"] = {
+        "type": "oidc",
+        "issuer": "https://idp.example.com",
+        "authorization_endpoint": "https://idp.example.com/authorize",
+        "token_endpoint": "https://idp.example.com/token",
+        "user_info_endpoint": "https://idp.example.com/userinfo",
+        "client_id": "iam",
+        "client_secret_arn": secret,
+    }
+    _provision_and_tear_down(aws, spec, "protected https sample")
     # A time to live: the expiry schedule is created, and removed by the teardown
     _provision_and_tear_down(aws, {"name": "iam-ttl", "time_to_live_minutes": 60}, "ttl")
     # A failed provisioning, rolled back
@@ -841,9 +856,10 @@ def test_only_the_execution_role_boundary_reads_secrets_and_only_its_environment
         for owner, statements in POLICIES.items()
     }
     readers = {owner: grants for owner, grants in readers.items() if grants}
-    # No role of the template: each environment's role is made by create_execution_role and
+    # Besides the create_listeners step (a protected load balancer's OIDC client secret, below),
+    # no role of the template: each environment's role is made by create_execution_role and
     # bounded by this policy
-    assert set(readers) == {BOUNDARY}
+    assert set(readers) == {BOUNDARY, CLIENT_SECRET_READER}
     services = set()
     for statement in readers[BOUNDARY]:
         for action in statement.actions:
@@ -854,6 +870,23 @@ def test_only_the_execution_role_boundary_reads_secrets_and_only_its_environment
                 {"Fn::Sub": SECRET_PREFIXES[service] + SHARED_FOLDER},
             ), action
     assert services == {"ssm", "secretsmanager"}
+
+
+#: The one step role that reads a secret's value: the OIDC client secret of a protected load
+#: balancer, handed to ELBv2 in the authenticate action.
+CLIENT_SECRET_READER = "CreateListenersFunctionRole"
+
+
+def test_only_create_listeners_reads_client_secrets_and_only_under_the_secrets_prefix():
+    [statement] = [
+        s
+        for s in POLICIES[CLIENT_SECRET_READER]
+        if any(s.grants(action) for action in SECRET_READS)
+    ]
+    assert statement.actions == ("secretsmanager:GetSecretValue",)
+    # (validate_spec narrows it to the environment's own folder and the shared one: its role
+    # has no environment tag for IAM to match)
+    assert statement.resources == ({"Fn::Sub": SECRET_PREFIXES["secretsmanager"] + "*"},)
 
 
 def test_create_execution_role_may_create_only_roles_carrying_the_boundary():

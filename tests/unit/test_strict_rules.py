@@ -12,7 +12,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from embedded_aws.strict import rules
+from embedded_aws.strict import quotas, rules
+from embedded_aws.strict.guards import Refusal
 from tests.support import GITHUB_OIDC, github_token
 
 REGION = "us-east-1"
@@ -482,3 +483,128 @@ def test_a_web_identity_assumes_a_role_only_as_its_trust_policy_allows(aws):
         assume(github_token(sub="repo:octo/app:pull_request", iss="https://gitlab.com"))
     with refused("InvalidIdentityToken", "not a JWT"):
         assume("not-a-token")
+
+
+# ------------------------------------------------------------------ ELBv2 authentication
+OIDC_CONFIG = {
+    "Issuer": "https://idp.example.com",
+    "AuthorizationEndpoint": "https://idp.example.com/authorize",
+    "TokenEndpoint": "https://idp.example.com/token",
+    "UserInfoEndpoint": "https://idp.example.com/userinfo",
+    "ClientId": "client",
+    "ClientSecret": "s3cret",
+}
+COGNITO_CONFIG = {
+    "UserPoolArn": "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Abc",
+    "UserPoolClientId": "client",
+    "UserPoolDomain": "previews",
+}
+
+
+def authenticated(group: str, config: dict | None = None, order: int = 1) -> list[dict]:
+    authenticate = {"Type": "authenticate-oidc", "Order": order}
+    authenticate["AuthenticateOidcConfig"] = OIDC_CONFIG if config is None else config
+    return [authenticate, {**forward(group)[0], "Order": 2}]
+
+
+def https_listener(alb: dict[str, str], actions: list[dict], port: int = 443) -> str:
+    certificate = client("acm").request_certificate(DomainName="auth.example.com")
+    return client("elbv2").create_listener(
+        LoadBalancerArn=alb["lb"],
+        Protocol="HTTPS",
+        Port=port,
+        Certificates=[{"CertificateArn": certificate["CertificateArn"]}],
+        DefaultActions=actions,
+    )["Listeners"][0]["ListenerArn"]
+
+
+def test_authenticate_actions_only_on_https_listeners_never_on_http_or_an_nlb(alb):
+    # rule elbv2.authenticate-https-only
+    elbv2 = client("elbv2")
+    with refused("InvalidLoadBalancerAction", "HTTPS", "HTTP"):
+        elbv2.create_listener(
+            LoadBalancerArn=alb["lb"],
+            Protocol="HTTP",
+            Port=80,
+            DefaultActions=authenticated(alb["tg"]),
+        )
+    plain = elbv2.create_listener(
+        LoadBalancerArn=alb["lb"], Protocol="HTTP", Port=80, DefaultActions=forward(alb["tg"])
+    )["Listeners"][0]["ListenerArn"]
+    with refused("InvalidLoadBalancerAction", "HTTPS"):
+        elbv2.create_rule(
+            ListenerArn=plain, Priority=1, Conditions=path("/a"), Actions=authenticated(alb["tg"])
+        )
+    with refused("InvalidLoadBalancerAction", "HTTPS"):
+        elbv2.modify_listener(ListenerArn=plain, DefaultActions=authenticated(alb["tg"]))
+    nlb = elbv2.create_load_balancer(
+        Name="auth-nlb", Type="network", Subnets=sorted(default_subnets().values())[:1]
+    )["LoadBalancers"][0]["LoadBalancerArn"]
+    tcp = elbv2.create_target_group(Name="tcp", Protocol="TCP", Port=80, VpcId=alb["vpc"])
+    tcp_group = tcp["TargetGroups"][0]["TargetGroupArn"]
+    with refused("InvalidLoadBalancerAction", "TCP"):
+        elbv2.create_listener(
+            LoadBalancerArn=nlb, Protocol="TCP", Port=80, DefaultActions=authenticated(tcp_group)
+        )
+    # On HTTPS, both kinds are accepted, before the forward
+    https_listener(alb, authenticated(alb["tg"]))
+    cognito = [
+        {"Type": "authenticate-cognito", "Order": 1, "AuthenticateCognitoConfig": COGNITO_CONFIG},
+        {**forward(alb["tg"])[0], "Order": 2},
+    ]
+    https_listener(alb, cognito, port=8443)
+
+
+def test_an_oidc_listener_without_its_client_secret_is_refused(alb):
+    # rule elbv2.authenticate-config (the one member botocore's model leaves optional)
+    incomplete = {key: value for key, value in OIDC_CONFIG.items() if key != "ClientSecret"}
+    with refused("InvalidLoadBalancerAction", "client secret"):
+        https_listener(alb, authenticated(alb["tg"], incomplete))
+
+
+@pytest.mark.parametrize(
+    ("kind", "config", "member"),
+    [("oidc", OIDC_CONFIG, member) for member in sorted(OIDC_CONFIG) if member != "ClientSecret"]
+    + [("cognito", COGNITO_CONFIG, member) for member in sorted(COGNITO_CONFIG)],
+)
+def test_an_authenticate_action_missing_a_required_member_is_refused(kind, config, member):
+    # rule elbv2.authenticate-config, on the request as moto receives it (boto3 checks these
+    # members itself; another client need not)
+    key = "AuthenticateOidcConfig" if kind == "oidc" else "AuthenticateCognitoConfig"
+    incomplete = {name: value for name, value in config.items() if name != member}
+    actions = [
+        {"Type": f"authenticate-{kind}", "Order": 1, key: incomplete},
+        {"Type": "forward", "TargetGroupArn": "arn:tg", "Order": 2},
+    ]
+    with pytest.raises(Refusal) as raised:
+        quotas.check_actions("HTTPS", actions, creating=True)
+    assert raised.value.code == "ValidationError"
+    assert member in raised.value.message
+
+
+def test_a_client_secret_with_use_existing_client_secret_is_refused_and_modify_may_keep_it(alb):
+    # rule elbv2.authenticate-config
+    both = {**OIDC_CONFIG, "UseExistingClientSecret": True}
+    with refused("InvalidLoadBalancerAction", "UseExistingClientSecret"):
+        https_listener(alb, authenticated(alb["tg"], both))
+    listener = https_listener(alb, authenticated(alb["tg"]))
+    kept = {key: value for key, value in both.items() if key != "ClientSecret"}
+    client("elbv2").modify_listener(
+        ListenerArn=listener, DefaultActions=authenticated(alb["tg"], kept)
+    )
+
+
+def test_an_authenticate_action_must_come_before_the_one_final_forward(alb):
+    # rule elbv2.action-order
+    after = authenticated(alb["tg"], order=3)
+    with refused("InvalidLoadBalancerAction", "last"):
+        https_listener(alb, after)
+    unordered = [
+        {key: value for key, value in action.items() if key != "Order"}
+        for action in authenticated(alb["tg"])
+    ]
+    with refused("ValidationError", "Order"):
+        https_listener(alb, unordered)
+    alone = authenticated(alb["tg"])[:1]
+    with refused("InvalidLoadBalancerAction", "forward"):
+        https_listener(alb, alone)

@@ -12,6 +12,11 @@ task the service runs). Then:
 - `target-health`: the same without a probe configured (template parameters ProbeVpcId and
   ProbeSubnetIds): the target health alone, and the result says so.
 
+A protected load balancer (its spec's `authentication`) answers an anonymous GET itself: its
+answer is then the proof, when it is the redirect to the configured identity provider's sign-in
+(or the 401 of "deny"); the service behind the sign-in is proven by its healthy targets. A 2xx
+from a protected listener fails the check at once (it does not authenticate).
+
 The checks share one budget: the Lambda's remaining time less a margin, so a load balancer that
 never answers fails the step with EndpointCheckFailed naming its URL and last answer, never with
 Lambda's own timeout.
@@ -26,7 +31,7 @@ import urllib.error
 import urllib.request
 from typing import Any, Final
 
-from fargate_env import clock, ingress, service
+from fargate_env import authentication, clock, ingress, service
 from fargate_env.aws import client
 from fargate_env.errors import EndpointCheckFailed
 
@@ -41,6 +46,12 @@ ENVIRONMENT_HEADER: Final = "X-Fargate-Env-Environment"
 SHARED_RESTRICTED_NOTE: Final = (
     "on a gateway, open only to its ingress_cidrs (its rule's source-ip condition), which "
     "neither the verify step nor the probe is among: its own target group's health only"
+)
+#: A protected environment answers, before sign-in, with the load balancer's own redirect to
+#: its identity provider (or 401): that is the proof it answers, and that it is protected.
+PROTECTED_NOTE: Final = (
+    "protected: an anonymous request is sent to the identity provider's sign-in (or denied) by "
+    "the load balancer; the service's own answer is behind the sign-in (its targets are healthy)"
 )
 REQUEST_TIMEOUT_SECONDS: Final = 5.0
 PAUSE_SECONDS: Final = 5.0
@@ -82,7 +93,7 @@ def get(
     request = urllib.request.Request(url, headers=headers)
     started = clock.monotonic()
     status: int | None
-    environment = None
+    environment = location = None
     try:
         with _opener(url).open(request, timeout=max(timeout, 0.1)) as response:
             response.read(65536)
@@ -90,11 +101,14 @@ def get(
             environment = response.headers.get(ENVIRONMENT_HEADER)
     except urllib.error.HTTPError as exc:
         status, detail = int(exc.code), str(exc.reason)
+        location = exc.headers.get("Location") if exc.headers else None
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         reason = getattr(exc, "reason", exc)
         status, detail = None, f"{type(exc).__name__}: {reason}"
     latency_ms = round((clock.monotonic() - started) * 1000, 1)
     answer = {"status": status, "detail": detail, "latency_ms": latency_ms}
+    if location:
+        answer["location"] = location
     return answer | ({"environment": environment} if environment else {})
 
 
@@ -166,6 +180,7 @@ def _verify(
     # host name (a new DNS record may still be propagating; the wildcard may not be ours).
     check_url, host = gateway.get("check_url") or url, gateway.get("host")
     desired = int(spec["service"]["desired_count"])
+    protected = authentication.expected_answer(lb)
     addresses = private_addresses(created["arn"]) if kind == HTTP_FROM_VPC else []
     attempt_seconds = PROBE_TIMEOUT_SECONDS if kind == HTTP_FROM_VPC else REQUEST_TIMEOUT_SECONDS
     last, attempts, healthy = "not tried: no time left", 0, 0
@@ -189,7 +204,12 @@ def _verify(
                 answer = _from_the_probe(check_url, address, timeout, vpc_id, host)
             _refuse_misroute(spec["name"], url, answer)
             status = answer.get("status")
-            if status is not None and 200 <= status < 400:
+            if protected is not None:
+                if _signs_in(url, protected, answer):
+                    return _result(lb, url, kind, attempts, healthy, answer) | {
+                        "protected": PROTECTED_NOTE
+                    }
+            elif status is not None and 200 <= status < 400:
                 return _result(lb, url, kind, attempts, healthy, answer)
             last = f"HTTP {status} ({answer.get('detail')})" if status else answer.get("detail")
         if (
@@ -199,9 +219,32 @@ def _verify(
             break  # no more attempts, or another after the pause would not fit in the time
         clock.sleep(PAUSE_SECONDS)
     raise EndpointCheckFailed(
-        f"{url} (load balancer {lb['id']}, {kind} check) did not answer 2xx/3xx within the step's "
+        f"{url} (load balancer {lb['id']}, {kind} check) did not answer "
+        f"{_wanted(protected)} within the step's "
         f"time ({attempts} attempt{'s' if attempts != 1 else ''}): {last}"
     )
+
+
+def _wanted(protected: tuple[int, str | None] | None) -> str:
+    if protected is None:
+        return "2xx/3xx"
+    status, sign_in = protected
+    return f"{status} to {sign_in}" if sign_in else str(status)
+
+
+def _signs_in(url: str, protected: tuple[int, str | None], answer: dict[str, Any]) -> bool:
+    """A protected load balancer answers an anonymous request itself: a redirect to its
+    identity provider's sign-in (or 401 when it denies). An answer from the service instead
+    means it is not protected: fail at once, never call it ready."""
+    status, sign_in = protected
+    if answer.get("status") is not None and 200 <= answer["status"] < 300:
+        raise EndpointCheckFailed(
+            f"{url} answered HTTP {answer['status']} to a request without sign-in: the "
+            "load balancer does not authenticate (its authentication is missing)"
+        )
+    if answer.get("status") != status:
+        return False
+    return sign_in is None or str(answer.get("location") or "").startswith(sign_in)
 
 
 def _result(

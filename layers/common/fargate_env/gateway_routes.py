@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from fargate_env import (
+    authentication,
     bounds,
     elbv2_tags,
     gateway_registry,
@@ -72,7 +73,7 @@ def _create_rule(
     listener_arn: str,
     priority: int,
     conditions: list[dict[str, Any]],
-    target_group_arn: str,
+    actions: list[dict[str, Any]],
     tags: list[dict[str, str]],
 ) -> str:
     try:
@@ -80,7 +81,7 @@ def _create_rule(
             ListenerArn=listener_arn,
             Priority=priority,
             Conditions=conditions,
-            Actions=_forward(target_group_arn),
+            Actions=actions,
             Tags=tags,
         )
     except Exception as exc:
@@ -93,7 +94,8 @@ def _create_rule(
 def _host_rule(
     spec: dict[str, Any], lb: dict[str, Any], gateway: dict[str, Any], slot: int, tg: str
 ) -> list[str]:
-    """The host-header rule on the gateway's HTTPS listener (adopted when it exists)."""
+    """The host-header rule on the gateway's HTTPS listener (adopted when it exists); a
+    protected environment's rule authenticates before it forwards."""
     env = spec["name"]
     listener = gateway["listeners"][str(gateways.HTTPS_PORT)]
     mine = _tagged([rule["RuleArn"] for rule in _rules(listener)], env)
@@ -108,7 +110,8 @@ def _host_rule(
     ]
     tags = naming.as_key_value_list(naming.environment_tags(env, spec["tags"]))
     conditions = host + _source_ip(lb["ingress_cidrs"])
-    return [_create_rule(listener, slot + 1, conditions, tg, tags)]
+    actions = authentication.in_front(authentication.authenticate_action(lb), _forward(tg)[0])
+    return [_create_rule(listener, slot + 1, conditions, actions, tags)]
 
 
 def _port_listener(
@@ -146,7 +149,7 @@ def _port_listener(
     if not restricted:
         return [arn]
     rules = _tagged([rule["RuleArn"] for rule in _rules(arn)], env)
-    return [arn, *(rules or [_create_rule(arn, 1, restricted, tg, tags)])]
+    return [arn, *(rules or [_create_rule(arn, 1, restricted, _forward(tg), tags)])]
 
 
 def ensure(

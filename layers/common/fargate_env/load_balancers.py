@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
-from fargate_env import elbv2_tags, naming
+from fargate_env import authentication, elbv2_tags, naming
 from fargate_env.aws import client
 from fargate_env.errors import AwsRequestFailed, ResourceConflict, ResourceNotReady, error_code
 
@@ -200,7 +200,8 @@ def ensure_listeners(
     spec: dict[str, Any], lb: dict[str, Any], load_balancer: dict[str, Any], target_group_arn: str
 ) -> dict[str, Any]:
     """Every listener of `lb`, created if missing; a same-port listener of another protocol is a
-    conflict."""
+    conflict. A protected `lb` (authentication) authenticates before each forward; its client
+    secret is read here, once, and goes nowhere but to ELBv2."""
     elbv2 = client("elbv2")
     existing = {
         item["Port"]: item
@@ -208,6 +209,7 @@ def ensure_listeners(
     }
     tags = naming.as_key_value_list(naming.environment_tags(spec["name"], spec["tags"]))
     arns = []
+    authenticate = None
     for listener in lb["listeners"]:
         current = existing.get(listener["port"])
         if current is not None:
@@ -218,11 +220,15 @@ def ensure_listeners(
                 )
             arns.append(current["ListenerArn"])
             continue
+        if authenticate is None:
+            authenticate = authentication.authenticate_action(lb)
         request: dict[str, Any] = {
             "LoadBalancerArn": load_balancer["arn"],
             "Protocol": listener["protocol"],
             "Port": listener["port"],
-            "DefaultActions": [_default_action(listener, lb, target_group_arn)],
+            "DefaultActions": authentication.in_front(
+                authenticate, _default_action(listener, lb, target_group_arn)
+            ),
             "Tags": tags,
         }
         if listener["certificate_arn"]:

@@ -10,7 +10,7 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from fargate_env import containers, gateways, network
+from fargate_env import authentication, gateways, network
 from fargate_env.aws import client, region
 from fargate_env.errors import error_code, invalid_spec
 
@@ -83,9 +83,9 @@ def _secret_problem(reference: str) -> str | None:
 
 
 def _secrets(spec: dict[str, Any]) -> list[str]:
-    """Every container's secrets and registry credentials."""
+    """Every container's secrets and registry credentials, every load balancer's client secret."""
     problems = []
-    for field, reference in containers.secret_references(spec).items():
+    for field, reference in authentication.secret_references(spec).items():
         problem = _secret_problem(reference)
         if problem:
             problems.append(f"{field}: {problem}")

@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from fargate_env import bounds, containers, ingress, load_balancers, naming
+from fargate_env import authentication, bounds, containers, ingress, load_balancers, naming
 from fargate_env.errors import InvalidSpec, invalid_spec
 
 SCHEMA_ID: Final = "https://github.com/fargate-env/fargate-env/schema/environment-spec.schema.json"
@@ -81,6 +81,19 @@ _CERTIFICATE_ARN = re.compile(
     r"^arn:aws[a-z-]*:(acm|iam):[a-z0-9-]*:\d{12}:(certificate|server-certificate)/.+$"
 )
 _IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/:@]{0,254}$")
+#: A Secrets Manager secret itself (no JSON key selector): ELBv2 takes the whole value.
+_SECRET_ARN = re.compile(
+    r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@\-]+$"
+)
+#: An https URL: the scheme, a host, optionally a port and a path (no spaces, no fragment).
+_HTTPS_URL = re.compile(r"^https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[^\s#]*)?$")
+_USER_POOL_ARN = re.compile(
+    r"^arn:aws[a-z-]*:cognito-idp:[a-z0-9-]+:\d{12}:userpool/[a-z0-9-]+_[0-9A-Za-z]+$"
+)
+#: A Cognito domain prefix, or a custom domain (a fully qualified name).
+_USER_POOL_DOMAIN = re.compile(
+    r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$"
+)
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 #: Docker's USER: a name or uid, optionally with a group or gid.
 _USER = re.compile(r"^[A-Za-z0-9_.-]{1,255}(:[A-Za-z0-9_.-]{1,255})?$")
@@ -541,6 +554,126 @@ def _listener_protocols(lb_type: str) -> tuple[str, ...]:
     return ("HTTP", "HTTPS") if lb_type == "application" else ("TCP", "TLS")
 
 
+def _https_url(value: str) -> str:
+    if not _HTTPS_URL.fullmatch(value):
+        raise ValueError("must be a full https:// URL (ELBv2 accepts only HTTPS endpoints)")
+    return value
+
+
+def _client_secret_arn(value: str) -> str:
+    if not _SECRET_ARN.fullmatch(value):
+        raise ValueError(
+            "must be the ARN of a Secrets Manager secret holding the client secret (its whole "
+            "value; never the secret itself)"
+        )
+    return value
+
+
+HttpsUrl = Annotated[
+    str,
+    StringConstraints(max_length=2048),
+    AfterValidator(_https_url),
+    Field(json_schema_extra={"pattern": _HTTPS_URL.pattern}),
+]
+_ON_UNAUTHENTICATED = (
+    "What an anonymous request gets: authenticate (a 302 to the identity provider's sign-in), "
+    "deny (401), allow (it reaches the service; for pages that read the identity if any)."
+)
+
+
+#: The members each kind of authentication needs (ELBv2's AuthenticateOidcActionConfig and
+#: AuthenticateCognitoActionConfig; the OIDC client secret as the ARN of its secret).
+AUTHENTICATION_FIELDS: Final = {
+    authentication.OIDC: (
+        "issuer",
+        "authorization_endpoint",
+        "token_endpoint",
+        "user_info_endpoint",
+        "client_id",
+        "client_secret_arn",
+    ),
+    authentication.COGNITO: ("user_pool_arn", "user_pool_client_id", "user_pool_domain"),
+}
+
+
+def _fields_per_type() -> list[dict[str, Any]]:
+    """JSON Schema: each type's members required, the other type's absent."""
+    rules: list[dict[str, Any]] = []
+    for kind, needed in AUTHENTICATION_FIELDS.items():
+        others = [
+            field
+            for other, fields in AUTHENTICATION_FIELDS.items()
+            if other != kind
+            for field in fields
+        ]
+        rules.append(
+            {
+                "if": {"properties": {"type": {"const": kind}}},
+                "then": {
+                    "required": list(needed),
+                    "not": {"anyOf": [{"required": [field]} for field in others]},
+                },
+            }
+        )
+    return rules
+
+
+class Authentication(Model):
+    """Sign-in in front of the service: the load balancer authenticates each request with an
+    OpenID Connect identity provider (type oidc: ALB's authenticate-oidc) or an Amazon Cognito
+    user pool (type cognito: authenticate-cognito) before it forwards it."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, json_schema_extra={"allOf": _fields_per_type()}
+    )
+
+    type: Literal["oidc", "cognito"] = Field(
+        description="oidc: issuer, the three endpoints, client_id and client_secret_arn. "
+        "cognito: user_pool_arn, user_pool_client_id, user_pool_domain."
+    )
+    issuer: HttpsUrl | None = Field(None, description="oidc: the identity provider's issuer.")
+    authorization_endpoint: HttpsUrl | None = Field(
+        None, description="oidc: where an anonymous request is sent to sign in."
+    )
+    token_endpoint: HttpsUrl | None = Field(None, description="oidc.")
+    user_info_endpoint: HttpsUrl | None = Field(None, description="oidc.")
+    client_id: str | None = Field(None, min_length=1, max_length=512, pattern=r"^\S+$")
+    client_secret_arn: Annotated[str, AfterValidator(_client_secret_arn)] | None = Field(
+        None,
+        description="oidc: ARN of the Secrets Manager secret whose value is the client secret, "
+        "under the deployment's secret prefix (the environment's folder or the shared one). "
+        "Read by the step that creates the listener; never in the spec or the execution history.",
+        json_schema_extra={"pattern": _SECRET_ARN.pattern},
+    )
+    user_pool_arn: str | None = Field(None, pattern=_USER_POOL_ARN.pattern)
+    user_pool_client_id: str | None = Field(None, pattern=r"^[\w+]{1,128}$")
+    user_pool_domain: str | None = Field(
+        None,
+        max_length=253,
+        pattern=_USER_POOL_DOMAIN.pattern,
+        description="cognito: the user pool's domain prefix (hosted at <prefix>.auth.<region>."
+        "amazoncognito.com) or its custom domain.",
+    )
+    scope: str = Field(
+        authentication.DEFAULT_SCOPE,
+        min_length=1,
+        max_length=512,
+        description="The claims asked of the identity provider (space-separated).",
+    )
+    session_cookie_name: str = Field(
+        authentication.DEFAULT_SESSION_COOKIE, pattern=r"^[A-Za-z0-9_-]{1,64}$"
+    )
+    session_timeout_seconds: int = Field(
+        authentication.MAX_SESSION_TIMEOUT_SECONDS,
+        ge=1,
+        le=authentication.MAX_SESSION_TIMEOUT_SECONDS,
+        description="How long a sign-in lasts (ELBv2: at most 7 days, the default).",
+    )
+    on_unauthenticated_request: Literal["authenticate", "deny", "allow"] = Field(
+        "authenticate", description=_ON_UNAUTHENTICATED
+    )
+
+
 class LoadBalancer(Model):
     id: str = Field(
         "web",
@@ -564,6 +697,9 @@ class LoadBalancer(Model):
         description="Who may reach the listeners (IPv4 or IPv6 CIDRs).",
     )
     target_group: TargetGroup = Field(default_factory=TargetGroup)
+    authentication: Authentication | None = Field(
+        None, description="Sign-in in front of the service (ALB only, on HTTPS listeners)."
+    )
 
     @field_validator("ingress_cidrs")
     @classmethod
@@ -778,7 +914,10 @@ SCHEMA_COMMENT: Final = (
     "unique load balancer ids, listener ports, volume names and container paths; listener "
     "and target group protocols, stickiness type and health check matcher codes by load "
     "balancer type; certificate_arn and ssl_policy only on HTTPS/TLS listeners; "
-    "redirect_to_https only beside an HTTPS listener and never on every listener; a health "
+    "redirect_to_https only beside an HTTPS listener and never on every listener; "
+    "authentication only on an application load balancer with an HTTPS listener and no HTTP "
+    "listener that forwards (in shared mode: only on a deployment whose gateways have a domain); "
+    "a health "
     "check timeout below its interval; 'fenv-<name>-<id>' at most 32 characters; names "
     "used in both environment and secrets; one capacity provider with a base and a weight "
     "above 0; load_balancer_subnet_ids only with subnet_ids; deadline_seconds at least "
@@ -949,7 +1088,11 @@ def parse(raw: Any, *, security_group_rule_quota: int | None = None) -> Environm
         parsed = EnvironmentSpec.model_validate(raw, context={QUOTA_CONTEXT: quota})
     except ValidationError as exc:
         raise invalid_spec(describe_errors(exc)) from None
-    together = shared_mode_problems(parsed) + containers.problems(normalise(parsed))
+    together = (
+        shared_mode_problems(parsed)
+        + authentication_problems(parsed)
+        + containers.problems(normalise(parsed))
+    )
     if together:
         raise invalid_spec(together)
     return parsed
@@ -989,6 +1132,47 @@ def shared_mode_problems(spec: EnvironmentSpec) -> list[str]:
             "network.load_balancer_subnet_ids: not in shared mode: the gateways' subnets are "
             "the deployment's (GatewaySubnetIds)"
         )
+    return problems
+
+
+def authentication_problems(spec: EnvironmentSpec) -> list[str]:
+    """ELBv2 authenticates users only on an Application Load Balancer's HTTPS listeners; and a
+    listener that forwards over plain HTTP beside them would serve the environment without
+    sign-in. (In shared mode the gateway's listeners decide: validation.py, per deployment.)"""
+    problems = []
+    for index, lb in enumerate(spec.load_balancers):
+        if lb.authentication is None:
+            continue
+        where = f"load_balancers[{index}].{authentication.FIELD}"
+        for kind, fields in AUTHENTICATION_FIELDS.items():
+            for field in fields:
+                given = getattr(lb.authentication, field) is not None
+                if kind == lb.authentication.type and not given:
+                    problems.append(f"{where}.{field}: required for type {kind}")
+                elif kind != lb.authentication.type and given:
+                    problems.append(f"{where}.{field}: only for type {kind}")
+        if lb.type != "application":
+            problems.append(
+                f"{where}: a network load balancer cannot authenticate users "
+                "(authenticate-oidc and authenticate-cognito are Application Load Balancer "
+                "actions)"
+            )
+            continue
+        if spec.mode == SHARED:
+            continue
+        listeners = lb.effective_listeners()
+        if not any(listener.protocol == "HTTPS" for listener in listeners):
+            problems.append(
+                f"{where}: needs an HTTPS listener (ELBv2 authenticates only on HTTPS "
+                "listeners): add one with its certificate_arn"
+            )
+            continue
+        for position, listener in enumerate(listeners):
+            if listener.protocol == "HTTP" and not listener.redirect_to_https:
+                problems.append(
+                    f"{where}: listeners[{position}] (HTTP {listener.port}) would serve the "
+                    "environment without sign-in: set its redirect_to_https, or remove it"
+                )
     return problems
 
 

@@ -21,9 +21,11 @@ import fnmatch
 from typing import Any, Final
 
 from fargate_env import (
+    authentication,
     clock,
     containers,
     execution_role,
+    gateways,
     ingress,
     naming,
     ordering,
@@ -69,12 +71,13 @@ def allowed_secret_prefixes(env: str) -> list[str]:
 
 
 def check_secrets_allowed(spec: dict[str, Any]) -> list[str]:
-    """Each container's secrets and registry credentials must be the environment's own: its
-    execution role's permissions boundary allows nothing else, so a task naming another
-    environment's secret would never start."""
+    """Each container's secrets and registry credentials, and each load balancer's client
+    secret, must be the environment's own: its execution role's permissions boundary allows
+    nothing else (a task naming another environment's secret would never start), and the
+    create_listeners step must not be a way to hand another environment's secret to ELBv2."""
     prefixes = allowed_secret_prefixes(spec["name"])
     problems = []
-    for field, reference in containers.secret_references(spec).items():
+    for field, reference in authentication.secret_references(spec).items():
         service = reference.split(":")[2]
         ours = [prefix for prefix in prefixes if prefix.split(":")[2] == service]
         if not any(reference.startswith(prefix) for prefix in ours):
@@ -112,6 +115,23 @@ def check_images_allowed(spec: dict[str, Any]) -> list[str]:
                 "added with the EcrPullRepositoryArns parameter)"
             )
     return problems
+
+
+def check_authentication_allowed(spec: dict[str, Any]) -> list[str]:
+    """In shared mode the gateway's listeners carry the environment's route: authentication
+    needs the HTTPS listener of a deployment with a gateway domain (a host-header rule);
+    without one each environment has a plain-HTTP listener port, where ELBv2 refuses
+    authenticate actions."""
+    if spec.get("mode") != "shared" or gateways.Settings.load().routing == gateways.HOST:
+        return []
+    return [
+        f"load_balancers[{index}].{authentication.FIELD}: not in shared mode on this "
+        "deployment: its gateways route each environment by a plain-HTTP listener port (no "
+        "GatewayDomain), and ELBv2 authenticates only on HTTPS listeners; use mode dedicated "
+        "with an HTTPS listener, or a deployment with a gateway domain"
+        for index, lb in enumerate(spec["load_balancers"])
+        if lb.get(authentication.FIELD)
+    ]
 
 
 def normalised_spec(raw: Any, security_group_rule_quota: int | None = None) -> dict[str, Any]:
@@ -196,6 +216,7 @@ def validate(execution_input: Any, started_at: str | None = None) -> dict[str, A
         *check_secrets_allowed(normalised),
         *check_task_role_allowed(normalised),
         *check_images_allowed(normalised),
+        *check_authentication_allowed(normalised),
     ]
     if problems:
         raise invalid_spec(problems)
