@@ -124,6 +124,7 @@ IAM_SERVICE = {
     "elbv2": "elasticloadbalancing",
     "stepfunctions": "states",
     "efs": "elasticfilesystem",
+    "resourcegroupstaggingapi": "tag",
 }
 
 

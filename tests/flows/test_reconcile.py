@@ -13,6 +13,8 @@ import pytest
 from embedded_aws.emulator import EmbeddedAWS, Execution
 from embedded_aws.faults import Faults, Hold, StepFault
 from fargate_env import bounds, naming
+from fenv_cli import errors
+from fenv_cli.app import main
 
 FAST_POLLING = {"polling": {"interval_seconds": 5, "deadline_seconds": 600}}
 NEW_IMAGE = "public.ecr.aws/nginx/nginx:1.27"
@@ -320,3 +322,26 @@ def test_a_bad_input_is_refused_naming_the_field(embedded, payload, named):
     assert cause["error"] == "InvalidRequest"
     assert named in cause["message"]
     assert cause["resources"] == "nothing started or changed"
+
+
+def test_fenv_reconcile_dry_run_reports_what_it_finds(embedded, env_name, capsys):
+    # Given an orphan
+    assert embedded.provision({"name": env_name}).status == "SUCCEEDED"
+    set_status(embedded, env_name, "DELETED")
+
+    # When `fenv reconcile --dry-run`, as JSON and as text
+    assert main(["--output", "json", "reconcile", "--dry-run"]) == errors.OK
+    dry = json.loads(capsys.readouterr().out)
+    assert main(["reconcile", "--dry-run"]) == errors.OK
+    printed = capsys.readouterr().out
+
+    # Then it found the orphan and started nothing
+    assert dry["status"] == "SUCCEEDED"
+    assert findings(dry["output"], env_name) == [("orphan", "teardown")]
+    assert dry["output"]["started"] == []
+    assert "dry run: nothing started" in printed
+    assert f"orphan: {env_name} -> teardown" in printed
+    # (the real run is the machine's, above: fenv's in-process run would restore the process
+    # environment under the teardowns it starts, which the embedded AWS runs in this process)
+    assert findings(reconcile(embedded).output, env_name) == [("orphan", "teardown")]
+    gone(embedded, env_name)
