@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fargate_env import bounds, failures
 from tools.statemachines import asl
-from tools.statemachines.asl import Json, x
+from tools.statemachines.asl import Json
 from tools.statemachines.bounds_check import Loop
 
 RESULT = "$states.result.Payload"
@@ -14,10 +14,8 @@ FIND = "Find what was forgotten"
 REAP = "Start the teardowns and report"
 FAILED = "Reconcile failed"
 #: An input refused: say what it takes; anything else: run it again.
-NEXT_AFTER_FIND_FAILED = x(
-    f"$states.errorOutput.Error in [{asl.INPUT_ERRORS}] ? "
-    f"{asl.literal(failures.FIX_THE_RECONCILE_INPUT)} : "
-    f"{asl.literal(failures.RUN_RECONCILE_AGAIN)}"
+NEXT_AFTER_FIND_FAILED = asl.after_input_error(
+    failures.FIX_THE_RECONCILE_INPUT, failures.RUN_RECONCILE_AGAIN
 )
 
 
