@@ -15,6 +15,7 @@ from embedded_aws.faults import Faults, Hold, StepFault
 from fargate_env import bounds, naming
 from fenv_cli import errors
 from fenv_cli.app import main
+from tests.support import EVENTS
 
 FAST_POLLING = {"polling": {"interval_seconds": 5, "deadline_seconds": 600}}
 NEW_IMAGE = "public.ecr.aws/nginx/nginx:1.27"
@@ -283,6 +284,8 @@ def test_a_dry_run_reports_and_starts_nothing(embedded, env_name, report_queue):
     messages = embedded.client("sqs").receive_message(QueueUrl=report_queue, WaitTimeSeconds=1)
     [detail] = [json.loads(m["Body"])["detail"] for m in messages["Messages"]]
     assert detail == {**done.output, "deployment": embedded.stack_name}
+    sample = json.loads((EVENTS / "eventbridge" / "reconcile-report.event.json").read_text())
+    assert (sample["detail-type"], set(sample["detail"])) == (REPORT_TYPE, set(detail))
 
     # And the real run reaps it
     assert findings(reconcile(embedded).output, env_name) == [("orphan", "teardown")]
