@@ -348,3 +348,30 @@ def test_fenv_reconcile_dry_run_reports_what_it_finds(embedded, env_name, capsys
     # environment under the teardowns it starts, which the embedded AWS runs in this process)
     assert findings(reconcile(embedded).output, env_name) == [("orphan", "teardown")]
     gone(embedded, env_name)
+
+
+def test_a_create_requested_after_the_reaper_looked_supersedes_its_teardown(embedded, env_name):
+    # Given an orphan the reaper has found (held before it starts anything)
+    assert embedded.provision({"name": env_name}).status == "SUCCEEDED"
+    set_status(embedded, env_name, "DELETED")
+    held = Hold("reap_leftovers")
+    embedded.reconfigure(faults=Faults(holds=[held]))
+    arn = embedded.start_execution(
+        embedded.outputs["ReconcileStateMachineArn"], {}, f"reconcile-{_unique(embedded)}"
+    )
+    assert held.reached.wait(60), "the reaper never reached its teardowns"
+
+    # When the environment is created again, requested after the reaper looked
+    try:
+        embedded.clock.advance(1.0)
+        assert embedded.provision({"name": env_name}).status == "SUCCEEDED"
+    finally:
+        held.release()
+    done = embedded.wait(arn)
+
+    # Then the teardown the reaper started is superseded: the new environment stays
+    [started] = started_for(done.output, env_name)
+    teardown = embedded.wait(started["execution"])
+    assert (teardown.status, teardown.output["outcome"]) == ("SUCCEEDED", "superseded")
+    assert registry(embedded, env_name)["status"] == "READY"
+    assert embedded.teardown(env_name).status == "SUCCEEDED"

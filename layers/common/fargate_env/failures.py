@@ -62,7 +62,7 @@ RECONCILE_PARTLY_STARTED: Final = (
     "the teardowns started before the failure run on; nothing else changed"
 )
 FIX_THE_RECONCILE_INPUT: Final = (
-    'Start the reconcile with {} or {"dry_run": true}: it takes no other field.'
+    "Start the reconcile with an empty object, or with dry_run true: it takes no other field."
 )
 RUN_RECONCILE_AGAIN: Final = (
     "Start the reconcile again: it leaves alone the teardowns already running."

@@ -82,7 +82,7 @@ def validate(execution_input: Any) -> bool:
     """The input's `dry_run` (false when absent); InvalidRequest naming any other field."""
     request = {} if execution_input is None else execution_input
     if not isinstance(request, dict):
-        raise InvalidRequest('reconcile input: must be a JSON object such as {"dry_run": true}')
+        raise InvalidRequest("reconcile input: must be a JSON object (its one field: dry_run)")
     problems = [f"{field}: unknown field" for field in sorted(set(request) - FIELDS)]
     dry_run = request.get("dry_run", False)
     if not isinstance(dry_run, bool):
