@@ -181,6 +181,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("spec", metavar="SPEC", help="a spec file")
 
+    reaper = command(
+        "reconcile",
+        "the reaper: tear down what was forgotten (stale claims, expired environments without "
+        "their schedule, tagged leftovers with no environment) and print what it found",
+    )
+    reaper.add_argument(
+        "--dry-run", action="store_true", help="only report what it finds: start nothing"
+    )
+    _waiting(reaper, "its report")
+
     wait = command("wait", "wait until an environment's running execution ends")
     wait.add_argument("name", metavar="NAME", help="the environment's name")
     wait.add_argument(
@@ -222,6 +232,7 @@ def _run(args: argparse.Namespace) -> commands.Result:
         ),
         "extend": lambda: commands.extend(account, args.name, args.duration),
         "wait": lambda: commands.wait_for(account, args.name, options),
+        "reconcile": lambda: commands.reconcile(account, options, args.wait, args.dry_run),
     }
     return runners[args.command]()
 

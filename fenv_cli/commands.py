@@ -587,6 +587,30 @@ def down(account: Account, env: str, options: Options, wait: bool, force: bool) 
     return Result(data, [f"teardown SUCCEEDED: {output.get('deleted_count', 0)} resources deleted"])
 
 
+def reconcile(account: Account, options: Options, wait: bool, dry_run: bool) -> Result:
+    """The reaper, on demand: start the reconcile machine and print its report."""
+    data, early = _execute(
+        account,
+        account.output("ReconcileStateMachineArn"),
+        {"dry_run": dry_run},
+        _execution_name("reconcile", "-dry-run" if dry_run else ""),
+        "reconcile",
+        options,
+        wait,
+    )
+    if early is not None:
+        return early
+    report = data["output"]
+    found = [finding for kind in report["found"].values() for finding in kind]
+    lines = [
+        f"reconcile SUCCEEDED{' (dry run: nothing started)' if dry_run else ''}: "
+        f"{len(found)} found, {len(report['started'])} teardowns started, "
+        f"{len(report['restored'])} restored, {len(report['deferred'])} deferred"
+    ]
+    lines += [f"  {f['kind']}: {f['name']} -> {f['action']}" for f in found]
+    return Result(data, lines)
+
+
 #: The registry attribute naming the execution that holds an environment in each held status.
 RUNNING_EXECUTION = {
     "CREATING": "provision_execution",

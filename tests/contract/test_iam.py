@@ -124,6 +124,7 @@ IAM_SERVICE = {
     "elbv2": "elasticloadbalancing",
     "stepfunctions": "states",
     "efs": "elasticfilesystem",
+    "resourcegroupstaggingapi": "tag",
 }
 
 
@@ -530,6 +531,7 @@ def run_flows(aws: EmbeddedAWS, workdir: Path) -> None:
     _expect(aws.provision({"name": "iam-cut", "pre_traffic_task": late}), "FAILED", "cut short")
     aws.reconfigure(faults=Faults())
     run_update_flows(aws)
+    run_reconcile_flows(aws)
 
 
 NEW_IMAGE, MISSING_IMAGE = "public.ecr.aws/nginx/nginx:1.27", "public.ecr.aws/nginx/nginx:none"
@@ -569,6 +571,34 @@ def run_update_flows(aws: EmbeddedAWS) -> None:
     _expect(aws.provision(internal), "SUCCEEDED", "internal update: create")
     _expect(aws.update({**internal, "container": {"image": NEW_IMAGE}}), "SUCCEEDED", "internal")
     _expect(aws.teardown("iam-upd-int"), "SUCCEEDED", "internal update: teardown")
+
+
+def run_reconcile_flows(aws: EmbeddedAWS) -> None:
+    """The reaper: a stale update it puts back to READY (it asks whether the update still runs
+    and reads the service and its targets), an expired environment whose schedule is gone (it
+    reads the schedule), an orphan (it lists the tagged resources and asks whether its cluster
+    is still ACTIVE); it starts their teardowns and publishes its report."""
+    polling = {"polling": {"interval_seconds": 5, "deadline_seconds": 600}}
+    stale = {"name": "iam-stale", **polling}
+    _expect(aws.provision(stale), "SUCCEEDED", "reconcile: create")
+    faults = [StepFault(step="roll_out_update"), StepFault(step="record_update_failure")]
+    aws.reconfigure(faults=Faults(steps=faults))
+    _expect(aws.update({**stale, "container": {"image": NEW_IMAGE}}), "FAILED", "stale update")
+    aws.reconfigure(faults=Faults())
+    _expect(aws.provision({"name": "iam-expired", "time_to_live_minutes": 60}), "SUCCEEDED", "ttl")
+    aws.client("scheduler").delete_schedule(Name=naming.schedule_name("iam-expired"))
+    _expect(aws.provision({"name": "iam-orphan"}), "SUCCEEDED", "reconcile: orphan")
+    aws.client("dynamodb").delete_item(
+        TableName=aws.physical["RegistryTable"], Key={"name": {"S": "iam-orphan"}}
+    )
+    aws.clock.advance(3_601)
+    arn = aws.start_execution(aws.outputs["ReconcileStateMachineArn"], {}, "iam-reconcile")
+    done = aws.wait(arn)
+    _expect(done, "SUCCEEDED", "reconcile")
+    assert done.output["restored"] == ["iam-stale"], done.output
+    for started in done.output["started"]:
+        _expect(aws.wait(started["execution"]), "SUCCEEDED", f"reaped {started['name']}")
+    _expect(aws.teardown("iam-stale"), "SUCCEEDED", "reconcile: teardown")
 
 
 def register_old_revisions(aws: EmbeddedAWS, name: str, count: int) -> None:
@@ -746,7 +776,10 @@ def test_only_the_rules_the_schedule_the_rollback_and_the_workflow_may_start_exe
         {"Ref": "UpdateStateMachine"},
         teardown,
     ]
-    assert len(expected) == 6
+    # The reaper starts the teardown machine; its schedule starts the reaper.
+    expected["ReapLeftoversFunctionRole"] = [teardown]
+    expected["ReconcileSchedulerRole"] = [{"Ref": "ReconcileStateMachine"}]
+    assert len(expected) == 8
     assert start_execution_grants() == expected
 
 

@@ -69,7 +69,8 @@ def executions(aws: EmbeddedAWS) -> dict[str, str]:
     """Every execution of every machine: ARN -> status."""
     sfn = aws.client("stepfunctions")
     found: dict[str, str] = {}
-    for machine in (aws.provision_arn, aws.teardown_arn, aws.update_arn):
+    machines = [arn for key, arn in aws.outputs.items() if key.endswith("StateMachineArn")]
+    for machine in machines:
         for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine):
             found.update({e["executionArn"]: e["status"] for e in page["executions"]})
     return found

@@ -392,6 +392,7 @@ def test_every_command_and_option_has_help(capsys):
         "extend",
         "validate",
         "wait",
+        "reconcile",
     }
     for name, sub in commands.items():
         assert sub.description, name

@@ -76,6 +76,19 @@ EXECUTION_ROLE = f"fenv-{ENV}-exec-us-east-1"
 EXECUTION_ROLE_PATH = "/fargate-env/fargate-env/"
 
 
+def a_teardown_machine(world: World) -> None:
+    """The deployment's teardown machine (the template's), which the reaper starts."""
+    arn = world.real(SAMPLE_TEARDOWN_MACHINE)
+    role = boto("iam").create_role(RoleName="teardown-machine", AssumeRolePolicyDocument="{}")
+    definition = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
+    boto("stepfunctions").create_state_machine(
+        name=arn.split(":")[-1], definition=json.dumps(definition), roleArn=role["Role"]["Arn"]
+    )
+
+
+SAMPLE_TEARDOWN_MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:fargate-env-teardown"
+
+
 def a_task_of_the_revision_serving(world: World) -> None:
     """A task of revision 1 in the environment's subnets, its address the target group's one
     healthy target (what ECS does for the service's tasks)."""
@@ -176,6 +189,9 @@ GIVEN: dict[str, tuple[Prerequisite, ...]] = {
     "verify_update": (*PROVISIONED, a_task_of_the_revision_serving, a_web_server_at_the_url),
     "record_environment_updated": (*READY, "register_task_definition", "begin_update"),
     "record_update_failure": (tasks_keep_running, *PROVISIONED, *READY, "begin_update"),
+    # Resources tagged as this deployment's, no registry item: an orphan
+    "find_leftovers": PROVISIONED,
+    "reap_leftovers": (a_teardown_machine,),
 }
 
 
@@ -217,8 +233,8 @@ def state_machine_payloads() -> dict[str, dict[str, Any]]:
             if "ItemProcessor" in state:
                 walk(state["ItemProcessor"]["States"])
 
-    for machine in ("provision", "teardown", "update"):
-        walk(json.loads((REPO_ROOT / "statemachine" / f"{machine}.asl.json").read_text())["States"])
+    for machine in sorted((REPO_ROOT / "statemachine").glob("*.asl.json")):
+        walk(json.loads(machine.read_text())["States"])
     return payloads
 
 
@@ -660,6 +676,30 @@ def _(result, world):
     item = registry_item()
     assert (item["status"], item["resources"]) == ("DELETED", {})
     assert item["summary"] == sample("record_environment_deleted")["summary"]
+
+
+@then("find_leftovers")
+def _(result, world):
+    # the environment's resources, tagged as this deployment's, and no registry item
+    assert result["dry_run"] is False
+    assert [(f["name"], f["kind"], f["action"]) for f in result["findings"]] == [
+        (ENV, "orphan", "teardown")
+    ]
+    assert result["findings"][0]["resources"] >= 5  # cluster, groups, log group, ...
+    assert registry_item() is None  # nothing changed
+
+
+@then("reap_leftovers")
+def _(result, world):
+    [started] = result["started"]
+    assert (started["name"], started["kind"]) == (ENV, "orphan")
+    described = boto("stepfunctions").describe_execution(executionArn=started["execution"])
+    assert json.loads(described["input"]) == {
+        "name": ENV,
+        "reason": "reconciled",
+        "requested_at": sample("reap_leftovers")["plan"]["observed_at"],
+    }
+    assert result["found"]["orphan"][0]["name"] == ENV
 
 
 @pytest.mark.parametrize("step", step_names())

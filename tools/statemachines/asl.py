@@ -64,6 +64,15 @@ def literal(text: str) -> str:
     return f"'{text}'" if PLAIN.fullmatch(text) else json.dumps(text, ensure_ascii=False)
 
 
+def after_input_error(fix_the_input: str, otherwise: str) -> str:
+    """JSONata for a failure's `next`: `fix_the_input` when the input was refused (its error
+    one of INPUT_ERRORS), else `otherwise` (both plain text)."""
+    return x(
+        f"$states.errorOutput.Error in [{INPUT_ERRORS}] ? "
+        f"{literal(fix_the_input)} : {literal(otherwise)}"
+    )
+
+
 def to_jsonata(value: Any) -> str:
     """JSONata source that builds `value`: expressions as they are, plain strings as literals."""
     if isinstance(value, str):

@@ -14,6 +14,7 @@ from embedded_aws import asl_validation
 from embedded_aws import template as template_module
 from fargate_env import spec
 from tools.statemachines import bounds_check, provision, teardown, update
+from tools.statemachines import reconcile as reconcile_machine
 from tools.statemachines.bounds_check import Analysis, Cost
 
 STATEMACHINE_DIR = template_module.REPO_ROOT / "statemachine"
@@ -22,6 +23,7 @@ Json = dict[str, Any]
 
 def definitions() -> dict[str, Json]:
     return {
+        "reconcile": reconcile_machine.definition(),
         "provision": provision.definition(),
         "teardown": teardown.definition(),
         "update": update.definition(),
@@ -36,6 +38,7 @@ def worst_cases(machines: dict[str, Json]) -> dict[str, Cost]:
     """Each machine's worst case, and the teardown's when it runs as a rollback."""
     items = int(spec.json_schema()["properties"]["load_balancers"]["maxItems"])
     cases = {"provision": provision.loops(), "teardown": teardown.loops(), "update": update.loops()}
+    cases["reconcile"] = reconcile_machine.loops()
     worst = {case: Analysis(loops, items).machine(machines[case]) for case, loops in cases.items()}
     rollback = Analysis(teardown.loops(rollback=True), items).machine(machines["teardown"])
     return {**worst, "rollback": rollback}

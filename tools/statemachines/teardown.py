@@ -36,9 +36,8 @@ NAMED_IN_INPUT = x(
     "$type($states.input.detail.name) = 'string' ? $states.input.detail.name : null"
 )
 #: An input refused: say how to give one; anything else at the claim: run it again.
-NEXT_AFTER_CLAIM_FAILED = x(
-    f"$states.errorOutput.Error in [{asl.INPUT_ERRORS}] ? "
-    f"{asl.literal(failures.FIX_THE_TEARDOWN_INPUT)} : {asl.literal(failures.RUN_TEARDOWN_AGAIN)}"
+NEXT_AFTER_CLAIM_FAILED = asl.after_input_error(
+    failures.FIX_THE_TEARDOWN_INPUT, failures.RUN_TEARDOWN_AGAIN
 )
 
 

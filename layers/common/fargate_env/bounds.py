@@ -159,10 +159,17 @@ TASK_TIMEOUT_SECONDS: Final[dict[str, int]] = {
     "verify_update": 120,
     "record_environment_updated": 60,
     "record_update_failure": 60,
+    "find_leftovers": 120,
+    "reap_leftovers": 120,
 }
 #: The rollback runs the teardown machine as a nested execution: at least the teardown's worst
 #: case (it never waits for a creation), or the rollback is cut off and leaves resources.
 ROLLBACK_TIMEOUT_SECONDS: Final = 86_400
+#: The reconcile (reconcile.py) reads and starts, it never waits: its two steps and their retries.
+RECONCILE_TIMEOUT_SECONDS: Final = 3_600
+#: Teardowns one reconcile run starts at most; the rest are reported as deferred (the next run
+#: takes them): a registry gone wrong cannot start hundreds of teardowns at once.
+MAX_TEARDOWNS_PER_RUN: Final = 10
 #: Each machine's TimeoutSeconds: beyond its worst case, so an inner bound always ends a
 #: stuck wait first, with its own message (the builder prints the worst cases).
 PROVISION_TIMEOUT_SECONDS: Final = 345_600

@@ -56,6 +56,17 @@ FIX_THE_UPDATE_INPUT: Final = "Fix what the message names, then start the update
 UPDATE_NOTHING_CHANGED: Final = (
     "Nothing was changed: do what the message says, then start the update again."
 )
+#: The reconcile (reconcile.py): what it left, and what to do.
+RECONCILE_NOTHING_STARTED: Final = "nothing started or changed"
+RECONCILE_PARTLY_STARTED: Final = (
+    "the teardowns started before the failure run on; nothing else changed"
+)
+FIX_THE_RECONCILE_INPUT: Final = (
+    "Start the reconcile with an empty object, or with dry_run true: it takes no other field."
+)
+RUN_RECONCILE_AGAIN: Final = (
+    "Start the reconcile again: it leaves alone the teardowns already running."
+)
 FIX_THE_TEARDOWN_INPUT: Final = (
     "Start the teardown with an object whose name field is the environment's name."
 )

@@ -3,7 +3,8 @@
 source "fargate-env", detail-types "Environment Ready" (with the URL), "Environment Failed" (the
 failed step and cause), "Environment Updated" (the revision), "Environment Update Failed" (the
 failure; the environment still serves its previous revision) and "Environment Deleted" (what
-was deleted); every detail names the
+was deleted) and "Reconcile Report" (what the reaper found and did, reconcile.py); every
+detail names the
 `deployment` (stack) that published it.
 """
 
@@ -26,6 +27,7 @@ TEARDOWN_REQUESTED: Final = "Environment Teardown Requested"
 UPDATE_REQUESTED: Final = "Environment Update Requested"
 UPDATED: Final = "Environment Updated"
 UPDATE_FAILED: Final = "Environment Update Failed"
+RECONCILE_REPORT: Final = "Reconcile Report"
 
 
 def publish(detail_type: str, detail: dict[str, Any]) -> None:

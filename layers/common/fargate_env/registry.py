@@ -424,6 +424,17 @@ def claim_for_update(name: str, execution: str, requested_at: str) -> dict[str, 
     raise TransientAwsError(f"registry: {name!r} kept changing while it was being claimed")
 
 
+def restore_stale_update(name: str, stale_execution: str, failure: dict[str, Any]) -> bool:
+    """READY again, with `failure` recorded, when the update `stale_execution` (ended, as the
+    caller saw) still holds the item; False when anything took it over since."""
+    return _update(
+        name,
+        {"status": READY, "updated_at": _now(), "update_failure": failure},
+        "#status = :updating AND update_execution = :stale",
+        {"updating": UPDATING, "stale": stale_execution},
+    )
+
+
 def mark_updated(name: str, execution: str, outputs: dict[str, Any]) -> bool:
     """READY again, with what the update changed, if this update still holds the item."""
     return _update(

@@ -48,7 +48,8 @@ TEARDOWN_FIELDS: Final = frozenset({"name", "deployment", ordering.FIELD, "reaso
 TEARDOWN_MACHINE_FIELDS: Final = frozenset(
     {"claim_polls", "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"}
 )
-TEARDOWN_REASONS: Final = ("requested", "expired", "rollback")
+#: "reconciled": started by the reaper (reconcile.py).
+TEARDOWN_REASONS: Final = ("requested", "expired", "rollback", "reconciled")
 NAME_RULE: Final = (
     "must be 2-20 lowercase letters, digits and single hyphens, starting with a letter and "
     "ending with a letter or digit"
