@@ -683,6 +683,26 @@ def test_each_step_may_make_only_the_calls_it_makes(calls_by_step, step):
     assert excess == [], f"{step_role(step)} allows {excess}, never called by {step}"
 
 
+#: The steps that claim an environment in the registry. A claim held by another execution asks
+#: whether that one still runs (registry.execution_running), whichever machine it is of: a
+#: create finds a teardown, a teardown finds a creation or an update, an update finds an update.
+CLAIMING_STEPS = ("claim_environment", "begin_teardown", "begin_update")
+
+
+@pytest.mark.parametrize("step", CLAIMING_STEPS)
+def test_a_claiming_step_may_ask_about_the_executions_of_every_machine_that_holds_claims(step):
+    resources = [
+        json.dumps(resource)
+        for statement in role_statements(step_role(step))
+        if statement.grants("states:DescribeExecution")
+        for resource in statement.resources
+    ]
+    for machine in ("provision", "teardown", "update"):
+        assert any(f"execution:${{AWS::StackName}}-{machine}:*" in r for r in resources), (
+            f"{step_role(step)} may not describe the {machine} machine's executions: {resources}"
+        )
+
+
 def test_every_implicit_permission_has_a_reason():
     for action, reason in IMPLICIT.items():
         assert reference_entry(action) is not None, action
