@@ -10,7 +10,12 @@ import pytest
 
 from embedded_aws.emulator import EmbeddedAWS
 from fargate_env import endpoint
-from tests.flows.conftest import foreign_listener, gateway_items, slots_held
+from tests.flows.conftest import (
+    deployment_settings,
+    foreign_listener,
+    gateway_items,
+    slots_held,
+)
 
 
 def shared(name: str, **fields: Any) -> dict[str, Any]:
@@ -97,23 +102,8 @@ def test_a_port_taken_outside_fargate_env_is_skipped_not_fatal(embedded: Embedde
 @pytest.fixture
 def gateway_cap(embedded: EmbeddedAWS) -> Iterator[int]:
     """GatewayMaxEnvironments at 3 for this test, as a deploy with that parameter would set it."""
-    cap = 3
-    functions = embedded.client("lambda")
-    saved = {}
-    for physical in embedded.runner.physical_names:
-        variables = functions.get_function_configuration(FunctionName=physical)["Environment"][
-            "Variables"
-        ]
-        saved[physical] = {key: str(value) for key, value in variables.items()}
-        changed = {**saved[physical], "GATEWAY_MAX_ENVIRONMENTS": str(cap)}
-        functions.update_function_configuration(
-            FunctionName=physical, Environment={"Variables": changed}
-        )
-    yield cap
-    for physical, variables in saved.items():
-        functions.update_function_configuration(
-            FunctionName=physical, Environment={"Variables": variables}
-        )
+    with deployment_settings(embedded, GATEWAY_MAX_ENVIRONMENTS="3"):
+        yield 3
 
 
 def test_environments_created_at_once_never_share_a_port_and_fill_new_gateways(

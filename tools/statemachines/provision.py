@@ -154,7 +154,9 @@ def create_each_load_balancer() -> State:
             in_map,
             then=asl.END,
             output="$merge([$created, {'target_group_arn': $targetGroup.arn, 'target_group_name': "
-            f"$targetGroup.name, 'listener_arns': {RESULT}.listener_arns, 'url': {RESULT}.url}}])",
+            f"$targetGroup.name, 'listener_arns': {RESULT}.listener_arns, 'url': {RESULT}.url, "
+            # shared mode: how the check reaches it (its host name through the gateway's)
+            f"'gateway': {RESULT}.gateway}}])",
         ),
         asl.succeed(
             STOP_ONE,

@@ -2,18 +2,26 @@
 
 A gateway is an ALB with its security group and listeners, owned by fargate-env (tagged
 `fargate-env:gateway`, never an environment's), recorded in the registry
-(gateway_registry.py). Environments are placed on a gateway's slots: a slot is the environment's
-listener port on the gateway (a host-header rule's priority once the deployment has a domain:
-coded here, not yet a template parameter). A gateway is made on demand by the first environment
-that finds none with room, and kept when it empties (keep-N-warm and idle removal are not built
-yet). The deployment's settings (template parameters Gateway*) arrive as environment variables
+(gateway_registry.py). Environments are placed on a gateway's slots. With a domain
+(GatewayDomain, its wildcard certificate GatewayCertificateArn) a slot is a rule priority of the
+gateway's HTTPS listener: each environment is https://<name>.<domain> by a host-header rule.
+Without one, a slot is the environment's own listener port on the gateway. A gateway is made on
+demand by the first environment that finds none with room, or ahead of time by the gateways
+machine (GatewayWarmCount), and removed by it once empty for GatewayIdleMinutes (or kept). The
+deployment's settings (template parameters Gateway*) arrive as environment variables
 (Settings).
+
+DNS, with a hosted zone (GatewayHostedZoneId): two gateways cannot share one wildcard record,
+so the first internet-facing gateway (`e1`) holds `*.<domain>` and an environment on any other
+gateway gets an alias record of its own name (a name more specific than a wildcard wins:
+RFC 4592 section 2.2.1), written and deleted with the environment.
 
 Full is counted before anything is created, against AWS's limits (Elastic Load Balancing,
 "Quotas for your Application Load Balancers"): 100 target groups per ALB (not adjustable), 100
-rules per listener, 50 listeners per ALB (one is the gateway's own), 5 condition values per rule
-(the spec allows at most 4 CIDRs beside the host name); and the deployment's own cap
-(GatewayMaxEnvironments)."""
+rules per listener (GatewayRulesPerListener when the quota is raised), 50 listeners per ALB
+(one is the gateway's own), 5 condition values per rule (the spec allows at most 4 CIDRs beside
+the host name), 25 certificates per ALB (a gateway uses one, the wildcard's); and the
+deployment's own cap (GatewayMaxEnvironments)."""
 
 from __future__ import annotations
 
@@ -43,8 +51,8 @@ HTTP_PORT: Final = 80
 HTTPS_PORT: Final = 443
 HOST: Final = "host"
 PORT: Final = "port"
-#: A host name's DNS label: the environment's name is one (validated: lowercase letters, digits,
-#: single hyphens), so `<name>.<domain>` is covered by the wildcard certificate `*.<domain>`.
+#: The environment's name is one DNS label (validated: lowercase letters, digits, single
+#: hyphens), so `<name>.<domain>` is covered by the wildcard certificate `*.<domain>`.
 NOT_FOUND_BODY: Final = "No environment answers at this address.\n"
 
 
@@ -76,7 +84,7 @@ class Settings:
     def load(cls) -> Settings:
         subnets = deployment_settings.get("GATEWAY_SUBNET_IDS")
         return cls(
-            domain=_text("GATEWAY_DOMAIN"),
+            domain=(_text("GATEWAY_DOMAIN") or "").rstrip(".").lower() or None,
             certificate_arn=_text("GATEWAY_CERTIFICATE_ARN"),
             hosted_zone_id=_text("GATEWAY_HOSTED_ZONE_ID"),
             max_environments=_int("GATEWAY_MAX_ENVIRONMENTS", DEFAULT_MAX_ENVIRONMENTS),
