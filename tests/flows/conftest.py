@@ -70,7 +70,7 @@ def executions(aws: EmbeddedAWS) -> dict[str, str]:
     """Every execution of every machine: ARN -> status."""
     sfn = aws.client("stepfunctions")
     found: dict[str, str] = {}
-    for machine in (aws.provision_arn, aws.teardown_arn, aws.update_arn):
+    for machine in (aws.provision_arn, aws.teardown_arn, aws.update_arn, aws.gateways_arn):
         for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine):
             found.update({e["executionArn"]: e["status"] for e in page["executions"]})
     return found

@@ -26,10 +26,12 @@ deployment's own cap (GatewayMaxEnvironments)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from fargate_env import (
     bounds,
+    clock,
     gateway_registry,
     load_balancers,
     naming,
@@ -51,6 +53,10 @@ HTTP_PORT: Final = 80
 HTTPS_PORT: Final = 443
 HOST: Final = "host"
 PORT: Final = "port"
+#: GatewayIdleMinutes: an empty gateway is kept (not removed however long it stays empty).
+KEEP: Final = "keep"
+#: The scheme of the gateways kept warm (the internal ones are made on demand only).
+WARM_SCHEME: Final = "internet-facing"
 #: The environment's name is one DNS label (validated: lowercase letters, digits, single
 #: hyphens), so `<name>.<domain>` is covered by the wildcard certificate `*.<domain>`.
 NOT_FOUND_BODY: Final = "No environment answers at this address.\n"
@@ -65,6 +71,12 @@ def _text(variable: str) -> str | None:
     return deployment_settings.get(variable).strip() or None
 
 
+def _idle_minutes() -> int | None:
+    """GatewayIdleMinutes: minutes an empty gateway waits before it is removed; None: kept."""
+    raw = deployment_settings.get("GATEWAY_IDLE_MINUTES").strip().lower()
+    return None if raw in ("", KEEP) else int(raw)
+
+
 @dataclass(frozen=True)
 class Settings:
     """The deployment's gateway settings (template parameters Gateway*)."""
@@ -75,7 +87,7 @@ class Settings:
     max_environments: int = DEFAULT_MAX_ENVIRONMENTS
     rules_per_listener: int = DEFAULT_RULES_PER_LISTENER
     warm_count: int = 0
-    idle_minutes: int = 0
+    idle_minutes: int | None = None
     vpc_id: str | None = None
     subnet_ids: tuple[str, ...] = ()
     first_port: int = DEFAULT_FIRST_PORT
@@ -90,7 +102,7 @@ class Settings:
             max_environments=_int("GATEWAY_MAX_ENVIRONMENTS", DEFAULT_MAX_ENVIRONMENTS),
             rules_per_listener=_int("GATEWAY_RULES_PER_LISTENER", DEFAULT_RULES_PER_LISTENER),
             warm_count=_int("GATEWAY_WARM_COUNT", 0),
-            idle_minutes=_int("GATEWAY_IDLE_MINUTES", 0),
+            idle_minutes=_idle_minutes(),
             vpc_id=_text("GATEWAY_VPC_ID"),
             subnet_ids=tuple(item.strip() for item in subnets.split(",") if item.strip()),
             first_port=_int("GATEWAY_FIRST_PORT", DEFAULT_FIRST_PORT),
@@ -383,3 +395,91 @@ def join(spec: dict[str, Any], lb: dict[str, Any]) -> dict[str, Any]:
         "type": "application",
         "gateway": {**placement, "status": gateway["status"]},
     }
+
+
+# ------------------------------------------------------------------ the gateways machine
+def _idle_cutoff(settings: Settings) -> str | None:
+    """Gateways empty since before this moment (registry time) are idle; None: never."""
+    if settings.idle_minutes is None:
+        return None
+    at = clock.now() - 60 * settings.idle_minutes
+    return datetime.fromtimestamp(at, tz=UTC).isoformat(timespec="seconds")
+
+
+def plan() -> dict[str, list[str]]:
+    """What the gateways machine does this run (its schedule). New gateways registered until
+    GatewayWarmCount internet-facing gateways have room; gateways left CREATING finished;
+    gateways empty for GatewayIdleMinutes marked DRAINING (a conditional write that fails when an
+    environment joined meanwhile), never below the warm count; those left DRAINING by an earlier
+    run removed in any case. At most MAX_GATEWAYS_PER_RUN of each: the next run does the rest."""
+    settings = Settings.load()
+    capacity = settings.capacity()
+    gateways = gateway_registry.all_gateways()
+    remove = [g["gateway_id"] for g in gateways if g["status"] == gateway_registry.DRAINING]
+    live = [g for g in gateways if g["status"] in gateway_registry.OPEN]
+
+    def warm(gateway: dict[str, Any]) -> bool:
+        held = len(gateway["members"]) + len(gateway["blocked"])
+        return gateway["scheme"] == WARM_SCHEME and held < capacity
+
+    create: list[str] = []
+    numbers = [int(g["number"]) for g in gateways if g["scheme"] == WARM_SCHEME]
+    for _ in range(settings.warm_count - len([g for g in live if warm(g)])):
+        numbers.append(max(numbers, default=0) + 1)
+        if gateway_registry.register(WARM_SCHEME, numbers[-1]):
+            create.append(gateway_registry.gateway_id(WARM_SCHEME, numbers[-1]))
+    cutoff = _idle_cutoff(settings)
+    if cutoff is not None:
+        spare = len([g for g in live if warm(g)]) + len(create) - settings.warm_count
+        for gateway in sorted(live, key=lambda g: -int(g["number"])):
+            if gateway["members"] or (warm(gateway) and spare <= 0):
+                continue
+            if gateway_registry.mark_draining(gateway["gateway_id"], cutoff):
+                remove.append(gateway["gateway_id"])
+                spare -= 1 if warm(gateway) else 0
+    create += [
+        g["gateway_id"]
+        for g in live
+        if g["status"] == gateway_registry.CREATING and g["gateway_id"] not in remove
+    ]
+    limit = bounds.MAX_GATEWAYS_PER_RUN
+    return {"create": create[:limit], "remove": remove[:limit]}
+
+
+def make(gateway_id: str) -> dict[str, Any]:
+    """A gateway the plan registered (or one left CREATING): its resources made, READY. One
+    removed meanwhile is left alone."""
+    gateway = gateway_registry.get(gateway_id)
+    if gateway is None or gateway["status"] not in gateway_registry.OPEN:
+        return {"gateway_id": gateway_id, "made": False}
+    made = ensure(gateway_id)
+    return {"gateway_id": gateway_id, "made": True, "dns_name": made["dns_name"]}
+
+
+def remove(gateway_id: str) -> dict[str, Any]:
+    """A DRAINING gateway's listeners, load balancer and wildcard record, then its security
+    group (ResourceNotReady while its load balancer's network interfaces are being released:
+    the machine retries, the load balancer already gone), then its registry item. Only what is
+    tagged as this gateway's, and only a gateway the registry says is being removed."""
+    gateway = gateway_registry.get(gateway_id)
+    if gateway is None:
+        return {"gateway_id": gateway_id, "deleted": []}
+    if gateway["status"] != gateway_registry.DRAINING:
+        raise AwsRequestFailed(
+            f"gateway {gateway_id} is {gateway['status']}, not DRAINING: only an empty gateway "
+            "marked for removal is removed"
+        )
+    settings = Settings.load()
+    name = naming.gateway_name(gateway_id)
+    lb = gateway.get("resources") or {}
+    deleted = load_balancers.delete_gateway(gateway_id, name)
+    wildcard = f"*.{settings.domain}"
+    if (
+        holds_wildcard(gateway_id, settings)
+        and lb.get("dns_name")
+        and change_record("DELETE", wildcard, lb, settings)
+    ):
+        deleted.append(f"record {wildcard}")
+    deleted += security_groups.delete_gateway_group(gateway_id, name)
+    gateway_registry.forget(gateway_id)
+    return {"gateway_id": gateway_id, "deleted": deleted}

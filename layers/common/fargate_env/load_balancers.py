@@ -171,6 +171,28 @@ def ensure_gateway_listeners(
     return arns
 
 
+def delete_gateway(gateway_id: str, name: str) -> list[str]:
+    """A gateway's listeners (their rules go with them) and load balancer, when they are the
+    gateway's (its tags): nothing else of that name is ever deleted."""
+    found = _describe_by_name(name)
+    if found is None:
+        return []
+    arn = found["LoadBalancerArn"]
+    if not naming.gateway_owned_by(elbv2_tags.tags_of([arn]).get(arn, {}), gateway_id):
+        return []
+    elbv2 = client("elbv2")
+    deleted = []
+    for listener in elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"]:
+        try:
+            elbv2.delete_listener(ListenerArn=listener["ListenerArn"])
+            deleted.append(listener["ListenerArn"])
+        except Exception as exc:
+            if error_code(exc) != "ListenerNotFound":
+                raise
+    elbv2.delete_load_balancer(LoadBalancerArn=arn)
+    return [*deleted, arn]
+
+
 def _default_action(
     listener: dict[str, Any], lb: dict[str, Any], target_group_arn: str
 ) -> dict[str, Any]:

@@ -1,0 +1,82 @@
+"""The gateways machine's decisions on a moto registry: idle gateways marked DRAINING only while
+empty, a joining environment and a removal never both winning, the warm count kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from fargate_env import clock, gateway_registry, gateways, settings
+
+SCHEME = "internet-facing"
+
+
+@pytest.fixture
+def registry(deployment) -> None:
+    """The deployment's registry, its clock at a fixed moment the test moves."""
+
+
+def test_an_empty_gateway_and_a_joining_environment_never_both_win(registry, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: 1_000_000.0)
+    assert gateway_registry.register(SCHEME, 1)
+    assert gateway_registry.register(SCHEME, 2)
+
+    # The removal first: the environment cannot join any more
+    assert gateway_registry.mark_draining("e1", None)
+    assert not gateway_registry.add_member("e1", 0, "pr-1")
+
+    # The environment first: the gateway cannot be marked for removal
+    assert gateway_registry.add_member("e2", 0, "pr-2")
+    assert not gateway_registry.mark_draining("e2", None)
+    # ... nor once it left, before its idle time (it is empty since now)
+    assert gateway_registry.remove_member("e2", 0, "pr-2")
+    assert not gateway_registry.mark_draining("e2", "1970-01-12T13:46:39+00:00")
+    assert gateway_registry.mark_draining("e2", gateway_registry.now_iso())
+    # A removed gateway's item goes only once it is DRAINING
+    assert gateway_registry.forget("e2")
+    assert gateway_registry.get("e2") is None
+
+
+@pytest.mark.parametrize(
+    ("warm", "idle", "members", "made", "removed"),
+    [
+        # keep 2 warm, 1 empty: one more registered; nothing idle removed (idle: keep)
+        ("2", "keep", [[]], ["e2"], []),
+        # 3 empty, keep 1, idle 0: the two newest removed, the oldest kept warm
+        ("1", "0", [[], [], []], [], ["e3", "e2"]),
+        # idle 0, no warm: an empty one removed, one with an environment never
+        ("0", "0", [["pr-1"], []], [], ["e2"]),
+        # idle 10 minutes: nothing idle yet
+        ("0", "10", [[], []], [], []),
+    ],
+)
+def test_the_plan_keeps_the_warm_count_and_removes_only_idle_empty_gateways(
+    registry, monkeypatch, warm, idle, members, made, removed
+):
+    monkeypatch.setattr(clock, "now", lambda: 1_000_000.0)
+    for number, held in enumerate(members, start=1):
+        assert gateway_registry.register(SCHEME, number)
+        for slot, env in enumerate(held):
+            assert gateway_registry.add_member(f"e{number}", slot, env)
+        gateway_registry.mark_ready(f"e{number}", {"arn": f"lb-{number}"})
+
+    with settings.scope({"GATEWAY_WARM_COUNT": warm, "GATEWAY_IDLE_MINUTES": idle}):
+        planned = gateways.plan()
+
+    assert planned == {"create": made, "remove": removed}
+    statuses = {item["gateway_id"]: item["status"] for item in gateway_registry.all_gateways()}
+    assert all(statuses[identifier] == gateway_registry.DRAINING for identifier in removed)
+    assert all(statuses[identifier] == gateway_registry.CREATING for identifier in made)
+
+
+def test_idle_minutes_keep_or_a_number():
+    with settings.scope({"GATEWAY_IDLE_MINUTES": "keep"}):
+        assert gateways.Settings.load().idle_minutes is None
+    with settings.scope({"GATEWAY_IDLE_MINUTES": "30"}):
+        assert gateways.Settings.load().idle_minutes == 30
+
+
+def test_only_a_draining_gateway_is_removed(registry):
+    assert gateway_registry.register(SCHEME, 1)
+    with pytest.raises(Exception, match="not DRAINING"):
+        gateways.remove("e1")
+    assert gateways.remove("e9") == {"gateway_id": "e9", "deleted": []}
