@@ -80,3 +80,20 @@ def test_only_a_draining_gateway_is_removed(registry):
     with pytest.raises(Exception, match="not DRAINING"):
         gateways.remove("e1")
     assert gateways.remove("e9") == {"gateway_id": "e9", "deleted": []}
+
+
+def test_a_gateway_of_the_other_routing_takes_no_new_environment(registry):
+    # Given a gateway made before the deployment had a domain (port routing), with room
+    assert gateway_registry.register(SCHEME, 1)
+    gateway_registry.mark_ready("e1", {"arn": "lb-1", "routing": gateways.PORT})
+
+    # When an environment is placed once the deployment routes by host name
+    with settings.scope({"GATEWAY_DOMAIN": "preview.example.test", "GATEWAY_WARM_COUNT": "2"}):
+        placed = gateways.place("pr-1", SCHEME)
+        planned = gateways.plan()
+
+    # Then it goes to a new gateway, and the old one does not count as warm: with the new one
+    # (e2, still being made), a third is made to keep 2 with room
+    assert placed["gateway_id"] == "e2"
+    assert gateway_registry.get("e1")["members"] == {}
+    assert planned == {"create": ["e3", "e2"], "remove": []}

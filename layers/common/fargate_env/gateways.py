@@ -193,6 +193,14 @@ def _placement(gateway: dict[str, Any], slot: int, settings: Settings) -> dict[s
     }
 
 
+def routes_as_set(gateway: dict[str, Any], settings: Settings) -> bool:
+    """Whether a gateway routes as the deployment does now: one made before GatewayDomain was
+    set or cleared takes no new environment (its listeners are the other routing's); it empties
+    as its environments go and is removed like any idle gateway."""
+    made_for = (gateway.get("resources") or {}).get("routing", settings.routing)
+    return bool(made_for == settings.routing)
+
+
 def _free_slots(gateway: dict[str, Any], capacity: int) -> list[int]:
     taken = set(gateway["members"]) | set(gateway["blocked"])
     return [slot for slot in range(capacity) if gateway_registry.slot_key(slot) not in taken]
@@ -212,7 +220,9 @@ def place(env: str, scheme: str) -> dict[str, Any]:
                 if member == env:
                     return _placement(gateway, gateway_registry.slot_of(key), settings)
         for gateway in gateways:
-            if gateway["status"] not in gateway_registry.OPEN:
+            if gateway["status"] not in gateway_registry.OPEN or not routes_as_set(
+                gateway, settings
+            ):
                 continue
             for slot in _free_slots(gateway, capacity):
                 if gateway_registry.add_member(gateway["gateway_id"], slot, env):
@@ -420,7 +430,8 @@ def plan() -> dict[str, list[str]]:
 
     def warm(gateway: dict[str, Any]) -> bool:
         held = len(gateway["members"]) + len(gateway["blocked"])
-        return gateway["scheme"] == WARM_SCHEME and held < capacity
+        routed = routes_as_set(gateway, settings)
+        return gateway["scheme"] == WARM_SCHEME and routed and held < capacity
 
     create: list[str] = []
     numbers = [int(g["number"]) for g in gateways if g["scheme"] == WARM_SCHEME]
