@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fargate_env import clock, gateway_registry, gateways, settings
+from fargate_env import clock, gateway_registry, gateways, naming, settings
 
 SCHEME = "internet-facing"
 
@@ -97,3 +97,63 @@ def test_a_gateway_of_the_other_routing_takes_no_new_environment(registry):
     assert placed["gateway_id"] == "e2"
     assert gateway_registry.get("e1")["members"] == {}
     assert planned == {"create": ["e3", "e2"], "remove": []}
+
+
+def test_a_gateway_listener_made_at_once_by_another_execution_is_retried_then_adopted(
+    deployment, monkeypatch
+):
+    """Two executions making one new gateway: both see no listener on port 80, one creates it
+    first; the other's DuplicateListener is ResourceNotReady (its Task retries it: the
+    provisioning's and the gateways machine's Retry), and the retry adopts the listener."""
+    import boto3
+
+    from fargate_env import load_balancers
+    from fargate_env.errors import ResourceNotReady
+    from tools.statemachines import build
+
+    elbv2 = boto3.client("elbv2", region_name="us-east-1")
+    subnets = boto3.client("ec2", region_name="us-east-1").describe_subnets()["Subnets"]
+    made = elbv2.create_load_balancer(
+        Name="fenv-gw-race-e-1", Subnets=[subnet["SubnetId"] for subnet in subnets[:2]]
+    )["LoadBalancers"][0]
+    lb = {"arn": made["LoadBalancerArn"], "name": made["LoadBalancerName"]}
+    wanted = [
+        {"Port": 80, "Protocol": "HTTP", "DefaultActions": [gateways.fixed_response(404, "")]}
+    ]
+
+    class OtherExecutionFirst:
+        """elbv2, where the other execution creates the listener right after our look."""
+
+        def __init__(self, real: object) -> None:
+            self.real = real
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.real, name)
+
+        def describe_listeners(self, **request: object) -> dict:
+            seen = self.real.describe_listeners(**request)
+            self.real.create_listener(LoadBalancerArn=lb["arn"], **wanted[0])
+            return seen
+
+    real_client = load_balancers.client
+    monkeypatch.setattr(
+        load_balancers, "client", lambda name: OtherExecutionFirst(real_client(name))
+    )
+    with pytest.raises(ResourceNotReady, match="appeared concurrently"):
+        load_balancers.ensure_gateway_listeners(lb, wanted, naming.gateway_tags("e1"))
+    monkeypatch.setattr(load_balancers, "client", real_client)
+
+    adopted = load_balancers.ensure_gateway_listeners(lb, wanted, naming.gateway_tags("e1"))
+
+    [listener] = elbv2.describe_listeners(LoadBalancerArn=lb["arn"])["Listeners"]
+    assert adopted == {"80": listener["ListenerArn"]}
+    # ... and the Tasks that make gateways retry ResourceNotReady
+    machines = build.definitions()
+    states = {
+        **machines["provision"]["States"]["Create the building blocks"]["Branches"][0]["States"][
+            "Create each load balancer"
+        ]["ItemProcessor"]["States"],
+        **machines["gateways"]["States"]["Make the warm gateways"]["ItemProcessor"]["States"],
+    }
+    for name in ("Create the load balancer", "Make the warm gateways: one"):
+        assert any("ResourceNotReady" in rule["ErrorEquals"] for rule in states[name]["Retry"])

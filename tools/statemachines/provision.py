@@ -138,6 +138,8 @@ def create_each_load_balancer() -> State:
             "listener and the service need not wait.",
             {**SPEC_AND_NETWORK, "load_balancer": "$lb", "security_group_id": "$securityGroupId"},
             in_map,
+            not_ready="Shared mode: executions placed at once racing for the last slots, or "
+            "making one new gateway's listener at once (the loser adopts it)",
             assign={"created": RESULT},
         ),
         asl.task(
