@@ -184,3 +184,9 @@ def deployment_settings(aws: EmbeddedAWS, **variables: str) -> Iterator[None]:
             functions.update_function_configuration(
                 FunctionName=physical, Environment={"Variables": kept}
             )
+
+
+def provision_at_once(aws: EmbeddedAWS, specs: list[dict[str, Any]]) -> list[Any]:
+    """Every spec's provisioning started at the same moment, then each awaited (Executions)."""
+    arns = [aws.start_execution(aws.provision_arn, {"spec": spec}, spec["name"]) for spec in specs]
+    return [aws.wait(arn) for arn in arns]

@@ -21,6 +21,7 @@ from tests.flows.conftest import (
     failed_events_queue,
     gateway_items,
     probe_in_the_default_vpc,
+    provision_at_once,
     slots_held,
 )
 
@@ -140,11 +141,7 @@ def test_an_environment_on_another_gateway_gets_its_own_record(embedded: Embedde
     names = [f"{env_name[:14]}-{index}" for index in range(2)]
     with deployment_settings(embedded, GATEWAY_MAX_ENVIRONMENTS="1"):
         # When two environments are created at once
-        arns = [
-            embedded.start_execution(embedded.provision_arn, {"spec": shared(name)}, name)
-            for name in names
-        ]
-        made = [embedded.wait(arn) for arn in arns]
+        made = provision_at_once(embedded, [shared(name) for name in names])
         assert [execution.status for execution in made] == ["SUCCEEDED"] * 2, [
             execution.cause for execution in made
         ]
@@ -208,11 +205,7 @@ def test_a_priority_taken_outside_fargate_env_is_skipped_and_concurrent_ones_nev
 
     # When four more environments are created at the same moment
     names = [f"{env_name[:14]}-{index}" for index in range(4)]
-    arns = [
-        embedded.start_execution(embedded.provision_arn, {"spec": shared(name)}, name)
-        for name in names
-    ]
-    made = [embedded.wait(arn) for arn in arns]
+    made = provision_at_once(embedded, [shared(name) for name in names])
 
     # Then every one succeeds at its own priority (PriorityInUse moved it: blocked, not fatal),
     # answering as itself

@@ -14,6 +14,7 @@ from tests.flows.conftest import (
     deployment_settings,
     foreign_listener,
     gateway_items,
+    provision_at_once,
     slots_held,
 )
 
@@ -113,11 +114,7 @@ def test_environments_created_at_once_never_share_a_port_and_fill_new_gateways(
     names = [f"{env_name[:14]}-{index}" for index in range(8)]
 
     # When 8 environments are created at the same moment
-    arns = [
-        embedded.start_execution(embedded.provision_arn, {"spec": shared(name)}, name)
-        for name in names
-    ]
-    made = [embedded.wait(arn) for arn in arns]
+    made = provision_at_once(embedded, [shared(name) for name in names])
 
     # Then every one succeeds at its own URL, answering as itself, never more than 3 on a
     # gateway (so at least 3 gateways), no two on one slot

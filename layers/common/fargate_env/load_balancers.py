@@ -180,17 +180,25 @@ def delete_gateway(gateway_id: str, name: str) -> list[str]:
     arn = found["LoadBalancerArn"]
     if not naming.gateway_owned_by(elbv2_tags.tags_of([arn]).get(arn, {}), gateway_id):
         return []
-    elbv2 = client("elbv2")
+    deleted = _delete_listeners(
+        client("elbv2").describe_listeners(LoadBalancerArn=arn)["Listeners"]
+    )
+    client("elbv2").delete_load_balancer(LoadBalancerArn=arn)
+    return [*deleted, arn]
+
+
+def _delete_listeners(listeners: list[dict[str, Any]]) -> list[str]:
+    """Delete each listener (their rules go with them): the ARNs deleted, those already gone
+    left out."""
     deleted = []
-    for listener in elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"]:
+    for listener in listeners:
         try:
-            elbv2.delete_listener(ListenerArn=listener["ListenerArn"])
+            client("elbv2").delete_listener(ListenerArn=listener["ListenerArn"])
             deleted.append(listener["ListenerArn"])
         except Exception as exc:
             if error_code(exc) != "ListenerNotFound":
                 raise
-    elbv2.delete_load_balancer(LoadBalancerArn=arn)
-    return [*deleted, arn]
+    return deleted
 
 
 def _default_action(
@@ -316,13 +324,7 @@ def delete(env: str, arns: list[str]) -> dict[str, Any]:
             if error_code(exc) not in _LB_GONE:
                 raise
             continue
-        for listener in listeners:
-            try:
-                elbv2.delete_listener(ListenerArn=listener["ListenerArn"])
-                deleted_listeners.append(listener["ListenerArn"])
-            except Exception as exc:
-                if error_code(exc) != "ListenerNotFound":
-                    raise
+        deleted_listeners += _delete_listeners(listeners)
         elbv2.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
         deleted.append(lb["LoadBalancerArn"])
     return {"deleted": deleted, "deleted_listeners": deleted_listeners}
