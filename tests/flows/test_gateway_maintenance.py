@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from embedded_aws.emulator import EmbeddedAWS
-from embedded_aws.faults import Faults, Hold
+from embedded_aws.faults import Faults, Hold, StepFault
 from fargate_env import endpoint
 from tests.flows.conftest import deployment_settings, gateway_items
 
@@ -150,3 +150,31 @@ def test_warm_gateways_are_ready_before_environments_need_them(embedded: Embedde
         assert embedded.maintain_gateways().status == "SUCCEEDED"
         assert len(gateway_items(embedded)) == 2
     assert embedded.remaining(env_name) == []
+
+
+def test_a_failed_run_fails_in_the_one_failure_shape_and_the_next_run_resumes(
+    embedded: EmbeddedAWS, env_name
+):
+    with deployment_settings(embedded, GATEWAY_WARM_COUNT="1", GATEWAY_IDLE_MINUTES="0"):
+        # When making the warm gateway fails (after its work: the load balancer exists)
+        embedded.reconfigure(faults=Faults(steps=[StepFault(step="make_gateway", when="after")]))
+        failed = embedded.maintain_gateways()
+        embedded.reconfigure(faults=Faults())
+
+        # Then the run fails in the one shape (checked for every test), naming the state
+        assert failed.status == "FAILED"
+        cause = failed.cause_json()
+        assert (cause["environment"], cause["failed_step"]) == (None, "Make the warm gateways")
+        assert "fault injected" in cause["message"]
+
+        # And the next run finishes: one gateway with room, READY
+        assert embedded.maintain_gateways().status == "SUCCEEDED"
+        ready = [
+            item
+            for item in gateway_items(embedded)
+            if item["status"] == "READY" and not item["members"]
+        ]
+        assert len(ready) >= 1
+    with deployment_settings(embedded, GATEWAY_IDLE_MINUTES="0"):
+        assert embedded.maintain_gateways().status == "SUCCEEDED"
+    assert not [item for item in gateway_items(embedded) if not item["members"]]
