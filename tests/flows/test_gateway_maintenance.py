@@ -155,6 +155,9 @@ def test_warm_gateways_are_ready_before_environments_need_them(embedded: Embedde
 def test_a_failed_run_fails_in_the_one_failure_shape_and_the_next_run_resumes(
     embedded: EmbeddedAWS, env_name
 ):
+    # Given no empty gateway (other tests' removed)
+    with deployment_settings(embedded, GATEWAY_IDLE_MINUTES="0"):
+        assert embedded.maintain_gateways().status == "SUCCEEDED"
     with deployment_settings(embedded, GATEWAY_WARM_COUNT="1", GATEWAY_IDLE_MINUTES="0"):
         # When making the warm gateway fails (after its work: the load balancer exists)
         embedded.reconfigure(faults=Faults(steps=[StepFault(step="make_gateway", when="after")]))
