@@ -204,11 +204,14 @@ def run(argv: list[str] | None = None) -> int:
     wall = time.monotonic()
     sample_path = INPUTS.relative_to(REPO_ROOT) / SAMPLES[args.sample]
     _say(f"fargate-env demo: sample '{args.sample}' ({sample_path})")
-    with EmbeddedAWS(faults=faults) as aws:
+    # The shared sample's deployment removes a gateway idle for 10 minutes (GatewayIdleMinutes).
+    parameters = {"GatewayIdleMinutes": "10"} if args.sample == "shared" else None
+    with EmbeddedAWS(faults=faults, parameters=parameters) as aws:
         functions = len(aws.catalog)
+        machines = len([key for key in aws.outputs if key.endswith("StateMachineArn")])
         _say(
-            f"embedded AWS up: template.yaml deployed ({functions} functions, 3 state machines), "
-            f"{time.monotonic() - wall:.1f} s; times below are simulated AWS seconds"
+            f"embedded AWS up: template.yaml deployed ({functions} functions, {machines} state "
+            f"machines), {time.monotonic() - wall:.1f} s; times below are simulated AWS seconds"
         )
         _say()
         if args.sample == "shared":

@@ -1,6 +1,8 @@
 """`make demo DEMO_ARGS="--sample shared"`: two environments in shared mode on one gateway. The
 first makes the gateway, the second joins it; both answer as themselves; one is torn down while
-the other keeps answering; then both are gone, and the gateway is kept for the next one."""
+the other keeps answering; then both are gone, and the gateway meets its fate per the
+deployment's GatewayIdleMinutes (the demo deploys 10): the gateways machine keeps it while it
+has been idle less than that, and removes it (load balancer, listeners, security group) after."""
 
 from __future__ import annotations
 
@@ -46,6 +48,39 @@ def _provision(aws: EmbeddedAWS, name: str, say: Say) -> dict[str, Any] | None:
     return dict(output)
 
 
+def _gateway_fate(aws: EmbeddedAWS, say: Say) -> list[str]:
+    """Run the gateways machine (as its schedule would) now and once the idle time has passed:
+    what of the gateways is left that the setting says should be gone."""
+    idle = aws.function_environment().get("GATEWAY_IDLE_MINUTES", "keep")
+    made = _gateways(aws)
+    for gateway in made:
+        lb = gateway["lb"]
+        say(
+            f"gateway {gateway['id']} empty: {lb['LoadBalancerName']}, "
+            f"{len(gateway['listeners'])} listener (its own, port 80: 404 for unknown ports)"
+        )
+    now = aws.maintain_gateways()
+    removed = now.output["plan"]["remove"]
+    say(f"== Gateways machine now (GatewayIdleMinutes {idle}): removed {removed}")
+    if idle == "keep":
+        say("   gateways kept: the deployment keeps empty gateways")
+        return []
+    aws.clock.advance((int(idle) + 1) * 60)
+    later = aws.maintain_gateways()
+    say(
+        f"== Gateways machine {int(idle) + 1} minutes later: removed "
+        f"{later.output['plan']['remove']} {later.status}"
+    )
+    arns = {gateway["lb"]["LoadBalancerArn"] for gateway in made}
+    groups = {group for gateway in made for group in gateway["lb"].get("SecurityGroups", [])}
+    balancers = aws.client("elbv2").describe_load_balancers()["LoadBalancers"]
+    left = [lb["LoadBalancerArn"] for lb in balancers if lb["LoadBalancerArn"] in arns]
+    existing = aws.client("ec2").describe_security_groups()["SecurityGroups"]
+    left += [group["GroupId"] for group in existing if group["GroupId"] in groups]
+    say(f"   gateway resources left: {len(left)}")
+    return left
+
+
 def _answer(url: str) -> str:
     got = endpoint.get(url, timeout=5)
     if got["status"] is None:
@@ -80,13 +115,8 @@ def run(aws: EmbeddedAWS, say: Say) -> tuple[bool, list[str]]:
     second = aws.teardown(names[1])
     say(f"== Teardown of '{names[1]}' {second.status} in {second.duration:.1f} s (simulated)")
     say("")
-    for gateway in _gateways(aws):
-        lb = gateway["lb"]
-        say(
-            f"gateway {gateway['id']} kept (no idle removal configured): {lb['LoadBalancerName']}"
-            f", {len(gateway['listeners'])} listener (its own, port 80: 404 for unknown ports)"
-        )
-    left = [item for name in names for item in aws.remaining(name)]
+    gateways_left = _gateway_fate(aws, say)
+    left = [item for name in names for item in aws.remaining(name)] + gateways_left
     ok = first.status == second.status == "SUCCEEDED" and all(
         seen.startswith("HTTP 200") for seen in answers
     )

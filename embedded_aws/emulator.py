@@ -412,6 +412,14 @@ class EmbeddedAWS:
     def update_arn(self) -> str:
         return self.outputs["UpdateStateMachineArn"]
 
+    @property
+    def gateways_arn(self) -> str:
+        return self.outputs["GatewaysStateMachineArn"]
+
+    def maintain_gateways(self, name: str | None = None) -> Execution:
+        """One run of the gateways machine, as its schedule starts it."""
+        return self.wait(self.start_execution(self.gateways_arn, {}, name or _unique()))
+
     def start_execution(self, state_machine_arn: str, payload: dict[str, Any], name: str) -> str:
         response = self.client("stepfunctions").start_execution(
             stateMachineArn=state_machine_arn, name=name, input=json.dumps(payload)

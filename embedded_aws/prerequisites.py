@@ -57,6 +57,22 @@ def _certificate(aws: EmbeddedAWS, arn: str, directory: Path) -> None:
     backend._certificates[arn] = bundle
 
 
+def gateway_domain(aws: EmbeddedAWS, domain: str, directory: Path) -> dict[str, str]:
+    """What a deployment routing shared mode by host name has beforehand: an ACM certificate of
+    `*.<domain>` (imported: moto's requested ones wait for a validation no one answers) and a
+    public hosted zone of the domain. Returns the template parameters naming them."""
+    cert, key = _self_signed_certificate(directory, f"*.{domain}")
+    certificate = aws.client("acm").import_certificate(
+        Certificate=cert.read_bytes(), PrivateKey=key.read_bytes()
+    )["CertificateArn"]
+    zone = aws.client("route53").create_hosted_zone(Name=domain, CallerReference=domain)
+    return {
+        "GatewayDomain": domain,
+        "GatewayCertificateArn": str(certificate),
+        "GatewayHostedZoneId": str(zone["HostedZone"]["Id"]).rsplit("/", 1)[-1],
+    }
+
+
 def _task_role(aws: EmbeddedAWS, arn: str) -> None:
     """An application's role, under its path, that ECS tasks may assume."""
     path, _, name = _arn_parts(arn)[3].removeprefix("role").rpartition("/")

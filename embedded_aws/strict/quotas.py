@@ -212,10 +212,25 @@ def _check_create_listener(backend: Any, arguments: dict[str, Any]) -> None:
             "TooManyListeners",
             "You've reached the limit on the number of listeners per load balancer",
         )
+    _check_certificates(backend, [arguments.get("certificate")])
     _check_target_groups(lb, arguments["actions"] or [])
 
 
+def _check_certificates(backend: Any, certificates: Iterable[Any]) -> None:
+    """An ACM certificate a listener names must exist (moto would register any ARN)."""
+    from moto.acm.models import acm_backends
+
+    for certificate in certificates:
+        arn = certificate.get("CertificateArn") if isinstance(certificate, dict) else certificate
+        if not arn or ":acm:" not in str(arn):
+            continue
+        region = str(arn).split(":")[3]
+        if arn not in acm_backends[backend.account_id][region]._certificates:
+            refuse("CertificateNotFound", f"Certificate '{arn}' not found")
+
+
 def _check_modify_listener(backend: Any, arguments: dict[str, Any]) -> None:
+    _check_certificates(backend, arguments.get("certificates") or [])
     lb, listener = _listener(backend, arguments["arn"])
     if listener is not None and arguments.get("actions"):
         protocol = arguments.get("protocol") or listener.protocol

@@ -321,6 +321,15 @@ RULES: Final[tuple[Rule, ...]] = (
         "API_CreateListener.html",
     ),
     Rule(
+        id="elbv2.certificate-exists",
+        rule="ELBv2 CreateListener/ModifyListener: an ACM certificate the listener names exists "
+        "in ACM (moto registers any ARN)",
+        figure="the certificate exists",
+        answer="`CertificateNotFound`, \"Certificate '<arn>' not found\"",
+        source="https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/"
+        "API_CreateListener.html",
+    ),
+    Rule(
         id="elbv2.certificates",
         rule="ELBv2 AddListenerCertificates: certificates per load balancer besides the "
         "listeners' default ones",

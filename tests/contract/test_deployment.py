@@ -35,6 +35,7 @@ def test_the_stateful_resources_are_the_ones_the_readme_says_are_retained():
         "TeardownStateMachineLogGroup",
         "UpdateStateMachineLogGroup",
         "ReconcileStateMachineLogGroup",
+        "GatewaysStateMachineLogGroup",
         "RequestsDeadLetterQueue",
         "ApplicationKey",
     }
@@ -56,6 +57,7 @@ def test_the_readme_says_how_to_remove_each_retained_resource():
         "fargate-env-<stack>-teardown",
         "fargate-env-<stack>-update",
         "fargate-env-<stack>-reconcile",
+        "fargate-env-<stack>-gateways",
         "aws sqs delete-queue --queue-url <RequestsDeadLetterQueueUrl>",
         "aws kms schedule-key-deletion --key-id <ApplicationKeyArn>",
     ):

@@ -46,7 +46,11 @@ from tests.contract.caller_permissions import (
     SERVICE_LINKED_ROLES,
     checked_on_caller,
 )
-from tests.flows.conftest import foreign_listener, probe_in_the_default_vpc
+from tests.flows.conftest import (
+    deployment_settings,
+    foreign_listener,
+    probe_in_the_default_vpc,
+)
 from tests.support import REGION, sample_spec
 
 NOT_RESOURCE_SCOPED = "NotResourceScoped"
@@ -469,6 +473,7 @@ def run_flows(aws: EmbeddedAWS, workdir: Path) -> None:
         "client_secret_arn": secret,
     }
     _provision_and_tear_down(aws, spec, "protected https sample")
+    run_gateway_flows(aws, workdir)
     # A time to live: the expiry schedule is created, and removed by the teardown
     _provision_and_tear_down(aws, {"name": "iam-ttl", "time_to_live_minutes": 60}, "ttl")
     # A failed provisioning, rolled back
@@ -532,6 +537,44 @@ def run_flows(aws: EmbeddedAWS, workdir: Path) -> None:
     aws.reconfigure(faults=Faults())
     run_update_flows(aws)
     run_reconcile_flows(aws)
+
+
+def run_gateway_flows(aws: EmbeddedAWS, workdir: Path) -> None:
+    """Shared mode with a domain and a hosted zone, and the gateways machine: the empty gateways
+    removed; the first environment makes a gateway holding the wildcard record, the second (a
+    gateway of one) writes its own record; each teardown deletes its rule (and record); the
+    gateways removed again (the wildcard record with them), then one kept warm and removed."""
+    idle = {"GATEWAY_IDLE_MINUTES": "0"}
+    with deployment_settings(aws, **idle):
+        _expect(aws.maintain_gateways(), "SUCCEEDED", "gateways: remove the empty ones")
+    domain = prerequisites.gateway_domain(aws, "iam.example.test", workdir)
+    with_domain = {
+        "GATEWAY_DOMAIN": domain["GatewayDomain"],
+        "GATEWAY_CERTIFICATE_ARN": domain["GatewayCertificateArn"],
+        "GATEWAY_HOSTED_ZONE_ID": domain["GatewayHostedZoneId"],
+        "GATEWAY_MAX_ENVIRONMENTS": "1",
+    }
+    with deployment_settings(aws, **with_domain):
+        _expect(aws.provision({"name": "iam-host-a", "mode": "shared"}), "SUCCEEDED", "host a")
+        _provision_and_tear_down(aws, {"name": "iam-host-b", "mode": "shared"}, "host b")
+        _expect(aws.teardown("iam-host-a"), "SUCCEEDED", "host a teardown")
+    with deployment_settings(aws, **with_domain, **idle):
+        _expect(aws.maintain_gateways(), "SUCCEEDED", "gateways: remove the wildcard's")
+    with deployment_settings(aws, **with_domain, GATEWAY_WARM_COUNT="1"):
+        warm = aws.maintain_gateways()
+        _expect(warm, "SUCCEEDED", "gateways: keep one warm")
+        # A make cut short before it recorded the gateway READY: the next run adopts what it made
+        [made] = warm.output["plan"]["create"]
+        aws.client("dynamodb").update_item(
+            TableName=aws.physical["RegistryTable"],
+            Key={"name": {"S": f"gateway#{made}"}},
+            UpdateExpression="SET #status = :creating",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":creating": {"S": "CREATING"}},
+        )
+        _expect(aws.maintain_gateways(), "SUCCEEDED", "gateways: finish one left CREATING")
+    with deployment_settings(aws, **with_domain, **idle):
+        _expect(aws.maintain_gateways(), "SUCCEEDED", "gateways: remove the warm one")
 
 
 NEW_IMAGE, MISSING_IMAGE = "public.ecr.aws/nginx/nginx:1.27", "public.ecr.aws/nginx/nginx:none"
@@ -777,16 +820,26 @@ def start_execution_grants() -> dict[str, list[Any]]:
     return found
 
 
-def test_only_the_rules_the_schedule_the_rollback_and_the_workflow_may_start_executions():
+def rule_and_schedule_targets() -> list[dict[str, Any]]:
+    """The targets of the EventBridge rules and of the template's own Scheduler schedules."""
     cfn = translated()
+    targets = [
+        target
+        for rule in resources_of(cfn, "AWS::Events::Rule").values()
+        for target in rule["Properties"]["Targets"]
+    ]
+    schedules = resources_of(cfn, "AWS::Scheduler::Schedule").values()
+    return targets + [schedule["Properties"]["Target"] for schedule in schedules]
+
+
+def test_only_the_rules_schedules_rollback_reaper_and_workflow_may_start_executions():
     expected: dict[str, list[Any]] = {}
-    for rule in resources_of(cfn, "AWS::Events::Rule").values():
-        for target in rule["Properties"]["Targets"]:
-            role = target["RoleArn"]["Fn::GetAtt"][0]
-            expected.setdefault(role, []).append(target["Arn"])
+    for target in rule_and_schedule_targets():
+        role = target["RoleArn"]["Fn::GetAtt"][0]
+        expected.setdefault(role, []).append(target["Arn"])
     teardown = {"Ref": "TeardownStateMachine"}
     # The provisioning machine rolls back with the teardown machine; the expiry schedule
-    # starts the teardown machine.
+    # starts the teardown machine; the gateways schedule, the gateways machine.
     expected[state_machine_roles()["ProvisionStateMachine"]] = [teardown]
     expected["ExpirySchedulerRole"] = [teardown]
     # The pull-request workflow's role (optional) runs fenv up/down: the three machines
@@ -796,21 +849,21 @@ def test_only_the_rules_the_schedule_the_rollback_and_the_workflow_may_start_exe
         {"Ref": "UpdateStateMachine"},
         teardown,
     ]
-    # The reaper starts the teardown machine; its schedule starts the reaper.
+    # The reaper starts the teardown machine; the schedules start the reaper and the gateways
+    # machine.
     expected["ReapLeftoversFunctionRole"] = [teardown]
-    expected["ReconcileSchedulerRole"] = [{"Ref": "ReconcileStateMachine"}]
-    assert len(expected) == 8
+    assert expected["ReconcileSchedulerRole"] == [{"Ref": "ReconcileStateMachine"}]
+    assert expected["GatewaysScheduleRole"] == [{"Ref": "GatewaysStateMachine"}]
+    assert len(expected) == 9
     assert start_execution_grants() == expected
 
 
-def test_each_rule_role_may_do_nothing_but_start_its_machine():
-    cfn = translated()
-    for rule in resources_of(cfn, "AWS::Events::Rule").values():
-        for target in rule["Properties"]["Targets"]:
-            statements = role_statements(target["RoleArn"]["Fn::GetAtt"][0])
-            assert [(s.actions, s.resources) for s in statements] == [
-                (("states:StartExecution",), (target["Arn"],))
-            ]
+def test_each_rule_or_schedule_role_may_do_nothing_but_start_its_machine():
+    for target in rule_and_schedule_targets():
+        statements = role_statements(target["RoleArn"]["Fn::GetAtt"][0])
+        assert [(s.actions, s.resources) for s in statements] == [
+            (("states:StartExecution",), (target["Arn"],))
+        ]
 
 
 def test_the_provisioning_machine_follows_only_teardown_executions():

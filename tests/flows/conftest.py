@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -163,3 +164,30 @@ def slots_held(aws: EmbeddedAWS, env: str) -> list[str]:
         for slot, member in (item.get("members") or {}).items()
         if member == env
     ]
+
+
+@contextmanager
+def deployment_settings(aws: EmbeddedAWS, **variables: str) -> Iterator[None]:
+    """Every function's environment variables changed as a deploy with other template
+    parameters would set them (GATEWAY_MAX_ENVIRONMENTS="3"...), put back when the block ends."""
+    functions = aws.client("lambda")
+    saved = {}
+    for physical in aws.runner.physical_names:
+        configuration = functions.get_function_configuration(FunctionName=physical)
+        saved[physical] = {k: str(v) for k, v in configuration["Environment"]["Variables"].items()}
+        functions.update_function_configuration(
+            FunctionName=physical, Environment={"Variables": {**saved[physical], **variables}}
+        )
+    try:
+        yield
+    finally:
+        for physical, kept in saved.items():
+            functions.update_function_configuration(
+                FunctionName=physical, Environment={"Variables": kept}
+            )
+
+
+def provision_at_once(aws: EmbeddedAWS, specs: list[dict[str, Any]]) -> list[Any]:
+    """Every spec's provisioning started at the same moment, then each awaited (Executions)."""
+    arns = [aws.start_execution(aws.provision_arn, {"spec": spec}, spec["name"]) for spec in specs]
+    return [aws.wait(arn) for arn in arns]

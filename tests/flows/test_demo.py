@@ -143,7 +143,10 @@ def test_the_shared_sample_shows_two_environments_on_one_gateway_outliving_each_
         "HTTP 200 from environment 'pr-2'",
         "== Teardown of 'pr-1' SUCCEEDED",
         "no answer (nothing listens on that port)",
-        "gateway e1 kept",
+        "gateway e1 empty",
+        "== Gateways machine now (GatewayIdleMinutes 10): removed []",
+        "== Gateways machine 11 minutes later: removed ['e1'] SUCCEEDED",
+        "gateway resources left: 0",
     )
     meanwhile = [line for line in run.stdout.splitlines() if "meanwhile" in line]
     assert meanwhile, run.stdout

@@ -10,7 +10,13 @@ import pytest
 
 from embedded_aws.emulator import EmbeddedAWS
 from fargate_env import endpoint
-from tests.flows.conftest import foreign_listener, gateway_items, slots_held
+from tests.flows.conftest import (
+    deployment_settings,
+    foreign_listener,
+    gateway_items,
+    provision_at_once,
+    slots_held,
+)
 
 
 def shared(name: str, **fields: Any) -> dict[str, Any]:
@@ -97,23 +103,8 @@ def test_a_port_taken_outside_fargate_env_is_skipped_not_fatal(embedded: Embedde
 @pytest.fixture
 def gateway_cap(embedded: EmbeddedAWS) -> Iterator[int]:
     """GatewayMaxEnvironments at 3 for this test, as a deploy with that parameter would set it."""
-    cap = 3
-    functions = embedded.client("lambda")
-    saved = {}
-    for physical in embedded.runner.physical_names:
-        variables = functions.get_function_configuration(FunctionName=physical)["Environment"][
-            "Variables"
-        ]
-        saved[physical] = {key: str(value) for key, value in variables.items()}
-        changed = {**saved[physical], "GATEWAY_MAX_ENVIRONMENTS": str(cap)}
-        functions.update_function_configuration(
-            FunctionName=physical, Environment={"Variables": changed}
-        )
-    yield cap
-    for physical, variables in saved.items():
-        functions.update_function_configuration(
-            FunctionName=physical, Environment={"Variables": variables}
-        )
+    with deployment_settings(embedded, GATEWAY_MAX_ENVIRONMENTS="3"):
+        yield 3
 
 
 def test_environments_created_at_once_never_share_a_port_and_fill_new_gateways(
@@ -123,11 +114,7 @@ def test_environments_created_at_once_never_share_a_port_and_fill_new_gateways(
     names = [f"{env_name[:14]}-{index}" for index in range(8)]
 
     # When 8 environments are created at the same moment
-    arns = [
-        embedded.start_execution(embedded.provision_arn, {"spec": shared(name)}, name)
-        for name in names
-    ]
-    made = [embedded.wait(arn) for arn in arns]
+    made = provision_at_once(embedded, [shared(name) for name in names])
 
     # Then every one succeeds at its own URL, answering as itself, never more than 3 on a
     # gateway (so at least 3 gateways), no two on one slot

@@ -19,7 +19,7 @@ import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from fargate_env import clock, inventory
+from fargate_env import clock, gateway_registry, inventory, naming
 from fargate_env import spec as spec_model
 from fargate_env.errors import (
     AwsRequestFailed,
@@ -143,6 +143,19 @@ SERVICE_AND_LOAD_BALANCERS_GONE: tuple[Prerequisite, ...] = (
     "delete_load_balancers",
 )
 
+
+def one_gateway_kept_warm(world: World) -> None:
+    """The deployment keeps one gateway warm (GatewayWarmCount 1)."""
+    world.monkeypatch.setenv("GATEWAY_WARM_COUNT", "1")
+
+
+def gateways_idle(world: World) -> None:
+    """None kept warm any more, empty ones removed at once: the plan marks e1 DRAINING."""
+    world.monkeypatch.setenv("GATEWAY_WARM_COUNT", "0")
+    world.monkeypatch.setenv("GATEWAY_IDLE_MINUTES", "0")
+    world.run("plan_gateways")
+
+
 GIVEN: dict[str, tuple[Prerequisite, ...]] = {
     "validate_spec": (),
     "claim_environment": (),
@@ -192,6 +205,9 @@ GIVEN: dict[str, tuple[Prerequisite, ...]] = {
     # Resources tagged as this deployment's, no registry item: an orphan
     "find_leftovers": PROVISIONED,
     "reap_leftovers": (a_teardown_machine,),
+    "plan_gateways": (one_gateway_kept_warm,),
+    "make_gateway": (one_gateway_kept_warm, "plan_gateways"),
+    "remove_gateway": (one_gateway_kept_warm, "plan_gateways", "make_gateway", gateways_idle),
 }
 
 
@@ -700,6 +716,29 @@ def _(result, world):
         "requested_at": sample("reap_leftovers")["plan"]["observed_at"],
     }
     assert result["found"]["orphan"][0]["name"] == ENV
+
+
+@then("plan_gateways")
+def _(result, world):
+    assert result == {"create": ["e1"], "remove": []}
+    assert gateway_registry.get("e1")["status"] == gateway_registry.CREATING
+
+
+@then("make_gateway")
+def _(result, world):
+    lb = load_balancer_named(naming.gateway_name("e1"))
+    assert result == {"gateway_id": "e1", "made": True, "dns_name": lb["DNSName"]}
+    assert elbv2_tags(lb["LoadBalancerArn"])[naming.GATEWAY_TAG] == "e1"
+    assert gateway_registry.get("e1")["status"] == gateway_registry.READY
+
+
+@then("remove_gateway")
+def _(result, world):
+    assert result["gateway_id"] == "e1"
+    assert any(":loadbalancer/app/" in item for item in result["deleted"])
+    assert any(item.startswith("sg-") for item in result["deleted"])
+    assert load_balancer_named(naming.gateway_name("e1")) is None
+    assert gateway_registry.get("e1") is None
 
 
 @pytest.mark.parametrize("step", step_names())

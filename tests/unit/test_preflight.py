@@ -132,3 +132,67 @@ def test_an_iam_server_certificate_under_another_path_is_refused(aws):
 
     with pytest.raises(InvalidSpec, match=r"certificate_arn: the IAM server certificate 'site'"):
         preflight.check(https_spec(wrong))
+
+
+def _wildcard(tmp_path, domain: str) -> str:
+    from embedded_aws.standin import _self_signed_certificate
+
+    cert, key = _self_signed_certificate(tmp_path, f"*.{domain}")
+    return boto3.client("acm", region_name="us-east-1").import_certificate(
+        Certificate=cert.read_bytes(), PrivateKey=key.read_bytes()
+    )["CertificateArn"]
+
+
+def shared_spec(name: str = "pr-1") -> dict:
+    return spec_model.normalise(spec_model.parse({"name": name, "mode": "shared"}))
+
+
+def test_shared_mode_with_a_domain_needs_its_wildcard_certificate_and_zone(aws, tmp_path):
+    from fargate_env import settings
+
+    zone = boto3.client("route53").create_hosted_zone(Name="example.test", CallerReference="z")
+    zone_id = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
+    values = {"GATEWAY_DOMAIN": "preview.example.test", "GATEWAY_HOSTED_ZONE_ID": zone_id}
+
+    # The wildcard of the domain, in a zone of a parent domain: accepted
+    good = _wildcard(tmp_path, "preview.example.test")
+    with settings.scope({**values, "GATEWAY_CERTIFICATE_ARN": good}):
+        assert preflight.check(shared_spec())["vpc_id"].startswith("vpc-")
+        # (a dedicated spec never meets the gateways' settings)
+        preflight.check(spec_model.normalise(spec_model.parse({"name": "pr-2"})))
+
+    # A certificate of another domain, an unknown one, none; a zone of another domain
+    other = _wildcard(tmp_path, "other.test")
+    for certificate, problem in (
+        (other, "GatewayCertificateArn: it names *.other.test, not *.preview.example.test"),
+        (ACM, "GatewayCertificateArn: no such ACM certificate"),
+        ("", "GatewayCertificateArn: required with GatewayDomain"),
+    ):
+        scoped = settings.scope({**values, "GATEWAY_CERTIFICATE_ARN": certificate})
+        with scoped, pytest.raises(InvalidSpec, match=problem.replace("*", r"\*")):
+            preflight.check(shared_spec())
+    elsewhere = boto3.client("route53").create_hosted_zone(Name="example.org", CallerReference="o")
+    wrong_zone = {
+        **values,
+        "GATEWAY_CERTIFICATE_ARN": good,
+        "GATEWAY_HOSTED_ZONE_ID": elsewhere["HostedZone"]["Id"].rsplit("/", 1)[-1],
+    }
+    with settings.scope(wrong_zone), pytest.raises(InvalidSpec, match="GatewayHostedZoneId"):
+        preflight.check(shared_spec())
+    scoped = settings.scope({**wrong_zone, "GATEWAY_HOSTED_ZONE_ID": "ZNOTTHERE"})
+    with scoped, pytest.raises(InvalidSpec, match="GatewayHostedZoneId: no hosted zone ZNOTTHERE"):
+        preflight.check(shared_spec())
+
+
+@pytest.mark.parametrize(
+    ("names", "host", "covered"),
+    [
+        (["*.preview.example.test"], "pr-1.preview.example.test", True),
+        (["pr-1.preview.example.test"], "pr-1.preview.example.test", True),
+        (["*.example.test"], "pr-1.preview.example.test", False),  # one label only
+        (["*.preview.example.test"], "preview.example.test", False),
+        (["*.PREVIEW.example.test"], "pr-1.preview.example.test", True),
+    ],
+)
+def test_a_wildcard_certificate_covers_one_label(names, host, covered):
+    assert preflight._covers(names, host) is covered

@@ -608,3 +608,25 @@ def test_an_authenticate_action_must_come_before_the_one_final_forward(alb):
     alone = authenticated(alb["tg"])[:1]
     with refused("InvalidLoadBalancerAction", "forward"):
         https_listener(alb, alone)
+
+
+def test_a_listener_naming_an_acm_certificate_that_does_not_exist_is_refused(alb, tmp_path):
+    # rule elbv2.certificate-exists (moto registers any ARN it is given)
+    from embedded_aws.standin import _self_signed_certificate
+
+    elbv2 = client("elbv2")
+    missing = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-00000000dead"
+    https = {"LoadBalancerArn": alb["lb"], "Protocol": "HTTPS", "Port": 443}
+    with refused("CertificateNotFound", missing):
+        elbv2.create_listener(
+            **https, Certificates=[{"CertificateArn": missing}], DefaultActions=forward(alb["tg"])
+        )
+    cert, key = _self_signed_certificate(tmp_path)
+    existing = client("acm").import_certificate(
+        Certificate=cert.read_bytes(), PrivateKey=key.read_bytes()
+    )["CertificateArn"]
+    listener = elbv2.create_listener(
+        **https, Certificates=[{"CertificateArn": existing}], DefaultActions=forward(alb["tg"])
+    )["Listeners"][0]["ListenerArn"]
+    with refused("CertificateNotFound"):
+        elbv2.modify_listener(ListenerArn=listener, Certificates=[{"CertificateArn": missing}])

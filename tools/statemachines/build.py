@@ -12,8 +12,8 @@ from typing import Any
 
 from embedded_aws import asl_validation
 from embedded_aws import template as template_module
-from fargate_env import spec
-from tools.statemachines import bounds_check, provision, teardown, update
+from fargate_env import bounds, spec
+from tools.statemachines import bounds_check, gateways, provision, teardown, update
 from tools.statemachines import reconcile as reconcile_machine
 from tools.statemachines.bounds_check import Analysis, Cost
 
@@ -27,6 +27,7 @@ def definitions() -> dict[str, Json]:
         "provision": provision.definition(),
         "teardown": teardown.definition(),
         "update": update.definition(),
+        "gateways": gateways.definition(),
     }
 
 
@@ -41,7 +42,9 @@ def worst_cases(machines: dict[str, Json]) -> dict[str, Cost]:
     cases["reconcile"] = reconcile_machine.loops()
     worst = {case: Analysis(loops, items).machine(machines[case]) for case, loops in cases.items()}
     rollback = Analysis(teardown.loops(rollback=True), items).machine(machines["teardown"])
-    return {**worst, "rollback": rollback}
+    # The gateways machine maps over at most MAX_GATEWAYS_PER_RUN gateways.
+    maintenance = Analysis(gateways.loops(), bounds.MAX_GATEWAYS_PER_RUN)
+    return {**worst, "rollback": rollback, "gateways": maintenance.machine(machines["gateways"])}
 
 
 def problems(machines: dict[str, Json], function_timeouts: dict[str, int]) -> list[str]:

@@ -138,6 +138,8 @@ def create_each_load_balancer() -> State:
             "listener and the service need not wait.",
             {**SPEC_AND_NETWORK, "load_balancer": "$lb", "security_group_id": "$securityGroupId"},
             in_map,
+            not_ready="Shared mode: executions placed at once racing for the last slots, or "
+            "making one new gateway's listener at once (the loser adopts it)",
             assign={"created": RESULT},
         ),
         asl.task(
@@ -154,7 +156,9 @@ def create_each_load_balancer() -> State:
             in_map,
             then=asl.END,
             output="$merge([$created, {'target_group_arn': $targetGroup.arn, 'target_group_name': "
-            f"$targetGroup.name, 'listener_arns': {RESULT}.listener_arns, 'url': {RESULT}.url}}])",
+            f"$targetGroup.name, 'listener_arns': {RESULT}.listener_arns, 'url': {RESULT}.url, "
+            # shared mode: how the check reaches it (its host name through the gateway's)
+            f"'gateway': {RESULT}.gateway}}])",
         ),
         asl.succeed(
             STOP_ONE,

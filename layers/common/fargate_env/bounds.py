@@ -101,6 +101,8 @@ TEARDOWN_WAIT_MAX_POLLS: Final = 120
 #: Rounds of placement (read the gateways, claim a free slot or register a new gateway) before
 #: a step gives up to its retry: each lost round means another execution took a slot meanwhile.
 PLACEMENT_ROUNDS: Final = 20
+#: Gateways the gateways machine creates, and removes, in one run (the next run does the rest).
+MAX_GATEWAYS_PER_RUN: Final = 10
 
 # --- Retries -------------------------------------------------------------------------------
 #: Lambda service errors and AWS throttling that outlived boto3's own retries (every Task).
@@ -114,6 +116,9 @@ NOT_READY_RETRY: Final[dict[str, Backoff]] = {
     "delete_cluster": Backoff(2, 10, 1.5, 10),  # tasks still being stopped
     "delete_security_groups": Backoff(5, 100, 1.5, 15),  # network interfaces released late
     "create_load_balancer": Backoff(1, 5, 2.0, 10),  # placements racing for the last slots
+    "make_gateway": Backoff(1, 5, 2.0, 10),  # a listener made by a joining environment at once
+    # a removed gateway's group, used until its load balancer's network interfaces are released
+    "remove_gateway": Backoff(5, 100, 1.5, 15),
 }
 
 # --- Timeouts ------------------------------------------------------------------------------
@@ -161,6 +166,9 @@ TASK_TIMEOUT_SECONDS: Final[dict[str, int]] = {
     "record_update_failure": 60,
     "find_leftovers": 120,
     "reap_leftovers": 120,
+    "plan_gateways": 60,
+    "make_gateway": 60,
+    "remove_gateway": 60,
 }
 #: The rollback runs the teardown machine as a nested execution: at least the teardown's worst
 #: case (it never waits for a creation), or the rollback is cut off and leaves resources.
@@ -175,6 +183,7 @@ MAX_TEARDOWNS_PER_RUN: Final = 10
 PROVISION_TIMEOUT_SECONDS: Final = 345_600
 TEARDOWN_TIMEOUT_SECONDS: Final = 172_800
 UPDATE_TIMEOUT_SECONDS: Final = 172_800
+GATEWAYS_TIMEOUT_SECONDS: Final = 86_400
 
 # --- Update --------------------------------------------------------------------------------
 #: Task definition revisions an update keeps (the newest; older ones are deregistered and

@@ -71,6 +71,16 @@ FIX_THE_TEARDOWN_INPUT: Final = (
     "Start the teardown with an object whose name field is the environment's name."
 )
 
+# The gateways machine (shared mode's maintenance: no environment of its own) -----------------
+GATEWAYS_AS_RECORDED: Final = (
+    "gateways stay as the registry records them: made ones READY, those being made CREATING, "
+    "those being removed DRAINING (no environment is placed on them)"
+)
+GATEWAYS_NEXT_RUN: Final = (
+    "The next scheduled run resumes: it finishes the gateways left CREATING and removes those "
+    "left DRAINING. Fix the cause the message names if it recurs."
+)
+
 
 def one_line(text: str) -> str:
     """`text` on one line, at most MESSAGE_MAX_CHARACTERS (as JSONata's $trim and $substring

@@ -4,11 +4,14 @@ A gateway's item (key `gateway#<id>`, which no environment name can be) holds it
 AWS resources once made, and its members: slot -> environment. Every change is a conditional
 write, so that any number of executions at once agree on who has which slot (a slot is a rule
 priority or a listener port: two environments can never hold the same one), and no environment
-is ever placed on a gateway that is not CREATING or READY (DRAINING is reserved for the removal
-of an empty gateway, not built yet):
+is ever placed on a gateway that is being removed:
 
-    CREATING -> READY                                   members added only while CREATING or
-                                                        READY
+    CREATING -> READY -> DRAINING -> (item deleted)     members added only while CREATING or
+                                                        READY; DRAINING only when it has none
+
+DRAINING and adding a member are conditional writes on the same item: of an environment joining
+an empty gateway and the gateways machine removing it, exactly one wins (the loser places the
+environment elsewhere, or keeps the gateway).
 """
 
 from __future__ import annotations
@@ -211,6 +214,40 @@ def mark_ready(identifier: str, resources: dict[str, Any]) -> bool:
         "#status IN (:creating, :ready)",
         {"ready": READY, "creating": CREATING, "resources": resources, "now": now_iso()},
     )
+
+
+def mark_draining(identifier: str, idle_before: str | None) -> bool:
+    """To be removed: only when it has no member (and, with `idle_before`, has had none since
+    before then). From then on no environment is placed on it."""
+    condition = "#status IN (:creating, :ready, :draining) AND size(members) = :zero"
+    values: dict[str, Any] = {
+        "draining": DRAINING,
+        "creating": CREATING,
+        "ready": READY,
+        "zero": 0,
+        "now": now_iso(),
+    }
+    if idle_before is not None:
+        condition += " AND empty_since <= :cutoff"
+        values["cutoff"] = idle_before
+    return _write(identifier, "SET #status = :draining, updated_at = :now", condition, values)
+
+
+def forget(identifier: str) -> bool:
+    """The item of a removed gateway (every resource of it gone)."""
+    try:
+        client("dynamodb").delete_item(
+            TableName=registry.table(),
+            Key=_key(identifier),
+            ConditionExpression="#status = :draining",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":draining": {"S": DRAINING}},
+        )
+    except Exception as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def placements(env: str) -> list[dict[str, Any]]:

@@ -2,26 +2,36 @@
 
 A gateway is an ALB with its security group and listeners, owned by fargate-env (tagged
 `fargate-env:gateway`, never an environment's), recorded in the registry
-(gateway_registry.py). Environments are placed on a gateway's slots: a slot is the environment's
-listener port on the gateway (a host-header rule's priority once the deployment has a domain:
-coded here, not yet a template parameter). A gateway is made on demand by the first environment
-that finds none with room, and kept when it empties (keep-N-warm and idle removal are not built
-yet). The deployment's settings (template parameters Gateway*) arrive as environment variables
+(gateway_registry.py). Environments are placed on a gateway's slots. With a domain
+(GatewayDomain, its wildcard certificate GatewayCertificateArn) a slot is a rule priority of the
+gateway's HTTPS listener: each environment is https://<name>.<domain> by a host-header rule.
+Without one, a slot is the environment's own listener port on the gateway. A gateway is made on
+demand by the first environment that finds none with room, or ahead of time by the gateways
+machine (GatewayWarmCount), and removed by it once empty for GatewayIdleMinutes (or kept). The
+deployment's settings (template parameters Gateway*) arrive as environment variables
 (Settings).
+
+DNS, with a hosted zone (GatewayHostedZoneId): two gateways cannot share one wildcard record,
+so the first internet-facing gateway (`e1`) holds `*.<domain>` and an environment on any other
+gateway gets an alias record of its own name (a name more specific than a wildcard wins:
+RFC 4592 section 2.2.1), written and deleted with the environment.
 
 Full is counted before anything is created, against AWS's limits (Elastic Load Balancing,
 "Quotas for your Application Load Balancers"): 100 target groups per ALB (not adjustable), 100
-rules per listener, 50 listeners per ALB (one is the gateway's own), 5 condition values per rule
-(the spec allows at most 4 CIDRs beside the host name); and the deployment's own cap
-(GatewayMaxEnvironments)."""
+rules per listener (GatewayRulesPerListener when the quota is raised), 50 listeners per ALB
+(one is the gateway's own), 5 condition values per rule (the spec allows at most 4 CIDRs beside
+the host name), 25 certificates per ALB (a gateway uses one, the wildcard's); and the
+deployment's own cap (GatewayMaxEnvironments)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from fargate_env import (
     bounds,
+    clock,
     gateway_registry,
     load_balancers,
     naming,
@@ -43,8 +53,12 @@ HTTP_PORT: Final = 80
 HTTPS_PORT: Final = 443
 HOST: Final = "host"
 PORT: Final = "port"
-#: A host name's DNS label: the environment's name is one (validated: lowercase letters, digits,
-#: single hyphens), so `<name>.<domain>` is covered by the wildcard certificate `*.<domain>`.
+#: GatewayIdleMinutes: an empty gateway is kept (not removed however long it stays empty).
+KEEP: Final = "keep"
+#: The scheme of the gateways kept warm (the internal ones are made on demand only).
+WARM_SCHEME: Final = "internet-facing"
+#: The environment's name is one DNS label (validated: lowercase letters, digits, single
+#: hyphens), so `<name>.<domain>` is covered by the wildcard certificate `*.<domain>`.
 NOT_FOUND_BODY: Final = "No environment answers at this address.\n"
 
 
@@ -57,6 +71,12 @@ def _text(variable: str) -> str | None:
     return deployment_settings.get(variable).strip() or None
 
 
+def _idle_minutes() -> int | None:
+    """GatewayIdleMinutes: minutes an empty gateway waits before it is removed; None: kept."""
+    raw = deployment_settings.get("GATEWAY_IDLE_MINUTES").strip().lower()
+    return None if raw in ("", KEEP) else int(raw)
+
+
 @dataclass(frozen=True)
 class Settings:
     """The deployment's gateway settings (template parameters Gateway*)."""
@@ -67,7 +87,7 @@ class Settings:
     max_environments: int = DEFAULT_MAX_ENVIRONMENTS
     rules_per_listener: int = DEFAULT_RULES_PER_LISTENER
     warm_count: int = 0
-    idle_minutes: int = 0
+    idle_minutes: int | None = None
     vpc_id: str | None = None
     subnet_ids: tuple[str, ...] = ()
     first_port: int = DEFAULT_FIRST_PORT
@@ -76,13 +96,13 @@ class Settings:
     def load(cls) -> Settings:
         subnets = deployment_settings.get("GATEWAY_SUBNET_IDS")
         return cls(
-            domain=_text("GATEWAY_DOMAIN"),
+            domain=(_text("GATEWAY_DOMAIN") or "").rstrip(".").lower() or None,
             certificate_arn=_text("GATEWAY_CERTIFICATE_ARN"),
             hosted_zone_id=_text("GATEWAY_HOSTED_ZONE_ID"),
             max_environments=_int("GATEWAY_MAX_ENVIRONMENTS", DEFAULT_MAX_ENVIRONMENTS),
             rules_per_listener=_int("GATEWAY_RULES_PER_LISTENER", DEFAULT_RULES_PER_LISTENER),
             warm_count=_int("GATEWAY_WARM_COUNT", 0),
-            idle_minutes=_int("GATEWAY_IDLE_MINUTES", 0),
+            idle_minutes=_idle_minutes(),
             vpc_id=_text("GATEWAY_VPC_ID"),
             subnet_ids=tuple(item.strip() for item in subnets.split(",") if item.strip()),
             first_port=_int("GATEWAY_FIRST_PORT", DEFAULT_FIRST_PORT),
@@ -173,6 +193,14 @@ def _placement(gateway: dict[str, Any], slot: int, settings: Settings) -> dict[s
     }
 
 
+def routes_as_set(gateway: dict[str, Any], settings: Settings) -> bool:
+    """Whether a gateway routes as the deployment does now: one made before GatewayDomain was
+    set or cleared takes no new environment (its listeners are the other routing's); it empties
+    as its environments go and is removed like any idle gateway."""
+    made_for = (gateway.get("resources") or {}).get("routing", settings.routing)
+    return bool(made_for == settings.routing)
+
+
 def _free_slots(gateway: dict[str, Any], capacity: int) -> list[int]:
     taken = set(gateway["members"]) | set(gateway["blocked"])
     return [slot for slot in range(capacity) if gateway_registry.slot_key(slot) not in taken]
@@ -192,7 +220,9 @@ def place(env: str, scheme: str) -> dict[str, Any]:
                 if member == env:
                     return _placement(gateway, gateway_registry.slot_of(key), settings)
         for gateway in gateways:
-            if gateway["status"] not in gateway_registry.OPEN:
+            if gateway["status"] not in gateway_registry.OPEN or not routes_as_set(
+                gateway, settings
+            ):
                 continue
             for slot in _free_slots(gateway, capacity):
                 if gateway_registry.add_member(gateway["gateway_id"], slot, env):
@@ -375,3 +405,92 @@ def join(spec: dict[str, Any], lb: dict[str, Any]) -> dict[str, Any]:
         "type": "application",
         "gateway": {**placement, "status": gateway["status"]},
     }
+
+
+# ------------------------------------------------------------------ the gateways machine
+def _idle_cutoff(settings: Settings) -> str | None:
+    """Gateways empty since before this moment (registry time) are idle; None: never."""
+    if settings.idle_minutes is None:
+        return None
+    at = clock.now() - 60 * settings.idle_minutes
+    return datetime.fromtimestamp(at, tz=UTC).isoformat(timespec="seconds")
+
+
+def plan() -> dict[str, list[str]]:
+    """What the gateways machine does this run (its schedule). New gateways registered until
+    GatewayWarmCount internet-facing gateways have room; gateways left CREATING finished;
+    gateways empty for GatewayIdleMinutes marked DRAINING (a conditional write that fails when an
+    environment joined meanwhile), never below the warm count; those left DRAINING by an earlier
+    run removed in any case. At most MAX_GATEWAYS_PER_RUN of each: the next run does the rest."""
+    settings = Settings.load()
+    capacity = settings.capacity()
+    gateways = gateway_registry.all_gateways()
+    remove = [g["gateway_id"] for g in gateways if g["status"] == gateway_registry.DRAINING]
+    live = [g for g in gateways if g["status"] in gateway_registry.OPEN]
+
+    def warm(gateway: dict[str, Any]) -> bool:
+        held = len(gateway["members"]) + len(gateway["blocked"])
+        routed = routes_as_set(gateway, settings)
+        return gateway["scheme"] == WARM_SCHEME and routed and held < capacity
+
+    create: list[str] = []
+    numbers = [int(g["number"]) for g in gateways if g["scheme"] == WARM_SCHEME]
+    for _ in range(settings.warm_count - len([g for g in live if warm(g)])):
+        numbers.append(max(numbers, default=0) + 1)
+        if gateway_registry.register(WARM_SCHEME, numbers[-1]):
+            create.append(gateway_registry.gateway_id(WARM_SCHEME, numbers[-1]))
+    cutoff = _idle_cutoff(settings)
+    if cutoff is not None:
+        spare = len([g for g in live if warm(g)]) + len(create) - settings.warm_count
+        for gateway in sorted(live, key=lambda g: -int(g["number"])):
+            if gateway["members"] or (warm(gateway) and spare <= 0):
+                continue
+            if gateway_registry.mark_draining(gateway["gateway_id"], cutoff):
+                remove.append(gateway["gateway_id"])
+                spare -= 1 if warm(gateway) else 0
+    create += [
+        g["gateway_id"]
+        for g in live
+        if g["status"] == gateway_registry.CREATING and g["gateway_id"] not in remove
+    ]
+    limit = bounds.MAX_GATEWAYS_PER_RUN
+    return {"create": create[:limit], "remove": remove[:limit]}
+
+
+def make(gateway_id: str) -> dict[str, Any]:
+    """A gateway the plan registered (or one left CREATING): its resources made, READY. One
+    removed meanwhile is left alone."""
+    gateway = gateway_registry.get(gateway_id)
+    if gateway is None or gateway["status"] not in gateway_registry.OPEN:
+        return {"gateway_id": gateway_id, "made": False}
+    made = ensure(gateway_id)
+    return {"gateway_id": gateway_id, "made": True, "dns_name": made["dns_name"]}
+
+
+def remove(gateway_id: str) -> dict[str, Any]:
+    """A DRAINING gateway's listeners, load balancer and wildcard record, then its security
+    group (ResourceNotReady while its load balancer's network interfaces are being released:
+    the machine retries, the load balancer already gone), then its registry item. Only what is
+    tagged as this gateway's, and only a gateway the registry says is being removed."""
+    gateway = gateway_registry.get(gateway_id)
+    if gateway is None:
+        return {"gateway_id": gateway_id, "deleted": []}
+    if gateway["status"] != gateway_registry.DRAINING:
+        raise AwsRequestFailed(
+            f"gateway {gateway_id} is {gateway['status']}, not DRAINING: only an empty gateway "
+            "marked for removal is removed"
+        )
+    settings = Settings.load()
+    name = naming.gateway_name(gateway_id)
+    lb = gateway.get("resources") or {}
+    deleted = load_balancers.delete_gateway(gateway_id, name)
+    wildcard = f"*.{settings.domain}"
+    if (
+        holds_wildcard(gateway_id, settings)
+        and lb.get("dns_name")
+        and change_record("DELETE", wildcard, lb, settings)
+    ):
+        deleted.append(f"record {wildcard}")
+    deleted += security_groups.delete_gateway_group(gateway_id, name)
+    gateway_registry.forget(gateway_id)
+    return {"gateway_id": gateway_id, "deleted": deleted}

@@ -171,6 +171,36 @@ def ensure_gateway_listeners(
     return arns
 
 
+def delete_gateway(gateway_id: str, name: str) -> list[str]:
+    """A gateway's listeners (their rules go with them) and load balancer, when they are the
+    gateway's (its tags): nothing else of that name is ever deleted."""
+    found = _describe_by_name(name)
+    if found is None:
+        return []
+    arn = found["LoadBalancerArn"]
+    if not naming.gateway_owned_by(elbv2_tags.tags_of([arn]).get(arn, {}), gateway_id):
+        return []
+    deleted = _delete_listeners(
+        client("elbv2").describe_listeners(LoadBalancerArn=arn)["Listeners"]
+    )
+    client("elbv2").delete_load_balancer(LoadBalancerArn=arn)
+    return [*deleted, arn]
+
+
+def _delete_listeners(listeners: list[dict[str, Any]]) -> list[str]:
+    """Delete each listener (their rules go with them): the ARNs deleted, those already gone
+    left out."""
+    deleted = []
+    for listener in listeners:
+        try:
+            client("elbv2").delete_listener(ListenerArn=listener["ListenerArn"])
+            deleted.append(listener["ListenerArn"])
+        except Exception as exc:
+            if error_code(exc) != "ListenerNotFound":
+                raise
+    return deleted
+
+
 def _default_action(
     listener: dict[str, Any], lb: dict[str, Any], target_group_arn: str
 ) -> dict[str, Any]:
@@ -300,13 +330,7 @@ def delete(env: str, arns: list[str]) -> dict[str, Any]:
             if error_code(exc) not in _LB_GONE:
                 raise
             continue
-        for listener in listeners:
-            try:
-                elbv2.delete_listener(ListenerArn=listener["ListenerArn"])
-                deleted_listeners.append(listener["ListenerArn"])
-            except Exception as exc:
-                if error_code(exc) != "ListenerNotFound":
-                    raise
+        deleted_listeners += _delete_listeners(listeners)
         elbv2.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
         deleted.append(lb["LoadBalancerArn"])
     return {"deleted": deleted, "deleted_listeners": deleted_listeners}

@@ -20,6 +20,7 @@ _NOT_FOUND = (
     "AccessPointNotFound",
     "ParameterNotFound",
     "NoSuchEntity",
+    "NoSuchHostedZone",
 )
 
 
@@ -67,6 +68,61 @@ def _certificates(spec: dict[str, Any]) -> list[str]:
             if problem:
                 problems.append(f"load_balancers[{i}].listeners[{j}].certificate_arn: {problem}")
     return problems
+
+
+def _covers(names: list[str], host: str) -> bool:
+    """Whether a certificate naming `names` covers `host`: exactly, or by a wildcard of one
+    label (`*.example.com` covers `a.example.com`, not `a.b.example.com`: RFC 6125 6.4.3, as
+    ACM issues and browsers check them)."""
+    label, _, parent = host.partition(".")
+    return any(name.lower() in (host, f"*.{parent}") for name in names if label)
+
+
+def _gateway_routing(spec: dict[str, Any]) -> list[str]:
+    """Shared mode with a domain: the deployment's wildcard certificate (an ACM certificate of
+    this region, ISSUED, covering `<name>.<domain>`) and its hosted zone (one for the domain or
+    a parent of it): a wrong setting fails here, naming it, before any gateway is made."""
+    if spec.get("mode") != "shared":
+        return []
+    settings = gateways.Settings.load()
+    if settings.routing != gateways.HOST:
+        return []
+    problems = []
+    arn = settings.certificate_arn
+    host = gateways.host_name(spec["name"], settings)
+    if not arn:
+        problems.append("GatewayCertificateArn: required with GatewayDomain (a *.<domain> one)")
+    elif arn.split(":")[2] != "acm":
+        problems.append(f"GatewayCertificateArn: {arn} is not an ACM certificate")
+    else:
+        problem = _certificate_problem(arn)
+        described = None if problem else client("acm").describe_certificate(CertificateArn=arn)
+        names = [] if described is None else _certificate_names(described["Certificate"])
+        if problem is None and not _covers(names, host):
+            problem = f"it names {', '.join(names) or 'no domain'}, not *.{settings.domain}"
+        if problem:
+            problems.append(f"GatewayCertificateArn: {problem}")
+    if settings.hosted_zone_id:
+        problem = _hosted_zone_problem(settings.hosted_zone_id, str(settings.domain))
+        if problem:
+            problems.append(f"GatewayHostedZoneId: {problem}")
+    return problems
+
+
+def _certificate_names(certificate: dict[str, Any]) -> list[str]:
+    names = [str(certificate.get("DomainName") or "")]
+    names += [str(name) for name in certificate.get("SubjectAlternativeNames") or []]
+    return [name for name in dict.fromkeys(names) if name]
+
+
+def _hosted_zone_problem(zone_id: str, domain: str) -> str | None:
+    found = _answer(client("route53").get_hosted_zone, Id=zone_id)
+    if found is None:
+        return f"no hosted zone {zone_id}"
+    zone = str(found["HostedZone"]["Name"]).rstrip(".").lower()
+    if domain.lower() != zone and not domain.lower().endswith(f".{zone}"):
+        return f"the hosted zone is {zone}, which cannot hold records of {domain}"
+    return None
 
 
 def _secret_problem(reference: str) -> str | None:
@@ -150,7 +206,8 @@ def check(spec: dict[str, Any]) -> dict[str, Any]:
     """The resolved network, once every reference of the spec is known to exist."""
     resolved = network.resolve(gateways.in_gateway_network(spec))
     gateways.check_network(spec, resolved)
-    problems = [*_certificates(spec), *_secrets(spec), *_file_systems(spec), *_task_role(spec)]
+    problems = [*_certificates(spec), *_gateway_routing(spec), *_secrets(spec)]
+    problems += [*_file_systems(spec), *_task_role(spec)]
     if problems:
         raise invalid_spec(problems)
     return resolved

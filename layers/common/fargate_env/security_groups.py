@@ -238,6 +238,36 @@ def ensure_gateway_group(
     return group
 
 
+def delete_gateway_group(gateway_id: str, name: str) -> list[str]:
+    """A gateway's security group (its name, tagged as the gateway's: in whatever VPC the
+    gateway was made); ResourceNotReady while network interfaces (its load balancer's, released
+    minutes after it is deleted) or another group's rule (an environment's tasks, being torn
+    down) still use it."""
+    tags = naming.gateway_tags(gateway_id)
+    groups = client("ec2").describe_security_groups(
+        Filters=[
+            {"Name": "group-name", "Values": [name]},
+            *({"Name": f"tag:{key}", "Values": [value]} for key, value in tags.items()),
+        ]
+    )["SecurityGroups"]
+    if not groups:
+        return []
+    found = groups[0]
+    try:
+        client("ec2").delete_security_group(GroupId=found["GroupId"])
+    except Exception as exc:
+        code = error_code(exc)
+        if code in _GONE:
+            return []
+        if code == "DependencyViolation":
+            raise ResourceNotReady(
+                f"the security group of gateway {gateway_id} ({found['GroupId']}) is still used "
+                "by network interfaces of its deleted load balancer or by an environment's rule"
+            ) from None
+        raise
+    return [str(found["GroupId"])]
+
+
 def find(env: str) -> list[dict[str, Any]]:
     """Every security group tagged as this environment's, of this deployment."""
     paginator = client("ec2").get_paginator("describe_security_groups")

@@ -946,7 +946,8 @@ class EnvironmentSpec(Model):
         DEDICATED,
         description="dedicated: the environment's own load balancers. shared: its target group "
         "and routing rule on a gateway, a load balancer fargate-env shares between environments "
-        "(the URL in about a minute, a fraction of the cost).",
+        "(the URL in about a minute, a fraction of the cost): its own listener port, or, when "
+        "the deployment has a GatewayDomain, https://<name>.<domain> by a host-header rule.",
     )
     container: Container = Field(default_factory=Container)
     sidecars: list[Sidecar] = Field(
