@@ -218,6 +218,120 @@ def measure_shared() -> SharedRun:
         )
 
 
+#: The scale goal of shared mode: this many environments created at the same moment, gateways
+#: capped at SCALE_CAP environments each (so that gateways are added).
+SCALE_ENVIRONMENTS, SCALE_CAP = 60, 25
+
+
+@dataclass
+class ScaleRun:
+    """Shared mode at scale: every environment started at the same moment, then all torn down at
+    the same moment, under the embedded AWS's API rate limits (strict/rules.py buckets)."""
+
+    environments: int
+    cap: int
+    succeeded: int
+    gateways: int
+    collisions: int  # listener ports or rule priorities used twice on one gateway
+    p50_to_url: float
+    p95_to_url: float
+    torn_down: int
+    left: int
+    wall_seconds: float
+
+
+def _first_answer(aws: EmbeddedAWS, execution: Any) -> float:
+    """Simulated seconds from the execution's start to its URL's first HTTP 200."""
+    host = execution.output["url"].split("//")[1].rstrip("/")
+    first = min(
+        moment
+        for status, asked, moment in aws.standins.answers
+        if status == 200 and asked == host and moment >= execution.started
+    )
+    return float(first - execution.started)
+
+
+def _gateway_collisions(aws: EmbeddedAWS) -> tuple[int, int]:
+    """(gateways, ports or priorities used twice on one of them), read from ELBv2."""
+    from fargate_env import naming
+
+    elbv2 = aws.client("elbv2")
+    arns = [lb["LoadBalancerArn"] for lb in elbv2.describe_load_balancers()["LoadBalancers"]]
+    described = elbv2.describe_tags(ResourceArns=arns)["TagDescriptions"] if arns else []
+    gateways = [
+        d["ResourceArn"]
+        for d in described
+        if any(tag["Key"] == naming.GATEWAY_TAG for tag in d["Tags"])
+    ]
+    collisions = 0
+    for arn in gateways:
+        listeners = elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"]
+        ports = [listener["Port"] for listener in listeners]
+        collisions += len(ports) - len(set(ports))
+        for listener in listeners:
+            rules = elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
+            priorities = [rule["Priority"] for rule in rules if rule["Priority"] != "default"]
+            collisions += len(priorities) - len(set(priorities))
+    return len(gateways), collisions
+
+
+def measure_scale(count: int = SCALE_ENVIRONMENTS, cap: int = SCALE_CAP) -> ScaleRun:
+    started = time.monotonic()
+    with EmbeddedAWS(parameters={"GatewayMaxEnvironments": str(cap)}) as aws:
+        names = [f"scale-{index:02d}" for index in range(count)]
+        provisions = [
+            aws.start_execution(aws.provision_arn, {"spec": {"name": name, "mode": "shared"}}, name)
+            for name in names
+        ]
+        done = [aws.wait(arn, timeout=3600) for arn in provisions]
+        succeeded = [execution for execution in done if execution.status == "SUCCEEDED"]
+        to_url = sorted(_first_answer(aws, execution) for execution in succeeded)
+        gateways, collisions = _gateway_collisions(aws)
+        teardowns = [
+            aws.start_execution(aws.teardown_arn, {"name": name}, f"teardown-{name}")
+            for name in names
+        ]
+        torn_down = sum(aws.wait(arn, timeout=3600).status == "SUCCEEDED" for arn in teardowns)
+        left = sum(len(aws.remaining(name)) for name in names)
+
+    def percentile(share: float) -> float:
+        return to_url[min(len(to_url) - 1, int(share * len(to_url)))] if to_url else float("nan")
+
+    return ScaleRun(
+        environments=count,
+        cap=cap,
+        succeeded=len(succeeded),
+        gateways=gateways,
+        collisions=collisions,
+        p50_to_url=percentile(0.50),
+        p95_to_url=percentile(0.95),
+        torn_down=torn_down,
+        left=left,
+        wall_seconds=time.monotonic() - started,
+    )
+
+
+def scale_lines(scale: ScaleRun) -> list[str]:
+    return _table(
+        ["shared mode at scale", "measured", "goal"],
+        [
+            ["environments created at the same moment", str(scale.environments), ""],
+            ["executions SUCCEEDED", str(scale.succeeded), str(scale.environments)],
+            [
+                f"gateways made (cap {scale.cap} environments each)",
+                str(scale.gateways),
+                f">= {-(-scale.environments // scale.cap)}",
+            ],
+            ["ports or rule priorities used twice on a gateway", str(scale.collisions), "0"],
+            ["time to URL, p50", f"{scale.p50_to_url:.1f} s", ""],
+            ["time to URL, p95", f"{scale.p95_to_url:.1f} s", ""],
+            ["torn down at the same moment: SUCCEEDED", str(scale.torn_down), "all"],
+            ["their resources left", str(scale.left), "0"],
+            ["wall time of the run", f"{scale.wall_seconds:.0f} s", ""],
+        ],
+    )
+
+
 def shared_report(shared: SharedRun, dedicated: FlowRun, cloudformation: float) -> list[str]:
     return _table(
         ["figure", "value", "goal"],
@@ -428,6 +542,10 @@ def run(argv: list[str] | None = None) -> int:
     for line in shared_report(shared, nginx, CLOUDFORMATION_CREATE_SECONDS):
         print(line)
     print()
+    scale = measure_scale()
+    for line in scale_lines(scale):
+        print(line)
+    print()
     for sample, measured in runs.items():
         series = ([r.to_succeeded for r in measured], [r.teardown for r in measured])
         spread = max((max(v) - min(v)) / statistics.mean(v) for v in series)
@@ -476,6 +594,13 @@ def run(argv: list[str] | None = None) -> int:
         "shared: cost per environment-hour <= 1/3 of dedicated": (
             shared.shared_hourly * 3 <= shared.dedicated_hourly
         ),
+        "shared at scale: 60 at once all SUCCEEDED, gateways added, no collision, 0 left": (
+            scale.succeeded == scale.environments
+            and scale.gateways >= -(-scale.environments // scale.cap)
+            and scale.collisions == 0
+            and scale.torn_down == scale.environments
+            and scale.left == 0
+        ),
     }
     print()
     for goal, met in goals.items():
@@ -506,6 +631,7 @@ def run(argv: list[str] | None = None) -> int:
                 "runs": {s: [asdict(r) for r in rs] for s, rs in runs.items()},
                 "update": asdict(updated),
                 "shared": asdict(shared),
+                "scale": asdict(scale),
                 "baselines": {s: [asdict(b) for b in bs] for s, bs in base.items()},
                 "cold_starts": colds,
                 "suite_seconds": suite,
