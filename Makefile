@@ -88,9 +88,12 @@ asl: setup
 # In a random order, seeded (tests share nothing, so every order passes); another order:
 # make test TEST_SEED=<n>. A plain `pytest` runs in file order (pyproject.toml).
 TEST_SEED ?= 20261201
+# Worker processes (pytest-xdist), each taking whole files: a flow module deploys its embedded
+# AWS once. Two fit this project's 2-core machines; TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= 2
 
 test: setup check
-	$(PY) -m pytest -p randomly --randomly-seed=$(TEST_SEED) $(PYTEST_ARGS)
+	$(PY) -m pytest -p randomly --randomly-seed=$(TEST_SEED) -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The deploy path, offline, with the real tools on the real files; any finding fails the target.
 check: lint check-sam check-build check-cfn-lint check-asl check-checkov check-workflows

@@ -5,6 +5,7 @@ simulator; plus cold starts and wall times. Prints its figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import collections
 import dataclasses
 import json
 import statistics
@@ -238,6 +239,8 @@ class ScaleRun:
     torn_down: int
     left: int
     wall_seconds: float
+    #: "<machine>: <error>: <start of the cause>" -> how many executions failed so
+    failures: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 def _first_answer(aws: EmbeddedAWS, execution: Any) -> float:
@@ -249,6 +252,16 @@ def _first_answer(aws: EmbeddedAWS, execution: Any) -> float:
         if status == 200 and asked == host and moment >= execution.started
     )
     return float(first - execution.started)
+
+
+def _failure_kinds(machine: str, executions: list[Any]) -> collections.Counter[str]:
+    """How many of `executions` failed, by error and the start of the failure's message."""
+    kinds: collections.Counter[str] = collections.Counter()
+    for execution in executions:
+        if execution.status != "SUCCEEDED":
+            message = str(execution.cause_json().get("message") or execution.cause or "")
+            kinds[f"{machine}: {execution.status} {execution.error}: {message[:120]}"] += 1
+    return kinds
 
 
 def _gateway_collisions(aws: EmbeddedAWS) -> tuple[int, int]:
@@ -285,13 +298,16 @@ def measure_scale(count: int = SCALE_ENVIRONMENTS, cap: int = SCALE_CAP) -> Scal
         ]
         done = [aws.wait(arn, timeout=3600) for arn in provisions]
         succeeded = [execution for execution in done if execution.status == "SUCCEEDED"]
+        failures = _failure_kinds("provision", done)
         to_url = sorted(_first_answer(aws, execution) for execution in succeeded)
         gateways, collisions = _gateway_collisions(aws)
         teardowns = [
             aws.start_execution(aws.teardown_arn, {"name": name}, f"teardown-{name}")
             for name in names
         ]
-        torn_down = sum(aws.wait(arn, timeout=3600).status == "SUCCEEDED" for arn in teardowns)
+        ended = [aws.wait(arn, timeout=3600) for arn in teardowns]
+        torn_down = sum(execution.status == "SUCCEEDED" for execution in ended)
+        failures.update(_failure_kinds("teardown", ended))
         left = sum(len(aws.remaining(name)) for name in names)
 
     def percentile(share: float) -> float:
@@ -308,6 +324,7 @@ def measure_scale(count: int = SCALE_ENVIRONMENTS, cap: int = SCALE_CAP) -> Scal
         torn_down=torn_down,
         left=left,
         wall_seconds=time.monotonic() - started,
+        failures=dict(failures),
     )
 
 
@@ -329,7 +346,7 @@ def scale_lines(scale: ScaleRun) -> list[str]:
             ["their resources left", str(scale.left), "0"],
             ["wall time of the run", f"{scale.wall_seconds:.0f} s", ""],
         ],
-    )
+    ) + [f"{count} x {kind}" for kind, count in sorted(scale.failures.items())]
 
 
 def shared_report(shared: SharedRun, dedicated: FlowRun, cloudformation: float) -> list[str]:
