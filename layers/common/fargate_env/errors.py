@@ -12,7 +12,8 @@ InvalidRequest and InvalidSpec (a kind of it) are raised before any work: nothin
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Callable
+from typing import Final, TypeVar
 
 
 class FargateEnvError(Exception):
@@ -121,6 +122,20 @@ def error_code(exc: BaseException) -> str:
     if isinstance(response, dict):
         return str(response.get("Error", {}).get("Code", ""))
     return ""
+
+
+Answer = TypeVar("Answer")
+
+
+def or_none_on(codes: tuple[str, ...], call: Callable[[], Answer]) -> Answer | None:
+    """`call()`, or None when AWS answers with one of `codes` (what was asked for is not there,
+    or, for a create, is there already); any other error goes on."""
+    try:
+        return call()
+    except Exception as exc:
+        if error_code(exc) in codes:
+            return None
+        raise
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from fargate_env import containers, naming, settings
 from fargate_env.aws import client, region
-from fargate_env.errors import ResourceConflict, error_code
+from fargate_env.errors import ResourceConflict, error_code, or_none_on
 
 PATH_ENV: Final = "EXECUTION_ROLE_PATH"
 BOUNDARY_ENV: Final = "EXECUTION_ROLE_BOUNDARY_ARN"
@@ -172,12 +172,8 @@ def trust_policy() -> dict[str, Any]:
 
 
 def _get(name: str) -> dict[str, Any] | None:
-    try:
-        return dict(client("iam").get_role(RoleName=name)["Role"])
-    except Exception as exc:
-        if error_code(exc) == "NoSuchEntity":
-            return None
-        raise
+    found = or_none_on(("NoSuchEntity",), lambda: client("iam").get_role(RoleName=name)["Role"])
+    return None if found is None else dict(found)
 
 
 def _owned(role: dict[str, Any], env: str) -> bool:

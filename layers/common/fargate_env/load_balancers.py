@@ -12,7 +12,13 @@ from typing import Any, Final
 
 from fargate_env import authentication, elbv2_tags, naming
 from fargate_env.aws import client
-from fargate_env.errors import AwsRequestFailed, ResourceConflict, ResourceNotReady, error_code
+from fargate_env.errors import (
+    AwsRequestFailed,
+    ResourceConflict,
+    ResourceNotReady,
+    error_code,
+    or_none_on,
+)
 
 _LB_GONE = ("LoadBalancerNotFound",)
 _READY_STATES = ("active", "active_impaired")
@@ -20,22 +26,17 @@ DEFAULT_SSL_POLICY: Final = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 
 def _describe_by_name(name: str) -> dict[str, Any] | None:
-    try:
-        found = client("elbv2").describe_load_balancers(Names=[name])["LoadBalancers"]
-    except Exception as exc:
-        if error_code(exc) in _LB_GONE:
-            return None
-        raise
+    found = or_none_on(
+        _LB_GONE, lambda: client("elbv2").describe_load_balancers(Names=[name])["LoadBalancers"]
+    )
     return found[0] if found else None
 
 
 def _describe_by_arn(arn: str) -> dict[str, Any] | None:
-    try:
-        found = client("elbv2").describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"]
-    except Exception as exc:
-        if error_code(exc) in _LB_GONE:
-            return None
-        raise
+    found = or_none_on(
+        _LB_GONE,
+        lambda: client("elbv2").describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"],
+    )
     return found[0] if found else None
 
 
@@ -51,13 +52,10 @@ def _summary(lb: dict[str, Any], lb_id: str) -> dict[str, Any]:
 
 def _create(request: dict[str, Any]) -> dict[str, Any] | None:
     """Create the load balancer; None when a concurrent attempt created it first."""
-    try:
-        created = client("elbv2").create_load_balancer(**request)
-    except Exception as exc:
-        if error_code(exc) != "DuplicateLoadBalancerName":
-            raise
-        return None
-    return dict(created["LoadBalancers"][0])
+    created = or_none_on(
+        ("DuplicateLoadBalancerName",), lambda: client("elbv2").create_load_balancer(**request)
+    )
+    return None if created is None else dict(created["LoadBalancers"][0])
 
 
 def _ensure(

@@ -6,17 +6,16 @@ from typing import Any
 
 from fargate_env import naming
 from fargate_env.aws import client
-from fargate_env.errors import error_code
+from fargate_env.errors import error_code, or_none_on
 
 
 def _tags(name: str) -> dict[str, str] | None:
     """The group's tags, or None when it does not exist."""
-    try:
-        return dict(client("logs").list_tags_log_group(logGroupName=name)["tags"])
-    except Exception as exc:
-        if error_code(exc) == "ResourceNotFoundException":
-            return None
-        raise
+    found = or_none_on(
+        ("ResourceNotFoundException",),
+        lambda: client("logs").list_tags_log_group(logGroupName=name)["tags"],
+    )
+    return None if found is None else dict(found)
 
 
 def ensure(spec: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any, Final
 
 from fargate_env import clock, naming, settings
 from fargate_env.aws import client
-from fargate_env.errors import error_code
+from fargate_env.errors import error_code, or_none_on
 
 TEARDOWN_STATE_MACHINE_ENV: Final = "TEARDOWN_STATE_MACHINE_ARN"
 SCHEDULER_ROLE_ENV: Final = "SCHEDULER_ROLE_ARN"
@@ -78,12 +78,12 @@ def move(env: str, at: datetime) -> dict[str, Any] | None:
     """Move `env`'s expiry schedule to `at`, its target unchanged; None when it has none of this
     deployment's (another stack's schedule of the same name is not ours to move)."""
     scheduler = client("scheduler")
-    try:
-        current = scheduler.get_schedule(Name=naming.schedule_name(env), GroupName=_group())
-    except Exception as exc:
-        if error_code(exc) == "ResourceNotFoundException":
-            return None
-        raise
+    current = or_none_on(
+        ("ResourceNotFoundException",),
+        lambda: scheduler.get_schedule(Name=naming.schedule_name(env), GroupName=_group()),
+    )
+    if current is None:
+        return None
     if current.get("Target", {}).get("Arn") != _teardown_machine():
         return None
     scheduler.update_schedule(**_request(env, at, current["Target"]))
@@ -97,13 +97,11 @@ def _teardown_machine() -> str:
 def _target(name: str) -> str | None:
     """What schedule `name` starts (None: no such schedule). Schedules carry no tags: the
     target tells this deployment's schedules from another stack's of the same name."""
-    try:
-        found = client("scheduler").get_schedule(Name=name, GroupName=_group())
-    except Exception as exc:
-        if error_code(exc) == "ResourceNotFoundException":
-            return None
-        raise
-    return str(found.get("Target", {}).get("Arn", ""))
+    found = or_none_on(
+        ("ResourceNotFoundException",),
+        lambda: client("scheduler").get_schedule(Name=name, GroupName=_group()),
+    )
+    return None if found is None else str(found.get("Target", {}).get("Arn", ""))
 
 
 def find(env: str) -> str | None:

@@ -9,7 +9,13 @@ from typing import Any
 
 from fargate_env import naming, one_off_task
 from fargate_env.aws import client
-from fargate_env.errors import AwsRequestFailed, ResourceNotReady, ServiceUnstable, error_code
+from fargate_env.errors import (
+    AwsRequestFailed,
+    ResourceNotReady,
+    ServiceUnstable,
+    error_code,
+    or_none_on,
+)
 
 MAX_REASONS = 5
 
@@ -21,14 +27,12 @@ def failed_task_threshold(desired_count: int) -> int:
 
 
 def _describe(cluster: str, name: str) -> dict[str, Any] | None:
-    try:
-        described = client("ecs").describe_services(
-            cluster=cluster, services=[name], include=["TAGS"]
-        )
-    except Exception as exc:
-        if error_code(exc) == "ClusterNotFoundException":
-            return None
-        raise
+    described = or_none_on(
+        ("ClusterNotFoundException",),
+        lambda: client("ecs").describe_services(cluster=cluster, services=[name], include=["TAGS"]),
+    )
+    if described is None:
+        return None
     services = described["services"]
     return services[0] if services else None
 

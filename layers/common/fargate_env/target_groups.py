@@ -7,16 +7,14 @@ from typing import Any
 
 from fargate_env import elbv2_tags, naming
 from fargate_env.aws import client
-from fargate_env.errors import ResourceConflict, ResourceNotReady, error_code
+from fargate_env.errors import ResourceConflict, ResourceNotReady, error_code, or_none_on
 
 
 def _describe_by_name(name: str) -> dict[str, Any] | None:
-    try:
-        groups = client("elbv2").describe_target_groups(Names=[name])["TargetGroups"]
-    except Exception as exc:
-        if error_code(exc) == "TargetGroupNotFound":
-            return None
-        raise
+    groups = or_none_on(
+        ("TargetGroupNotFound",),
+        lambda: client("elbv2").describe_target_groups(Names=[name])["TargetGroups"],
+    )
     return groups[0] if groups else None
 
 
