@@ -195,18 +195,13 @@ def measure_shared() -> SharedRun:
         provision = aws.provision(spec)
         if provision.status != "SUCCEEDED":
             raise RuntimeError(f"shared: provisioning {provision.status}: {provision.cause}")
-        host = provision.output["url"].split("//")[1].rstrip("/")
-        first_page = min(
-            moment
-            for status, asked, moment in aws.standins.answers
-            if status == 200 and asked == host and moment >= provision.started
-        )
+        to_url = _first_answer(aws, provision)
         teardown = aws.teardown(spec["name"])
         if teardown.status != "SUCCEEDED":
             raise RuntimeError(f"shared: teardown {teardown.status}: {teardown.cause}")
         normalised = _normalised(spec)
         return SharedRun(
-            to_url=first_page - provision.started,
+            to_url=to_url,
             to_succeeded=provision.duration,
             teardown=teardown.duration,
             # the first environment's task still runs: the last moment billing stopped is this
