@@ -8,10 +8,17 @@ embedded AWS and for the unit tests' plain moto account alike.
 - moto's CloudFormation has no AWS::IAM::OIDCProvider (the pull-request workflow's provider,
   made when the deployment names none): here it creates the provider in moto's IAM; Ref is its
   ARN, as CloudFormation's (AWS::IAM::OIDCProvider, return values).
+- moto's ServiceModel.operation_model and botocore's, which it calls, cache under the same key
+  (botocore's instance_cache keys by the method's name): between the two, another thread can be
+  handed botocore's OperationModel, and moto's router then fails with "'OperationModel' object
+  has no attribute 'http_trait'" (seen with 60 executions at once). Each service model's first
+  look-up of an operation is made under a lock.
 """
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -75,9 +82,24 @@ class OIDCProvider:
         return True
 
 
+_operation_models = threading.Lock()
+
+
+def _locked_operation_model(original: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+    @functools.wraps(original)
+    def operation_model(self: Any, operation_name: str) -> Any:
+        with _operation_models:
+            return original(self, operation_name)
+
+    return operation_model
+
+
 def install(patch: Callable[[Any, str, Any], None]) -> None:
     import moto.cloudformation.parsing as parsing
+    from moto.core.model import ServiceModel
     from moto.ecs.models import EC2ContainerServiceBackend
+
+    patch(ServiceModel, "operation_model", _locked_operation_model(ServiceModel.operation_model))
 
     resource_class = parsing.resource_class_from_type
 

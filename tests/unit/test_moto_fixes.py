@@ -1,0 +1,54 @@
+"""moto put right where it fails the flows (embedded_aws/moto_fixes.py)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from botocore.model import ServiceModel as BotocoreServiceModel
+from moto.core.model import OperationModel
+from moto.core.utils import _load_service_model
+
+from embedded_aws import moto_fixes
+from embedded_aws.patches import Patches
+
+
+def _second_look_during_the_first(patches: Patches) -> Any:
+    """A fresh ELBv2 model's first look-up of an operation, with another thread asking for the
+    same operation while moto's look-up is between botocore's and its own (held there up to
+    0.5 s): what the other thread got."""
+    from moto.core.model import ServiceModel
+
+    model = ServiceModel(_load_service_model("elbv2", "service-2"), "elbv2")
+    botocore_lookup = BotocoreServiceModel.operation_model
+    seen: list[Any] = []
+
+    def slow_botocore_lookup(self: Any, name: str) -> Any:
+        found = botocore_lookup(self, name)
+        if threading.current_thread() is first:
+            other = threading.Thread(target=lambda: seen.append(model.operation_model(name)))
+            other.start()
+            other.join(0.5)  # blocked by the fix; answered at once without it
+            others.append(other)
+        return found
+
+    others: list[threading.Thread] = []
+    patches.set(BotocoreServiceModel, "operation_model", slow_botocore_lookup)
+    first = threading.Thread(target=lambda: model.operation_model("DescribeListeners"))
+    first.start()
+    first.join()
+    for other in others:
+        other.join()
+    return seen[0]
+
+
+def test_an_operation_looked_up_by_two_threads_at_once_is_motos_in_both() -> None:
+    patches = Patches()
+    try:
+        moto_fixes.install(patches.set)
+        answer = _second_look_during_the_first(patches)
+    finally:
+        patches.undo()
+    # moto's own model, which its routers need (botocore's has no http_trait)
+    assert isinstance(answer, OperationModel)
+    assert hasattr(answer, "http_trait")
