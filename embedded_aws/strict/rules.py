@@ -66,7 +66,7 @@ SERVER_CERTIFICATE_NAME: Final = r"[\w+=,.@-]+"
 
 @dataclass(frozen=True)
 class Bucket:
-    """An API token bucket: `burst` calls at once, then `refill` per second."""
+    """An API token bucket: `burst` calls at once, then `refill` per second (rates.py)."""
 
     name: str
     service: str
@@ -116,9 +116,10 @@ def _bucket_rule(bucket: Bucket) -> Rule:
         id=f"rate.{bucket.name}",
         rule=f"API rate: {bucket.service.upper()} {calls}, per account and region, for the calls "
         "our steps make",
-        figure=f"burst {bucket.burst}, then {bucket.refill:g}/s (token bucket, simulated clock)",
+        figure=f"burst {bucket.burst}, then {bucket.refill:g}/s (here: at most {bucket.burst} "
+        f"in any {bucket.burst / bucket.refill:g} s of simulated time)",
         answer=f"{bucket.error} (\"Rate exceeded\"); boto3's standard retries and the ASL's "
-        "TransientAwsError retry absorb it",
+        "AwsThrottled retry absorb it",
         source=f"{AWS_FACTS} (API rates); "
         + {
             "ecs": "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html",

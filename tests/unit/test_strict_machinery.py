@@ -9,19 +9,29 @@ from embedded_aws.patches import Patches
 from embedded_aws.strict.rates import RateLimits, bucket_for
 
 
-def test_a_bucket_gives_its_burst_then_its_refill_per_simulated_second():
-    # rule rate.ecs-register-task-definition: burst 20, then 1/s
+def test_a_bucket_gives_its_burst_then_its_rate_per_simulated_second():
+    # rule rate.ecs-register-task-definition: burst 20, then 1/s (window: 20 s)
     limits = RateLimits()
     take = lambda now: limits.take("us-east-1", "ecs", "RegisterTaskDefinition", now)  # noqa: E731
 
     assert [take(0.0) for _ in range(20)] == [None] * 20
     assert take(0.0).name == "ecs-register-task-definition"
-    assert take(1.0) is None  # one token back after a second
-    assert take(1.0) is not None
-    assert take(0.5) is not None  # a call from an "earlier" thread refills nothing
-    assert [take(100.0) for _ in range(20)] == [None] * 20  # full again, never above the burst
-    assert take(100.0) is not None
-    assert limits.throttled == {"ecs-register-task-definition": 4}
+    assert take(19.9) is not None  # the burst is spent for the window after it
+    assert [take(20.0) for _ in range(20)] == [None] * 20  # the next window: never above it
+    assert take(20.0) is not None
+    assert limits.throttled == {"ecs-register-task-definition": 3}
+
+
+def test_a_call_is_judged_at_its_own_simulated_time_not_after_later_ones():
+    # Threads keep their own simulated time: a thread that waited less calls "earlier" than
+    # calls already counted. Its call competes with the calls around its own moment.
+    limits = RateLimits()
+    take = lambda now: limits.take("us-east-1", "elbv2", "DescribeListeners", now)  # noqa: E731
+
+    assert [take(600.0) for _ in range(40)] == [None] * 40  # a thread ten minutes ahead
+    assert [take(0.0) for _ in range(40)] == [None] * 40  # room at the earlier moment
+    assert take(0.0) is not None  # but not beyond its burst
+    assert take(598.0) is not None  # nor into the burst of the later one
 
 
 def test_buckets_are_per_region_and_reset_with_a_new_scenario():
