@@ -19,6 +19,14 @@ class TransientAwsError(Exception):
     """Shaped like the library's retryable error: the ASL retries it by this class name."""
 
 
+class AwsThrottled(Exception):
+    """Shaped like the library's throttling error: the ASL retries it longer, by this name."""
+
+
+#: The errors a fault may raise by name (any other name: InjectedFault).
+_SHAPED: Final = {cls.__name__: cls for cls in (TransientAwsError, AwsThrottled)}
+
+
 @dataclass
 class StepFault:
     """Make `step` (a function directory name, or "*" for every step) fail.
@@ -44,11 +52,7 @@ class StepFault:
 
     def exception(self, step: str) -> Exception:
         message = f"{step}: fault injected {self.when} its work"
-        return (
-            TransientAwsError(message)
-            if self.error == "TransientAwsError"
-            else InjectedFault(message)
-        )
+        return _SHAPED.get(self.error, InjectedFault)(message)
 
 
 #: The longest a held step waits for its release (wall seconds): a test that forgets to release

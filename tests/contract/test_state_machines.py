@@ -195,14 +195,44 @@ def test_every_error_name_the_asl_matches_is_one_the_library_raises(machine):
         for name in _matched_error_names(machine)
         if not name.startswith(("States.", "Lambda.", "StepFunctions."))
     }
-    raised = {cls.__name__ for cls in errors.FargateEnvError.__subclasses__()}
+    classes = _error_classes(errors.FargateEnvError)
+    raised = {cls.__name__ for cls in classes}
     assert ours <= raised, ours - raised
     # no update step waits by raising ResourceNotReady: it polls
     if machine not in {"update", *NO_WAITS}:
         assert errors.NOT_READY_ERROR_NAME in ours
     # The retryable ones are exactly the classes marked retryable
-    retryable = {cls.__name__ for cls in errors.FargateEnvError.__subclasses__() if cls.retryable}
-    assert set(errors.RETRYABLE_ERROR_NAMES) | {errors.NOT_READY_ERROR_NAME} == retryable
+    retryable = {cls.__name__ for cls in classes if cls.retryable}
+    assert {
+        *errors.RETRYABLE_ERROR_NAMES,
+        errors.THROTTLED_ERROR_NAME,
+        errors.NOT_READY_ERROR_NAME,
+    } == retryable
+
+
+@pytest.mark.parametrize("machine", MACHINES)
+def test_every_lambda_task_retries_throttling_for_minutes_unless_it_is_a_loops_turn(machine):
+    # Throttling is AWS's usual answer when many environments start at once (bench: scale).
+    tasks = [(name, state, step_of(state)) for name, state in walk_states(definition(machine))]
+    for name, state, step in tasks:
+        if step is None:
+            continue
+        rules = [r for r in state["Retry"] if errors.THROTTLED_ERROR_NAME in r["ErrorEquals"]]
+        assert len(rules) == 1, name
+        numbers = tuple(rules[0][field] for field in asl.RETRY_FIELDS)
+        expected = (
+            bounds.TRANSIENT_RETRY if step in bounds.LOOPED_STEPS else bounds.THROTTLING_RETRY
+        )
+        assert numbers == expected, name
+        assert rules[0]["JitterStrategy"] == "FULL"
+
+
+def _error_classes(root: type[errors.FargateEnvError]) -> list[type[errors.FargateEnvError]]:
+    """`root`'s subclasses, theirs, and so on (Step Functions matches the exact class name)."""
+    found = []
+    for cls in root.__subclasses__():
+        found += [cls, *_error_classes(cls)]
+    return found
 
 
 # --- the builder -----------------------------------------------------------------------------

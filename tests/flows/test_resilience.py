@@ -35,6 +35,26 @@ def test_a_transient_error_on_the_first_attempt_of_every_step_still_succeeds(emb
     assert embedded.remaining(env_name) == []
 
 
+def test_throttling_that_outlives_the_other_retries_is_retried_for_minutes(embedded, env_name):
+    # Given steps throttled past boto3's retries six times in a row: more than the transient
+    # rule's four attempts (bounds.TRANSIENT_RETRY), within the throttling rule's
+    steps = ("create_target_group", "register_task_definition", "delete_target_groups")
+    embedded.reconfigure(
+        faults=Faults(steps=[StepFault(step=step, error="AwsThrottled", times=6) for step in steps])
+    )
+
+    # When the example is provisioned and torn down
+    provision = embedded.provision({"name": env_name})
+    teardown = embedded.teardown(env_name)
+
+    # Then both succeed, after the throttled attempts
+    assert provision.status == "SUCCEEDED", provision.cause
+    assert teardown.status == "SUCCEEDED", teardown.cause
+    assert failed_task_errors(embedded, provision.arn) == ["AwsThrottled"] * 12
+    assert failed_task_errors(embedded, teardown.arn) == ["AwsThrottled"] * 6
+    assert embedded.remaining(env_name) == []
+
+
 def test_throttled_aws_calls_are_absorbed(embedded, env_name):
     # Given one AWS call in four is throttled
     embedded.reconfigure(faults=Faults(throttle_probability=0.25, seed=11))

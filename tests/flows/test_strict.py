@@ -394,7 +394,7 @@ def test_calls_by_steps_beyond_the_burst_are_throttled_in_the_services_shape(
 
 
 def test_twelve_environments_at_once_succeed_under_aws_rates_and_leave_nothing(embedded, capsys):
-    # every rate.* rule at once: boto3's retries and the ASL's TransientAwsError retry absorb
+    # every rate.* rule at once: boto3's retries and the ASL's AwsThrottled retry absorb
     # the throttling
     names = [f"rate{i:02d}" for i in range(12)]
     started = [

@@ -19,11 +19,13 @@ import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from fargate_env import clock, gateway_registry, inventory, naming
+from fargate_env import bounds, clock, gateway_registry, inventory, naming
 from fargate_env import spec as spec_model
 from fargate_env.errors import (
     AwsRequestFailed,
+    AwsThrottled,
     EndpointCheckFailed,
+    FargateEnvError,
     ResourceConflict,
     TransientAwsError,
 )
@@ -1324,34 +1326,68 @@ def test_two_deployments_in_one_account_never_manage_the_same_environment(
 AWS_STEPS = [step for step in step_names() if step not in ("validate_spec", "probe_endpoint")]
 
 
-@pytest.mark.parametrize(
-    ("code", "wrapped"),
-    [("ThrottlingException", TransientAwsError), ("AccessDeniedException", AwsRequestFailed)],
-)
-@pytest.mark.parametrize("step", AWS_STEPS)
-def test_an_aws_error_escaping_a_step_is_wrapped_naming_step_and_operation(
-    step, code, wrapped, deployment, lambda_context
-):
-    # Given AWS answering every call of the step with `code`
-    operations: list[str] = []
+def _refusing_every_call(code: str, operations: list[str]) -> Any:
+    """Patch: AWS answers every call with `code` (recording the operations asked for)."""
 
     def refuse(client: BaseClient, operation: str, params: dict[str, Any]) -> None:
         operations.append(operation)
+        status = 503 if code == "ServiceUnavailable" else 400
         raise ClientError(
             {
                 "Error": {"Code": code, "Message": "refused by the test"},
-                "ResponseMetadata": {"HTTPStatusCode": 400},
+                "ResponseMetadata": {"HTTPStatusCode": status},
             },
             operation,
         )
 
+    return mock.patch.object(BaseClient, "_make_api_call", autospec=True, side_effect=refuse)
+
+
+WRAPPED_BY_CODE = {
+    "ThrottlingException": AwsThrottled,
+    "ServiceUnavailable": TransientAwsError,
+    "AccessDeniedException": AwsRequestFailed,
+}
+
+
+@pytest.mark.parametrize(
+    ("step", "code"),
+    [
+        (step, code)
+        for step in AWS_STEPS
+        for code in WRAPPED_BY_CODE
+        # a throttled look answers "not ready" instead (the next test)
+        if not (code == "ThrottlingException" and step in bounds.THROTTLED_LOOK_STEPS)
+    ],
+)
+def test_an_aws_error_escaping_a_step_is_wrapped_naming_step_and_operation(
+    step, code, deployment, lambda_context
+):
+    wrapped = WRAPPED_BY_CODE[code]
+    # Given AWS answering every call of the step with `code`
+    operations: list[str] = []
+
     # When the step runs
-    with (
-        mock.patch.object(BaseClient, "_make_api_call", autospec=True, side_effect=refuse),
-        pytest.raises(wrapped) as raised,
-    ):
+    with _refusing_every_call(code, operations), pytest.raises(FargateEnvError) as raised:
         load_handler(step)(sample(step), lambda_context)
 
-    # Then the error is ours, retryable or not by its code, naming the step and the operation
+    # Then the error is ours, retryable or not by its code (by its exact name: the ASL's
+    # Retry rules match names), naming the step and the operation
+    assert type(raised.value) is wrapped
     assert str(raised.value).startswith(f"{step}: {operations[0]} failed ({code})")
     assert isinstance(raised.value.__cause__, ClientError)
+
+
+@pytest.mark.parametrize("step", sorted(bounds.THROTTLED_LOOK_STEPS))
+def test_a_throttled_look_of_a_bounded_wait_saw_nothing_yet(step, deployment, lambda_context):
+    # Given AWS throttling every call of the look
+    operations: list[str] = []
+
+    # When the look runs
+    with _refusing_every_call("ThrottlingException", operations):
+        look = load_handler(step)(sample(step), lambda_context)
+
+    # Then it is not ready (the loop looks again after its interval), saying why
+    assert look["ready"] is False
+    assert look["throttled"] is True
+    assert f"{step}: {operations[0]} failed (ThrottlingException)" in look["summary"]

@@ -187,8 +187,17 @@ def task(
     why; bounded by the step's TimeoutSeconds; every other error goes to `catcher`. Strings
     in `payload`, `assign` and `output` are JSONata expressions."""
     transient = (*LAMBDA_TRANSIENT_ERRORS, *errors.RETRYABLE_ERROR_NAMES)
-    why = "Lambda service errors and AWS throttling that outlived boto3's own retries"
-    retry = [retrier(transient, bounds.TRANSIENT_RETRY, why)]
+    throttled = (errors.THROTTLED_ERROR_NAME,)
+    if step in bounds.LOOPED_STEPS:
+        why = "Lambda service errors and AWS errors that outlived boto3's own retries"
+        retry = [retrier((*transient, *throttled), bounds.TRANSIENT_RETRY, why)]
+    else:
+        why = "Lambda service errors and AWS server errors that outlived boto3's own retries"
+        slowly = "AWS throttling that outlived boto3's own retries: for minutes, jittered"
+        retry = [
+            retrier(transient, bounds.TRANSIENT_RETRY, why),
+            retrier(throttled, bounds.THROTTLING_RETRY, slowly),
+        ]
     if not_ready is not None:
         not_ready_error = (errors.NOT_READY_ERROR_NAME,)
         retry.append(retrier(not_ready_error, bounds.NOT_READY_RETRY[step], not_ready))

@@ -105,8 +105,35 @@ PLACEMENT_ROUNDS: Final = 20
 MAX_GATEWAYS_PER_RUN: Final = 10
 
 # --- Retries -------------------------------------------------------------------------------
-#: Lambda service errors and AWS throttling that outlived boto3's own retries (every Task).
+#: Lambda service errors and AWS server errors that outlived boto3's own retries (every Task).
 TRANSIENT_RETRY: Final = Backoff(1, 4, 2.0, 20)
+#: AWS throttling that outlived boto3's own retries (every Task but a bounded wait's look): the
+#: account's rate for a call is spent, by many environments at once. Pauses of 2, 4, ... up to
+#: 60 s (FULL jitter spreads the executions that were throttled together), about 6 minutes in
+#: all: token buckets refill per second, so minutes let hundreds of calls through.
+THROTTLING_RETRY: Final = Backoff(2, 14, 2.0, 60)
+#: The looks of bounded waits: a look AWS throttles is a look that saw nothing yet
+#: (observability.step answers "not ready"); the loop looks again after its interval and its
+#: bound still ends it.
+THROTTLED_LOOK_STEPS: Final = frozenset(
+    {
+        "wait_load_balancers_active",
+        "wait_service_stable",
+        "wait_service_deleted",
+        "wait_load_balancers_deleted",
+        "check_rollout",
+    }
+)
+#: Steps whose Task is one turn of a loop (the looks above, and the steps that wait for another
+#: execution or for the pre-traffic task): throttling is retried on them like other transient
+#: errors, not THROTTLING_RETRY's minutes, because a loop's worst-case history is its bound
+#: times each turn's retries (the builder checks it against HISTORY_EVENT_LIMIT).
+LOOPED_STEPS: Final = THROTTLED_LOOK_STEPS | {
+    "claim_environment",
+    "begin_teardown",
+    "check_pre_traffic_task",
+}
+
 #: Step Functions refusing to start the rollback's nested execution.
 ROLLBACK_START_RETRY: Final = Backoff(2, 4, 2.0, 20)
 #: Steps that raise ResourceNotReady while AWS catches up, and how long they wait for it.
@@ -172,9 +199,9 @@ TASK_TIMEOUT_SECONDS: Final[dict[str, int]] = {
 }
 #: The rollback runs the teardown machine as a nested execution: at least the teardown's worst
 #: case (it never waits for a creation), or the rollback is cut off and leaves resources.
-ROLLBACK_TIMEOUT_SECONDS: Final = 86_400
+ROLLBACK_TIMEOUT_SECONDS: Final = 100_800
 #: The reconcile (reconcile.py) reads and starts, it never waits: its two steps and their retries.
-RECONCILE_TIMEOUT_SECONDS: Final = 3_600
+RECONCILE_TIMEOUT_SECONDS: Final = 7_200
 #: Teardowns one reconcile run starts at most; the rest are reported as deferred (the next run
 #: takes them): a registry gone wrong cannot start hundreds of teardowns at once.
 MAX_TEARDOWNS_PER_RUN: Final = 10

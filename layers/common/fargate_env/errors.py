@@ -23,9 +23,15 @@ class FargateEnvError(Exception):
 
 
 class TransientAwsError(FargateEnvError):
-    """An AWS call kept failing with throttling or a server error after boto3's own retries."""
+    """An AWS call kept failing with a server error after boto3's own retries."""
 
     retryable = True
+
+
+class AwsThrottled(TransientAwsError):
+    """AWS kept throttling a call after boto3's own retries: the account's API rate for it is
+    spent (many environments at once). Retried longer than other transient errors, with
+    jittered pauses (bounds.THROTTLING_RETRY), so the bucket refills meanwhile."""
 
 
 class ResourceNotReady(FargateEnvError):
@@ -91,9 +97,13 @@ def invalid_spec(problems: list[str]) -> InvalidSpec:
 
 #: The names the ASL retries with back-off on every Task (besides the Lambda service errors).
 RETRYABLE_ERROR_NAMES: Final = (TransientAwsError.__name__,)
+#: The name the ASL retries longer, with jitter, on every Task but a bounded wait's look.
+THROTTLED_ERROR_NAME: Final = AwsThrottled.__name__
 #: The name the ASL retries on polling steps that raise when not ready.
 NOT_READY_ERROR_NAME: Final = ResourceNotReady.__name__
 
+#: AWS's answers for "the API rate is spent" (the codes botocore's standard retry mode treats
+#: as throttling).
 _THROTTLING_CODES: Final = frozenset(
     {
         "Throttling",
@@ -105,6 +115,11 @@ _THROTTLING_CODES: Final = frozenset(
         "RequestThrottledException",
         "SlowDown",
         "PriorRequestNotComplete",
+    }
+)
+#: AWS's answers for a failure on its side, worth a retry.
+_SERVER_ERROR_CODES: Final = frozenset(
+    {
         "ServiceUnavailable",
         "ServiceUnavailableException",
         "InternalError",
@@ -138,11 +153,16 @@ def or_none_on(codes: tuple[str, ...], call: Callable[[], Answer]) -> Answer | N
         raise
 
 
+def is_throttling(exc: BaseException) -> bool:
+    return error_code(exc) in _THROTTLING_CODES
+
+
 def is_transient(exc: BaseException) -> bool:
     response = getattr(exc, "response", None)
     if isinstance(response, dict):
         status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return error_code(exc) in _THROTTLING_CODES or int(status or 0) >= 500
+        code = error_code(exc)
+        return code in _THROTTLING_CODES or code in _SERVER_ERROR_CODES or int(status or 0) >= 500
     # botocore's connection-level failures (EndpointConnectionError, timeouts) carry no response.
     return type(exc).__module__.startswith(("botocore", "urllib3")) and (
         "Connection" in type(exc).__name__ or "Timeout" in type(exc).__name__
@@ -155,6 +175,8 @@ def wrap_sdk_error(exc: BaseException, step: str) -> FargateEnvError:
     code = error_code(exc)
     detail = str(exc)
     message = f"{step}: {operation} failed" + (f" ({code})" if code else "") + f": {detail}"
+    if is_throttling(exc):
+        return AwsThrottled(message)
     if is_transient(exc):
         return TransientAwsError(message)
     return AwsRequestFailed(message)

@@ -278,11 +278,26 @@ def ensure_listeners(
     }
 
 
+def _describe_all(arns: list[str]) -> dict[str, dict[str, Any] | None]:
+    """ARN -> its description (None: gone), in one DescribeLoadBalancers call when all exist
+    (Describe* share one ELBv2 rate: one call per look, not one per load balancer). AWS
+    refuses the whole call when one ARN is gone; each is then described alone."""
+    if not arns:
+        return {}
+    together = or_none_on(
+        _LB_GONE,
+        lambda: client("elbv2").describe_load_balancers(LoadBalancerArns=arns)["LoadBalancers"],
+    )
+    if together is None:
+        return {arn: _describe_by_arn(arn) for arn in arns}
+    by_arn = {lb["LoadBalancerArn"]: lb for lb in together}
+    return {arn: by_arn.get(arn) for arn in arns}
+
+
 def check_active(arns: list[str]) -> dict[str, Any]:
     """One look at the load balancers: ready when every one is active."""
     states: dict[str, str] = {}
-    for arn in arns:
-        found = _describe_by_arn(arn)
+    for arn, found in _describe_all(arns).items():
         if found is None:
             raise AwsRequestFailed(f"load balancer {arn} disappeared while provisioning")
         state = found["State"]

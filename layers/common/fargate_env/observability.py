@@ -19,7 +19,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
-from fargate_env import errors, settings
+from fargate_env import bounds, errors, settings
 
 SERVICE: Final = "fargate-env"
 NAMESPACE: Final = "FargateEnv"
@@ -48,6 +48,12 @@ def _is_sdk_error(exc: BaseException) -> bool:
     return type(exc).__module__.startswith(("botocore", "boto3", "urllib3"))
 
 
+def throttled_look(throttled: errors.AwsThrottled) -> dict[str, Any]:
+    """A bounded wait's look that AWS throttled: it saw nothing, so not ready yet (the loop
+    looks again after its interval; its bound still ends it, quoting this summary)."""
+    return {"ready": False, "throttled": True, "summary": f"not seen: {throttled}"}
+
+
 def step(name: str) -> Callable[[Handler], Handler]:
     """Decorate a step's handler: Powertools' Lambda context and metrics, SDK errors wrapped into
     our contract.
@@ -56,8 +62,9 @@ def step(name: str) -> Callable[[Handler], Handler]:
     (inject_lambda_context); metrics are flushed once per invocation with a ColdStart metric
     (log_metrics). Our own errors pass through untouched (their class names are the ASL
     contract). An SDK error that escaped the library is logged once and re-raised as
-    TransientAwsError (retryable) or AwsRequestFailed (terminal), with the step and the failed
-    operation in the message.
+    TransientAwsError or AwsThrottled (retryable) or AwsRequestFailed (terminal), with the step
+    and the failed operation in the message. A bounded wait's look (bounds.THROTTLED_LOOK_STEPS)
+    that AWS throttled answers "not ready" instead (throttled_look).
     """
 
     def decorate(handler: Handler) -> Handler:
@@ -86,6 +93,10 @@ def step(name: str) -> Callable[[Handler], Handler]:
                     logger.exception("step failed with an unexpected error")
                     raise
                 wrapped = errors.wrap_sdk_error(exc, name)
+                if name in bounds.THROTTLED_LOOK_STEPS and isinstance(wrapped, errors.AwsThrottled):
+                    logger.warning("look throttled: looking again", extra={"detail": str(wrapped)})
+                    outcome = "LookThrottled"
+                    return throttled_look(wrapped)
                 logger.warning(
                     "AWS call failed",
                     extra={"error": type(wrapped).__name__, "detail": str(wrapped)},

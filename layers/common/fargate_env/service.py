@@ -176,15 +176,15 @@ def check_stable(
             f"service {service_name} cannot become stable ({why}): {len(reasons)} task(s) "
             f"stopped: {shown}"
         )
-    healthy = healthy_targets(target_group_arns)
     running = int(service.get("runningCount", 0))
-    ready = (
-        rollout == "COMPLETED"
-        and len(deployments) == 1
-        and running == desired
-        and all(count >= desired for count in healthy.values())
-    )
+    settled = rollout == "COMPLETED" and len(deployments) == 1 and running == desired
+    # The targets' health only matters once ECS is done: looking earlier spends the ELBv2
+    # Describe* rate every environment polls from.
+    healthy = healthy_targets(target_group_arns) if settled else {}
+    ready = settled and all(count >= desired for count in healthy.values())
     healthy_text = ", ".join(f"{count} in {name}" for name, count in healthy.items())
+    if not settled:
+        healthy_text = "not looked at before the rollout completes"
     return {
         "ready": ready,
         "rollout_state": rollout,
