@@ -837,6 +837,19 @@ def test_the_mode_is_dedicated_unless_the_spec_says_shared():
     assert spec.normalise(spec.parse({"name": "a1", "mode": "shared"}))["mode"] == "shared"
 
 
+def interval(fields: dict[str, Any]) -> int:
+    return int(spec.normalise(spec.parse({"name": "a1", **fields}))["polling"]["interval_seconds"])
+
+
+def test_shared_mode_looks_more_often_unless_the_spec_says_how_often():
+    assert interval({}) == 10
+    assert interval({"mode": "shared"}) == 5  # the gateway is active: only the task is awaited
+    assert interval({"mode": "shared", "polling": {"interval_seconds": 10}}) == 10
+    # a long deadline: as often as the history allows (720 looks)
+    assert interval({"mode": "shared", "polling": {"deadline_seconds": 7200}}) == 10
+    assert interval({"mode": "shared", "polling": {"deadline_seconds": 4000}}) == 6
+
+
 def test_an_unknown_mode_is_refused_naming_the_field():
     with pytest.raises(InvalidSpec, match=r"\bmode: "):
         spec.parse({"name": "a1", "mode": "gateway"})

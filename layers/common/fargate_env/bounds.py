@@ -36,6 +36,17 @@ POLL_DEADLINE_RANGE: Final = (60, 7200)
 MAX_PROVISION_POLLS: Final = 720
 
 
+#: Shared mode's interval when the spec gives none: on a warm gateway the provisioning waits
+#: only for the task (about a minute), so the URL is seen at most this long after it answers.
+SHARED_POLL_INTERVAL_SECONDS: Final = 5
+
+
+def shared_poll_interval(deadline_seconds: int) -> int:
+    """Shared mode's default interval: SHARED_POLL_INTERVAL_SECONDS, or longer when the
+    deadline would need more than MAX_PROVISION_POLLS looks."""
+    return max(SHARED_POLL_INTERVAL_SECONDS, math.ceil(deadline_seconds / MAX_PROVISION_POLLS))
+
+
 def provision_polls(interval_seconds: int, deadline_seconds: int) -> int:
     """The looks a spec's polling allows (the ASL's maxPolls computes the same)."""
     return math.ceil(deadline_seconds / interval_seconds)

@@ -881,7 +881,9 @@ class Polling(Model):
         bounds.POLL_INTERVAL_SECONDS,
         ge=bounds.POLL_INTERVAL_RANGE[0],
         le=bounds.POLL_INTERVAL_RANGE[1],
-        description="Seconds between status checks.",
+        description="Seconds between status checks (in shared mode, when not given: "
+        f"{bounds.SHARED_POLL_INTERVAL_SECONDS}, or more for a deadline past "
+        f"{bounds.SHARED_POLL_INTERVAL_SECONDS * bounds.MAX_PROVISION_POLLS} seconds).",
     )
     deadline_seconds: int = Field(
         bounds.POLL_DEADLINE_SECONDS,
@@ -1190,6 +1192,12 @@ def normalise(spec: EnvironmentSpec) -> dict[str, Any]:
         tg = raw_lb["target_group"]
         if tg["protocol"] is None:
             tg["protocol"] = "HTTP" if lb.type == "application" else "TCP"
+    if spec.mode == SHARED and "interval_seconds" not in spec.polling.model_fields_set:
+        # On a gateway the wait is for the task alone (its load balancer is active): looked at
+        # more often than a new load balancer's minutes, so the URL is seen sooner.
+        data["polling"]["interval_seconds"] = bounds.shared_poll_interval(
+            spec.polling.deadline_seconds
+        )
     return data
 
 
