@@ -13,6 +13,7 @@ the embedded AWS's own; only the orchestration differs.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -93,10 +94,21 @@ def _retry_not_ready(aws: EmbeddedAWS, action: Callable[[], Any]) -> Any:
     raise TimeoutError("baseline: still not ready")
 
 
+def _load_balancer_active(arn: str) -> bool:
+    from fargate_env import load_balancers
+
+    return bool(load_balancers.check_active([arn])["ready"])
+
+
+def _page_shows(url: str) -> bool:
+    from fargate_env import endpoint
+
+    return bool(endpoint.get(url)["status"] == 200)
+
+
 def _create(aws: EmbeddedAWS, spec: dict[str, Any], cloudformation: bool) -> dict[str, Any]:
     from fargate_env import (
         cluster,
-        endpoint,
         execution_role,
         load_balancers,
         logs,
@@ -120,7 +132,7 @@ def _create(aws: EmbeddedAWS, spec: dict[str, Any], cloudformation: bool) -> dic
         if cloudformation:  # the stack waits for each load balancer before its listener
             _wait(
                 aws,
-                lambda arn=created["arn"]: load_balancers.check_active([arn])["ready"],
+                functools.partial(_load_balancer_active, created["arn"]),
                 "load balancer active",
             )
         listeners = load_balancers.ensure_listeners(spec, lb, created, target_group["arn"])
@@ -148,7 +160,7 @@ def _create(aws: EmbeddedAWS, spec: dict[str, Any], cloudformation: bool) -> dic
     create_done = aws.clock.now() - start
     # Opening the DNS name in a browser: until the page shows (a refresh every 15 s).
     for lb in made:
-        _wait(aws, lambda url=lb["url"]: endpoint.get(url)["status"] == 200, "the page")
+        _wait(aws, functools.partial(_page_shows, lb["url"]), "the page")
     return {
         "to_url": aws.clock.now() - start,
         "create_done": create_done,

@@ -35,14 +35,14 @@ def shared_create_floor(spec: dict[str, Any], model: LatencyModel) -> float:
     """Shared mode on a warm gateway (its load balancer active long before): the service created
     at 0, the URL answers one passing check after the task is registered."""
     interval = spec["load_balancers"][0]["target_group"]["health_check"]["interval_seconds"]
-    return model.task_start + interval * model.health_checks_until_healthy
+    return float(model.task_start + interval * model.health_checks_until_healthy)
 
 
 def task_stopped_after(spec: dict[str, Any], model: LatencyModel) -> float:
     """A running task asked to stop: it drains, exits, and its ENI detaches."""
     drain = max(lb["target_group"]["deregistration_delay_seconds"] for lb in spec["load_balancers"])
     exit_after = min(spec["container"]["stop_timeout_seconds"], model.task_exit_after_sigterm)
-    return drain + exit_after + model.task_deprovisioning
+    return float(drain + exit_after + model.task_deprovisioning)
 
 
 def teardown_floor(spec: dict[str, Any], model: LatencyModel) -> float:

@@ -11,9 +11,12 @@ import os
 import urllib.request
 from collections.abc import Iterator
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fenv_cli.errors import AWS_UNAVAILABLE, NOT_FOUND, CliError
+
+if TYPE_CHECKING:
+    from fargate_env.aws import Service
 
 #: The emulator answers this path with its simulated time and the local URLs of the load
 #: balancers' listeners (embedded_aws/server.py); a real endpoint has no such path.
@@ -51,7 +54,7 @@ class Account:
     def __init__(self, stack: str) -> None:
         self.stack = stack
         self.endpoint_url = os.environ.get("AWS_ENDPOINT_URL")
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[Service, Any] = {}
 
     @cached_property
     def region(self) -> str:
@@ -69,7 +72,7 @@ class Account:
         os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region
         return str(region)
 
-    def client(self, service: str) -> Any:
+    def client(self, service: Service) -> Any:
         found = self._clients.get(service)
         if found is None:
             import boto3

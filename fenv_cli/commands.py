@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fenv_cli import render
 from fenv_cli.account import Account
@@ -27,6 +27,9 @@ from fenv_cli.errors import (
     CliError,
 )
 from fenv_cli.progress import TERMINAL, LiveLine, follow
+
+if TYPE_CHECKING:
+    from fargate_env.pricing import Estimate
 
 #: How long `up` keeps asking the URL before it says it does not answer (load balancers' DNS
 #: names can take a minute to resolve everywhere after they turn active).
@@ -120,7 +123,7 @@ def normalise(path: str, spec: dict[str, Any]) -> dict[str, Any]:
         raise CliError(BAD_INPUT, f"{path}: {exc}") from None
 
 
-def cost_lines(estimate: dict[str, Any]) -> list[str]:
+def cost_lines(estimate: Estimate) -> list[str]:
     rows = [
         [item["item"], f"{item['quantity']:g} {item['unit']}", render.money(item["hourly"])]
         for item in estimate["items"]
@@ -347,7 +350,8 @@ def _input_name(described: dict[str, Any]) -> tuple[str | None, str | None]:
     if not isinstance(payload, dict):
         return None, None
     # The EventBridge rules hand over the event's detail (validation.py).
-    request = payload.get("detail") if isinstance(payload.get("detail"), dict) else payload
+    detail = payload.get("detail")
+    request: dict[str, Any] = detail if isinstance(detail, dict) else payload
     spec = request.get("spec")
     name = spec.get("name") if isinstance(spec, dict) else request.get("name")
     return name, request.get("reason")

@@ -211,7 +211,9 @@ def _verify(
                     }
             elif status is not None and 200 <= status < 400:
                 return _result(lb, url, kind, attempts, healthy, answer)
-            last = f"HTTP {status} ({answer.get('detail')})" if status else answer.get("detail")
+            last = (
+                f"HTTP {status} ({answer.get('detail')})" if status else str(answer.get("detail"))
+            )
         if (
             attempts == MAX_ATTEMPTS
             or clock.monotonic() + PAUSE_SECONDS + attempt_seconds > deadline

@@ -27,7 +27,9 @@ NAMESPACE: Final = "FargateEnv"
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
-Handler = TypeVar("Handler", bound=Callable[..., Any])
+Result = TypeVar("Result")
+#: A step's handler: (event, Lambda context) -> what the state machine receives.
+Handler = Callable[[Any, Any], Result]
 #: Where a step's event names its execution (every Task payload carries it: the ASL builder).
 CORRELATION_ID_PATH: Final = "execution"
 
@@ -48,7 +50,7 @@ def _is_sdk_error(exc: BaseException) -> bool:
     return type(exc).__module__.startswith(("botocore", "boto3", "urllib3"))
 
 
-def step(name: str) -> Callable[[Handler], Handler]:
+def step(name: str) -> Callable[[Handler[Result]], Handler[Result]]:
     """Decorate a step's handler: Powertools' Lambda context and metrics, SDK errors wrapped into
     our contract.
 
@@ -60,14 +62,15 @@ def step(name: str) -> Callable[[Handler], Handler]:
     operation in the message.
     """
 
-    def decorate(handler: Handler) -> Handler:
+    def decorate(handler: Handler[Result]) -> Handler[Result]:
         @functools.wraps(handler)
-        def measured(event: Any, context: Any) -> Any:
+        def measured(event: Any, context: Any) -> Result:
             logger.append_keys(step=name)
             metrics.add_dimension(name="step", value=name)
             started = time.perf_counter()
             outcome = "StepFailed"
             try:
+                result: Result
                 if _sdk_tracing_enabled():
                     result = tracer().capture_method(handler)(event, context)
                 else:
@@ -107,15 +110,15 @@ def step(name: str) -> Callable[[Handler], Handler]:
         flushed_quietly = metrics.log_metrics(with_context)
 
         @functools.wraps(handler)
-        def wrapper(event: Any, context: Any) -> Any:
+        def wrapper(event: Any, context: Any) -> Result:
             try:
-                if is_metrics_disabled():
-                    return flushed_quietly(event, context)
-                return flushed(event, context)
+                flush = flushed_quietly if is_metrics_disabled() else flushed
+                result: Result = flush(event, context)  # Powertools' decorators are untyped
+                return result
             finally:
                 # One invocation's record each time (a disabled flush keeps them otherwise).
                 metrics.clear_metrics()
 
-        return wrapper  # type: ignore[return-value]
+        return wrapper
 
     return decorate

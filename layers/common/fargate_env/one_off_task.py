@@ -125,7 +125,7 @@ def check(task: dict[str, Any]) -> dict[str, Any]:
     status = found[0].get("lastStatus")
     if status == "STOPPED":
         tail = log_tail(task["log_group"], task["log_stream"])
-        container = next(
+        container: dict[str, Any] = next(
             (c for c in found[0].get("containers", []) if c.get("name") == task["container"]), {}
         )
         exit_code = container.get("exitCode")

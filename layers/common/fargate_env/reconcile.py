@@ -93,7 +93,7 @@ def validate(execution_input: Any) -> bool:
             + "; ".join(problems)
             + " (the reconcile takes only dry_run)"
         )
-    return dry_run
+    return dry_run is True
 
 
 def execution_status(execution_arn: str | None) -> str:

@@ -165,7 +165,7 @@ def check_stable(
     if service is None or service["status"] != "ACTIVE":
         raise AwsRequestFailed(f"service {service_name} is gone while waiting for it to be stable")
     deployments = service.get("deployments", [])
-    primary = next((d for d in deployments if d.get("status") == "PRIMARY"), {})
+    primary: dict[str, Any] = next((d for d in deployments if d.get("status") == "PRIMARY"), {})
     rollout = primary.get("rolloutState")
     desired = int(service["desiredCount"])
     reasons = _stopped_task_reasons(cluster_arn, service_name, primary.get("id"))

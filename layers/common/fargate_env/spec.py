@@ -27,6 +27,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.config import JsonDict, JsonValue
 
 from fargate_env import authentication, bounds, containers, ingress, load_balancers, naming
 from fargate_env.errors import InvalidSpec, invalid_spec
@@ -174,13 +175,26 @@ class Volume(Model):
 DEFAULT_CPU: Final = 256
 DEFAULT_MEMORY: Final = 512
 #: A map of environment variable names: other names are errors (the model's rule).
-NAMED_BY_VARIABLE: Final = {"additionalProperties": False}
+NAMED_BY_VARIABLE: Final[JsonDict] = {"additionalProperties": False}
+#: A map of secret references: each an SSM parameter's or a Secrets Manager secret's ARN.
+SECRET_REFERENCES_SCHEMA: Final[JsonDict] = {
+    **NAMED_BY_VARIABLE,
+    "patternProperties": {
+        ENV_VAR_NAME_PATTERN: {
+            "type": "string",
+            "anyOf": [
+                {"pattern": _SSM_PARAMETER_ARN.pattern},
+                {"pattern": _SECRETS_MANAGER_ARN.pattern},
+            ],
+        }
+    },
+}
 
 
-def _memory_per_cpu() -> list[dict[str, Any]]:
+def _memory_per_cpu() -> list[JsonValue]:
     """JSON Schema for the memory Fargate allows with each CPU value (when the memory is left
     out, its default must be one of them)."""
-    rules: list[dict[str, Any]] = []
+    rules: list[JsonValue] = []
     for cpu, memories in FARGATE_TASK_SIZES.items():
         chosen: dict[str, Any] = {"required": ["cpu"], "properties": {"cpu": {"const": cpu}}}
         if cpu == DEFAULT_CPU:
@@ -313,18 +327,7 @@ class Container(Model):
             "Environment variable name -> ARN of an SSM parameter or a Secrets Manager secret. "
             "Injected by ECS at start; the value never passes through the state machine."
         ),
-        json_schema_extra={
-            **NAMED_BY_VARIABLE,
-            "patternProperties": {
-                ENV_VAR_NAME_PATTERN: {
-                    "type": "string",
-                    "anyOf": [
-                        {"pattern": _SSM_PARAMETER_ARN.pattern},
-                        {"pattern": _SECRETS_MANAGER_ARN.pattern},
-                    ],
-                }
-            },
-        },
+        json_schema_extra=SECRET_REFERENCES_SCHEMA,
     )
     health_check: ContainerHealthCheck | None = None
     depends_on: Dependencies = Field(default_factory=list)
@@ -596,9 +599,9 @@ AUTHENTICATION_FIELDS: Final = {
 }
 
 
-def _fields_per_type() -> list[dict[str, Any]]:
+def _fields_per_type() -> list[JsonValue]:
     """JSON Schema: each type's members required, the other type's absent."""
-    rules: list[dict[str, Any]] = []
+    rules: list[JsonValue] = []
     for kind, needed in AUTHENTICATION_FIELDS.items():
         others = [
             field

@@ -177,7 +177,9 @@ def check_rollout(
     previous revision back; ServiceUnstable when the new tasks keep stopping."""
     described = client("ecs").describe_services(cluster=cluster_arn, services=[service_name])
     current = (described.get("services") or [{}])[0]
-    primary = next((d for d in current.get("deployments", []) if d.get("status") == "PRIMARY"), {})
+    primary: dict[str, Any] = next(
+        (d for d in current.get("deployments", []) if d.get("status") == "PRIMARY"), {}
+    )
     if primary and primary.get("taskDefinition") != task_definition_arn:
         reasons = service.stopped_task_reasons(cluster_arn, service_name, task_definition_arn)
         # The same reason once (a bad image stops every task alike).
@@ -247,7 +249,9 @@ def updated(
     name = spec["name"]
     previous = (resources.get("task_definition") or {}).get("arn")
     cleaned = task_definition.clean_old(
-        name, [revision["arn"], previous], bounds.KEPT_TASK_DEFINITION_REVISIONS
+        name,
+        [arn for arn in (revision["arn"], previous) if arn],
+        bounds.KEPT_TASK_DEFINITION_REVISIONS,
     )
     item = registry.get(name) or {}
     entry = {
