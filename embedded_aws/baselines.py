@@ -18,9 +18,12 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from embedded_aws.emulator import EmbeddedAWS
+
+if TYPE_CHECKING:
+    from fargate_env.payloads import NormalisedSpec
 
 WAITER_DELAY = 15.0  # botocore waiters poll every 15 s (aws-facts.md)
 MAX_POLLS = 240
@@ -35,7 +38,7 @@ class BaselineRun:
     billing: float
 
 
-def with_aws_defaults(spec: dict[str, Any]) -> dict[str, Any]:
+def with_aws_defaults(spec: NormalisedSpec) -> NormalisedSpec:
     """The spec with the settings AWS gives when nothing is said."""
     from fargate_env import spec as spec_model
 
@@ -106,7 +109,7 @@ def _page_shows(url: str) -> bool:
     return bool(endpoint.get(url)["status"] == 200)
 
 
-def _create(aws: EmbeddedAWS, spec: dict[str, Any], cloudformation: bool) -> dict[str, Any]:
+def _create(aws: EmbeddedAWS, spec: NormalisedSpec, cloudformation: bool) -> dict[str, Any]:
     from fargate_env import (
         cluster,
         execution_role,
@@ -159,8 +162,8 @@ def _create(aws: EmbeddedAWS, spec: dict[str, Any], cloudformation: bool) -> dic
     _wait(aws, stable, "service stable")
     create_done = aws.clock.now() - start
     # Opening the DNS name in a browser: until the page shows (a refresh every 15 s).
-    for lb in made:
-        _wait(aws, functools.partial(_page_shows, lb["url"]), "the page")
+    for record in made:
+        _wait(aws, functools.partial(_page_shows, record["url"]), "the page")
     return {
         "to_url": aws.clock.now() - start,
         "create_done": create_done,
@@ -169,7 +172,7 @@ def _create(aws: EmbeddedAWS, spec: dict[str, Any], cloudformation: bool) -> dic
     }
 
 
-def _teardown(aws: EmbeddedAWS, spec: dict[str, Any], created: dict[str, Any]) -> dict[str, float]:
+def _teardown(aws: EmbeddedAWS, spec: NormalisedSpec, created: dict[str, Any]) -> dict[str, float]:
     from fargate_env import (
         cluster,
         execution_role,
@@ -202,7 +205,7 @@ def _teardown(aws: EmbeddedAWS, spec: dict[str, Any], created: dict[str, Any]) -
     }
 
 
-def run(aws: EmbeddedAWS, name: str, spec: dict[str, Any]) -> BaselineRun:
+def run(aws: EmbeddedAWS, name: str, spec: NormalisedSpec) -> BaselineRun:
     """Create then delete `spec` the `name` way ("runbook" or "cloudformation")."""
     with _deployment_environment(aws), aws.runner.acting_as(f"baseline-{name}"):
         created = _create(aws, spec, cloudformation=name == "cloudformation")

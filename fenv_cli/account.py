@@ -17,6 +17,7 @@ from fenv_cli.errors import AWS_UNAVAILABLE, NOT_FOUND, CliError
 
 if TYPE_CHECKING:
     from fargate_env.aws import Service
+    from fargate_env.payloads import RegistryItem
 
 #: The emulator answers this path with its simulated time and the local URLs of the load
 #: balancers' listeners (embedded_aws/server.py); a real endpoint has no such path.
@@ -117,19 +118,19 @@ class Account:
         return value
 
     # ------------------------------------------------------------------ the registry
-    def environment(self, name: str) -> dict[str, Any] | None:
+    def environment(self, name: str) -> RegistryItem | None:
         from fargate_env import registry
 
         self.output("RegistryTableName")
         return registry.get(name)
 
-    def require(self, name: str) -> dict[str, Any]:
+    def require(self, name: str) -> RegistryItem:
         item = self.environment(name)
         if item is None:
             raise CliError(NOT_FOUND, f"no environment named {name!r} (fenv list shows them)")
         return item
 
-    def environments(self) -> list[dict[str, Any]]:
+    def environments(self) -> list[RegistryItem]:
         from fargate_env import registry
 
         self.output("RegistryTableName")

@@ -7,6 +7,7 @@ from typing import Any
 from fargate_env import naming
 from fargate_env.aws import client
 from fargate_env.errors import ResourceNotReady, TransientAwsError, error_code
+from fargate_env.payloads import NormalisedSpec
 
 
 def _describe(name_or_arn: str) -> dict[str, Any] | None:
@@ -21,14 +22,14 @@ CAPACITY_PROVIDERS = ["FARGATE", "FARGATE_SPOT"]
 _ROLE_PROPAGATING = "Unable to assume the service linked role"
 
 
-def _strategy(spec: dict[str, Any]) -> list[dict[str, Any]]:
+def _strategy(spec: NormalisedSpec) -> list[dict[str, Any]]:
     return [
         {"capacityProvider": item["provider"], "weight": item["weight"], "base": item["base"]}
         for item in spec["cluster"]["capacity_providers"]
     ]
 
 
-def _create(spec: dict[str, Any], name: str) -> dict[str, Any]:
+def _create(spec: NormalisedSpec, name: str) -> dict[str, Any]:
     """CreateCluster (it returns the existing cluster when the name is taken: idempotent)."""
     try:
         return dict(
@@ -54,7 +55,7 @@ def _create(spec: dict[str, Any], name: str) -> dict[str, Any]:
         raise
 
 
-def ensure(spec: dict[str, Any]) -> dict[str, Any]:
+def ensure(spec: NormalisedSpec) -> dict[str, Any]:
     env = spec["name"]
     name = naming.cluster_name(env)
     existing = _describe(name)

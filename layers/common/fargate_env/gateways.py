@@ -41,6 +41,7 @@ from fargate_env import (
 from fargate_env import settings as deployment_settings
 from fargate_env.aws import client
 from fargate_env.errors import AwsRequestFailed, InvalidSpec, ResourceNotReady, error_code
+from fargate_env.payloads import LoadBalancerSpec, Network, NetworkSpec, NormalisedSpec
 
 # AWS's limits per Application Load Balancer (Elastic Load Balancing user guide, quotas).
 TARGET_GROUPS_PER_ALB: Final = 100
@@ -143,7 +144,7 @@ def host_name(env: str, settings: Settings) -> str:
     return f"{env}.{settings.domain}"
 
 
-def _gateway_network(settings: Settings) -> dict[str, Any]:
+def _gateway_network(settings: Settings) -> Network:
     """The gateways' VPC and subnets (one per zone): the deployment's, or the default VPC's."""
     wanted = {"vpc_id": settings.vpc_id, "subnet_ids": list(settings.subnet_ids)}
     try:
@@ -159,18 +160,22 @@ def _gateway_network(settings: Settings) -> dict[str, Any]:
         ) from None
 
 
-def in_gateway_network(spec: dict[str, Any]) -> dict[str, Any]:
+def in_gateway_network(spec: NormalisedSpec) -> NormalisedSpec:
     """A spec in shared mode that names no network runs in the gateways' (the deployment's
     GatewayVpcId and GatewaySubnetIds, else the default VPC)."""
     wanted = spec["network"]
     if spec.get("mode") != "shared" or wanted.get("vpc_id") or wanted.get("subnet_ids"):
         return spec
     settings = Settings.load()
-    chosen = {"vpc_id": settings.vpc_id, "subnet_ids": list(settings.subnet_ids)}
-    return {**spec, "network": {**wanted, **chosen}}
+    chosen: NetworkSpec = {
+        **wanted,
+        "vpc_id": settings.vpc_id,
+        "subnet_ids": list(settings.subnet_ids),
+    }
+    return {**spec, "network": chosen}
 
 
-def check_network(spec: dict[str, Any], resolved: dict[str, Any]) -> None:
+def check_network(spec: NormalisedSpec, resolved: Network) -> None:
     """An environment in shared mode runs in the gateways' VPC: its target group's IP targets
     must be in the VPC of the load balancer that forwards to it."""
     if spec.get("mode") != "shared":
@@ -391,7 +396,7 @@ def summary(gateway: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def join(spec: dict[str, Any], lb: dict[str, Any]) -> dict[str, Any]:
+def join(spec: NormalisedSpec, lb: LoadBalancerSpec) -> dict[str, Any]:
     """Shared mode's "Create the load balancer": a slot on a gateway of the environment's
     scheme, and that gateway's load balancer (made first when the environment is the first to
     need it: it then waits for the load balancer to be active, as a dedicated one would)."""

@@ -19,18 +19,19 @@ from fargate_env import (
     validation,
 )
 from fargate_env.errors import EnvironmentBusy, EnvironmentNotFound, InvalidSpec
+from fargate_env.payloads import NormalisedSpec
 
 #: The furthest an expiry may be moved: the spec's own bound on time_to_live_minutes (a year).
 MAX_EXPIRY_AHEAD = timedelta(minutes=525_600)
 
 
-def claim(spec: dict[str, Any], execution: str, requested_at: str) -> dict[str, Any]:
+def claim(spec: NormalisedSpec, execution: str, requested_at: str) -> dict[str, Any]:
     """Start of provisioning: one execution per environment (EnvironmentBusy otherwise), in the
     order the requests were made (a later teardown supersedes it; it waits for an earlier one)."""
     return registry.claim_for_provisioning(spec["name"], spec, execution, requested_at)
 
 
-def ready(spec: dict[str, Any], execution: str, outcome: dict[str, Any]) -> dict[str, Any]:
+def ready(spec: NormalisedSpec, execution: str, outcome: dict[str, Any]) -> dict[str, Any]:
     """End of a successful provisioning: expiry scheduled, READY recorded, event published."""
     expiry = schedules.ensure(spec)
     network = (outcome.get("resources") or {}).get("network") or {}
@@ -99,7 +100,7 @@ def extend(name: str, seconds: int, now: float | None = None) -> dict[str, Any]:
 
 
 def failed(
-    spec: dict[str, Any],
+    spec: NormalisedSpec,
     execution: str,
     failure: dict[str, Any],
     resources: dict[str, Any],
@@ -122,7 +123,7 @@ def failed(
     }
 
 
-def teardown_polling(spec: dict[str, Any] | None) -> bounds.TeardownPolling:
+def teardown_polling(spec: NormalisedSpec | None) -> bounds.TeardownPolling:
     """How often and how many times the teardown's waits may look: the tasks drain for the
     slowest load balancer's deregistration delay and stop within their stop timeout."""
     if not spec:
@@ -164,7 +165,7 @@ def begin_teardown(execution_input: Any, execution: str, started_at: str | None)
     }
 
 
-def mode_of(spec: dict[str, Any] | None) -> str:
+def mode_of(spec: NormalisedSpec | None) -> str:
     """The environment's mode as recorded; "unknown" without a record (its teardown then looks
     for routes on gateways too)."""
     if not spec:

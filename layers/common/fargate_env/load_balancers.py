@@ -19,6 +19,7 @@ from fargate_env.errors import (
     error_code,
     or_none_on,
 )
+from fargate_env.payloads import ListenerSpec, LoadBalancerSpec, Network, NormalisedSpec
 
 _LB_GONE = ("LoadBalancerNotFound",)
 _READY_STATES = ("active", "active_impaired")
@@ -86,7 +87,7 @@ def _ensure(
 
 
 def ensure(
-    spec: dict[str, Any], lb: dict[str, Any], network: dict[str, Any], security_group_id: str
+    spec: NormalisedSpec, lb: LoadBalancerSpec, network: Network, security_group_id: str
 ) -> dict[str, Any]:
     """The environment's load balancer `lb["id"]`, created if missing. Never waits for active."""
     env = spec["name"]
@@ -200,7 +201,7 @@ def _delete_listeners(listeners: list[dict[str, Any]]) -> list[str]:
 
 
 def _default_action(
-    listener: dict[str, Any], lb: dict[str, Any], target_group_arn: str
+    listener: ListenerSpec, lb: LoadBalancerSpec, target_group_arn: str
 ) -> dict[str, Any]:
     if listener["redirect_to_https"]:
         https_port = next(item["port"] for item in lb["listeners"] if item["protocol"] == "HTTPS")
@@ -215,7 +216,7 @@ def _default_action(
     return {"Type": "forward", "TargetGroupArn": target_group_arn}
 
 
-def url_of(lb: dict[str, Any], dns_name: str) -> str:
+def url_of(lb: LoadBalancerSpec, dns_name: str) -> str:
     """The URL that reaches the service: the first listener that forwards (not redirects)."""
     listener = next(item for item in lb["listeners"] if not item["redirect_to_https"])
     scheme = "https" if listener["protocol"] in ("HTTPS", "TLS") else "http"
@@ -225,7 +226,7 @@ def url_of(lb: dict[str, Any], dns_name: str) -> str:
 
 
 def ensure_listeners(
-    spec: dict[str, Any], lb: dict[str, Any], load_balancer: dict[str, Any], target_group_arn: str
+    spec: NormalisedSpec, lb: LoadBalancerSpec, load_balancer: dict[str, Any], target_group_arn: str
 ) -> dict[str, Any]:
     """Every listener of `lb`, created if missing; a same-port listener of another protocol is a
     conflict. A protected `lb` (authentication) authenticates before each forward; its client

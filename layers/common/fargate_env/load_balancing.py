@@ -7,14 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from fargate_env import gateway_routes, gateways, load_balancers
+from fargate_env.payloads import LoadBalancerSpec, Network, NormalisedSpec
 
 
-def shared(spec: dict[str, Any]) -> bool:
+def shared(spec: NormalisedSpec) -> bool:
     return spec.get("mode") == "shared"
 
 
 def ensure_load_balancer(
-    spec: dict[str, Any], lb: dict[str, Any], network: dict[str, Any], security_group_id: str | None
+    spec: NormalisedSpec, lb: LoadBalancerSpec, network: Network, security_group_id: str | None
 ) -> dict[str, Any]:
     """Dedicated: the environment's load balancer. Shared: a slot on a gateway and the gateway's
     load balancer (made now when none has room)."""
@@ -24,7 +25,7 @@ def ensure_load_balancer(
 
 
 def ensure_listeners(
-    spec: dict[str, Any], lb: dict[str, Any], created: dict[str, Any], target_group_arn: str
+    spec: NormalisedSpec, lb: LoadBalancerSpec, created: dict[str, Any], target_group_arn: str
 ) -> dict[str, Any]:
     """Dedicated: the load balancer's listeners. Shared: the environment's rule (or listener)
     on its gateway."""

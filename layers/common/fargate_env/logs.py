@@ -7,6 +7,7 @@ from typing import Any
 from fargate_env import naming
 from fargate_env.aws import client
 from fargate_env.errors import error_code, or_none_on
+from fargate_env.payloads import NormalisedSpec
 
 
 def _tags(name: str) -> dict[str, str] | None:
@@ -18,7 +19,7 @@ def _tags(name: str) -> dict[str, str] | None:
     return None if found is None else dict(found)
 
 
-def ensure(spec: dict[str, Any]) -> dict[str, Any]:
+def ensure(spec: NormalisedSpec) -> dict[str, Any]:
     env = spec["name"]
     name = naming.log_group_name(env)
     logs = client("logs")

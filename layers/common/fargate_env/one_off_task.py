@@ -16,6 +16,7 @@ from typing import Any, Final
 from fargate_env import bounds, clock, naming
 from fargate_env.aws import client
 from fargate_env.errors import AwsRequestFailed, OneOffTaskFailed, error_code
+from fargate_env.payloads import Network, NormalisedSpec
 
 #: ECS startedBy is at most 36 characters: this prefix and 26 of the token's digest.
 STARTED_BY_PREFIX: Final = "fenv-once-"
@@ -38,8 +39,8 @@ def _find(cluster_arn: str, marker: str) -> str | None:
 
 
 def start(
-    spec: dict[str, Any],
-    network: dict[str, Any],
+    spec: NormalisedSpec,
+    network: Network,
     cluster_arn: str,
     task_definition_arn: str,
     security_group_id: str,

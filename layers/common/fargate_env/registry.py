@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from fargate_env import clock, settings
 from fargate_env.aws import client
@@ -34,18 +34,15 @@ from fargate_env.errors import (
     TransientAwsError,
     error_code,
 )
+from fargate_env.payloads import NormalisedSpec, RegistryItem
 
 TABLE_ENV: Final = "REGISTRY_TABLE_NAME"
 CREATING, READY, FAILED, DELETING, DELETED = "CREATING", "READY", "FAILED", "DELETING", "DELETED"
 #: A READY environment one update execution holds (update.py): it still serves; it ends READY.
 UPDATING: Final = "UPDATING"
 STATUSES: Final = (CREATING, READY, UPDATING, FAILED, DELETING, DELETED)
-#: The attribute naming the execution that holds an item in each held status.
-OWNER: Final = {
-    CREATING: "provision_execution",
-    UPDATING: "update_execution",
-    DELETING: "teardown_execution",
-}
+#: The statuses an execution holds an item in (its ARN is the item's `holder`).
+HELD: Final = (CREATING, UPDATING, DELETING)
 
 
 def _table() -> str:
@@ -79,22 +76,22 @@ def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
     return {k: (int(v) if isinstance(v, Decimal) else v) for k, v in plain.items()}
 
 
-def get(name: str) -> dict[str, Any] | None:
+def get(name: str) -> RegistryItem | None:
     item = (
         client("dynamodb")
         .get_item(TableName=_table(), Key={"name": {"S": name}}, ConsistentRead=True)
         .get("Item")
     )
-    return _deserialize(item) if item else None
+    return cast(RegistryItem, _deserialize(item)) if item else None
 
 
-def all_items() -> list[dict[str, Any]]:
+def all_items() -> list[RegistryItem]:
     """Every environment's item (a scan: for tools listing environments, not for the flows)."""
     items: list[dict[str, Any]] = []
     for page in client("dynamodb").get_paginator("scan").paginate(TableName=_table()):
         items.extend(_deserialize(item) for item in page["Items"])
     # Other kinds of item (gateways) carry a `kind`; an environment's item has none.
-    return [item for item in items if "kind" not in item]
+    return [cast(RegistryItem, item) for item in items if "kind" not in item]
 
 
 def _update(
@@ -132,6 +129,18 @@ def _update(
             return False
         raise
     return True
+
+
+def holder(item: RegistryItem) -> str | None:
+    """The ARN of the execution holding the item in its status (None: no execution holds it)."""
+    status = item.get("status")
+    if status == CREATING:
+        return item.get("provision_execution")
+    if status == UPDATING:
+        return item.get("update_execution")
+    if status == DELETING:
+        return item.get("teardown_execution")
+    return None
 
 
 def execution_running(execution_arn: str | None) -> bool:
@@ -179,7 +188,7 @@ def _superseded(
 
 
 def claim_for_provisioning(
-    name: str, spec: dict[str, Any], execution: str, requested_at: str
+    name: str, spec: NormalisedSpec, execution: str, requested_at: str
 ) -> dict[str, Any]:
     """CREATING, owned by `execution` (outcome "claimed"), unless a teardown requested at or
     after `requested_at` is recorded ("superseded": nothing changes), or an earlier teardown is
@@ -210,7 +219,7 @@ def claim_for_provisioning(
     for _ in range(CLAIM_ATTEMPTS):
         if _update(name, assignments, condition, values):
             return _claim_result(CLAIMED, CREATING)
-        current = get(name) or {}
+        current: RegistryItem = get(name) or {}
         later = current.get("teardown_requested_at")
         if later is not None and later >= requested_at:
             return _superseded(name, "create", "teardown", later, requested_at)
@@ -250,11 +259,11 @@ UPDATE_HINTS: Final = {
 
 
 def _busy(
-    name: str, current: dict[str, Any], hints: dict[str, str] = CREATE_HINTS
+    name: str, current: RegistryItem, hints: dict[str, str] = CREATE_HINTS
 ) -> EnvironmentBusy:
     """EnvironmentBusy saying the status, why (`hints`) and which execution holds it."""
     status = current.get("status", "unknown")
-    owner = current.get(OWNER.get(status, "teardown_execution"))
+    owner = holder(current) if status in HELD else current.get("teardown_execution")
     hint = hints.get(status, "")
     return EnvironmentBusy(
         f"environment {name!r} is {status}: {hint}"
@@ -293,7 +302,7 @@ def mark_failed(name: str, execution: str, outputs: dict[str, Any]) -> bool:
     )
 
 
-def record_teardown_request(name: str, requested_at: str) -> dict[str, Any] | None:
+def record_teardown_request(name: str, requested_at: str) -> RegistryItem | None:
     """Keep `requested_at` as the name's latest teardown request, unless a create requested
     after it holds the name (then the item as it is, for the caller to say so). A name never
     seen gets an item of its own, DELETED: nothing of it exists, and the time must be kept."""
@@ -314,8 +323,7 @@ def claim_for_teardown(name: str, execution: str, requested_at: str) -> dict[str
     `requested_at` holds the name ("superseded": nothing changes). An environment still being
     created is not touched ("waiting": the caller comes back when its provisioning has ended; a
     creation whose execution has ended is taken over)."""
-    current = record_teardown_request(name, requested_at)
-    later = (current or {}).get("create_requested_at")
+    later = (record_teardown_request(name, requested_at) or {}).get("create_requested_at")
     if later is not None and later > requested_at:
         return _superseded(name, "teardown", "create", later, requested_at)
     values = {
@@ -336,19 +344,19 @@ def claim_for_teardown(name: str, execution: str, requested_at: str) -> dict[str
     assignments = {"status": DELETING, "teardown_execution": execution, "updated_at": _now()}
     for _ in range(CLAIM_ATTEMPTS):
         if _update(name, assignments, condition, values):
-            claimed = get(name) or {}
+            claimed: RegistryItem = get(name) or {}
             return {
                 **_claim_result(CLAIMED, DELETING),
                 "resources": claimed.get("resources"),
                 "spec": claimed.get("spec"),
             }
-        current = get(name) or {}
+        current: RegistryItem = get(name) or {}
         later = current.get("create_requested_at")
         if later is not None and later > requested_at:
             return _superseded(name, "teardown", "create", later, requested_at)
         status = current.get("status")
         if status in (CREATING, UPDATING):
-            owner = current.get(OWNER[status])
+            owner = holder(current)
             if execution_running(owner):
                 what = "creation" if status == CREATING else "update"
                 message = f"waiting for the {what} of {name!r} (execution {owner}) to end"
@@ -400,13 +408,12 @@ def claim_for_update(name: str, execution: str, requested_at: str) -> dict[str, 
     for _ in range(CLAIM_ATTEMPTS):
         if _update(name, assignments, condition, values):
             return {**_claim_result(CLAIMED, UPDATING), "item": get(name)}
-        current = get(name) or {}
-        for kind, attribute in (
-            ("teardown", "teardown_requested_at"),
-            ("create", "create_requested_at"),
-            ("update", "update_requested_at"),
+        current: RegistryItem = get(name) or {}
+        for kind, later in (
+            ("teardown", current.get("teardown_requested_at")),
+            ("create", current.get("create_requested_at")),
+            ("update", current.get("update_requested_at")),
         ):
-            later = current.get(attribute)
             if later is not None and (
                 later >= requested_at if kind != "create" else later > requested_at
             ):

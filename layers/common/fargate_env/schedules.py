@@ -10,6 +10,7 @@ from typing import Any, Final
 from fargate_env import clock, naming, settings
 from fargate_env.aws import client
 from fargate_env.errors import error_code, or_none_on
+from fargate_env.payloads import NormalisedSpec
 
 TEARDOWN_STATE_MACHINE_ENV: Final = "TEARDOWN_STATE_MACHINE_ARN"
 SCHEDULER_ROLE_ENV: Final = "SCHEDULER_ROLE_ARN"
@@ -39,7 +40,7 @@ def _request(env: str, at: datetime, target: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def ensure(spec: dict[str, Any]) -> dict[str, Any]:
+def ensure(spec: NormalisedSpec) -> dict[str, Any]:
     """Schedule the teardown for the spec's time to live (none: nothing to do)."""
     ttl = spec.get("time_to_live_minutes")
     if not ttl:

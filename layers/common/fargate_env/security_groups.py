@@ -10,6 +10,7 @@ from typing import Any
 from fargate_env import ingress, naming
 from fargate_env.aws import client
 from fargate_env.errors import ResourceNotReady, error_code
+from fargate_env.payloads import LoadBalancerSpec, Network, NormalisedSpec
 
 _GONE = ("InvalidGroup.NotFound", "InvalidGroupId.NotFound", "InvalidGroupId.Malformed")
 
@@ -132,7 +133,7 @@ def _group_permission(port: int, group_id: str, description: str) -> dict[str, A
     }
 
 
-def _listener_permissions(lb: dict[str, Any], vpc_id: str) -> list[dict[str, Any]]:
+def _listener_permissions(lb: LoadBalancerSpec, vpc_id: str) -> list[dict[str, Any]]:
     """Each listener port from the ingress CIDRs; and from the endpoint probe's group when only
     a caller inside the VPC can prove the listeners answer (see ingress.py)."""
     ports = [int(listener["port"]) for listener in lb["listeners"]]
@@ -145,7 +146,7 @@ def _listener_permissions(lb: dict[str, Any], vpc_id: str) -> list[dict[str, Any
     return permissions
 
 
-def _task_ports(spec: dict[str, Any]) -> list[int]:
+def _task_ports(spec: NormalisedSpec) -> list[int]:
     """The container port, plus any health-check port the load balancers probe separately."""
     ports = {int(spec["container"]["port"])}
     for lb in spec["load_balancers"]:
@@ -155,7 +156,7 @@ def _task_ports(spec: dict[str, Any]) -> list[int]:
     return sorted(ports)
 
 
-def create_for_environment(spec: dict[str, Any], network: dict[str, Any]) -> dict[str, Any]:
+def create_for_environment(spec: NormalisedSpec, network: Network) -> dict[str, Any]:
     """Dedicated mode: each load balancer's group and the tasks' group, which admits the
     container port from them. Shared mode: the tasks' group alone; it admits the gateway's group
     once the environment is routed on its gateway (allow_from_gateway), the gateway being known
@@ -193,7 +194,7 @@ def create_for_environment(spec: dict[str, Any], network: dict[str, Any]) -> dic
     return {"load_balancers": lb_groups, "tasks": tasks_group}
 
 
-def allow_from_gateway(spec: dict[str, Any], vpc_id: str, gateway_group_id: str) -> str:
+def allow_from_gateway(spec: NormalisedSpec, vpc_id: str, gateway_group_id: str) -> str:
     """Shared mode: the tasks' group admits the container port only from the gateway's group."""
     env = spec["name"]
     tasks_group = ensure_group(

@@ -16,6 +16,7 @@ from fargate_env.errors import (
     error_code,
     or_none_on,
 )
+from fargate_env.payloads import Network, NormalisedSpec
 
 MAX_REASONS = 5
 
@@ -44,8 +45,8 @@ def client_token(seed: str, name: str) -> str:
 
 
 def ensure(
-    spec: dict[str, Any],
-    network: dict[str, Any],
+    spec: NormalisedSpec,
+    network: Network,
     cluster_arn: str,
     task_definition_arn: str,
     target_groups: list[dict[str, Any]],

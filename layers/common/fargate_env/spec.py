@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, cast
 
 from pydantic import (
     AfterValidator,
@@ -31,6 +31,7 @@ from pydantic.config import JsonDict, JsonValue
 
 from fargate_env import authentication, bounds, containers, ingress, load_balancers, naming
 from fargate_env.errors import InvalidSpec, invalid_spec
+from fargate_env.payloads import NormalisedSpec
 
 SCHEMA_ID: Final = "https://github.com/fargate-env/fargate-env/schema/environment-spec.schema.json"
 
@@ -1180,7 +1181,7 @@ def authentication_problems(spec: EnvironmentSpec) -> list[str]:
     return problems
 
 
-def normalise(spec: EnvironmentSpec) -> dict[str, Any]:
+def normalise(spec: EnvironmentSpec) -> NormalisedSpec:
     """The plain-dict form every later step reads: all defaults filled in, derived values added."""
     data = spec.model_dump(mode="json")
     for raw_lb, lb in zip(data["load_balancers"], spec.load_balancers, strict=True):
@@ -1193,7 +1194,8 @@ def normalise(spec: EnvironmentSpec) -> dict[str, Any]:
         tg = raw_lb["target_group"]
         if tg["protocol"] is None:
             tg["protocol"] = "HTTP" if lb.type == "application" else "TCP"
-    return data
+    # pydantic's dump is a plain dict; its shape is NormalisedSpec's (test_payloads checks it).
+    return cast(NormalisedSpec, data)
 
 
 def json_schema() -> dict[str, Any]:

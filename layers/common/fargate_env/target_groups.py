@@ -8,6 +8,7 @@ from typing import Any
 from fargate_env import elbv2_tags, naming
 from fargate_env.aws import client
 from fargate_env.errors import ResourceConflict, ResourceNotReady, error_code, or_none_on
+from fargate_env.payloads import LoadBalancerSpec, Network, NormalisedSpec
 
 
 def _describe_by_name(name: str) -> dict[str, Any] | None:
@@ -18,7 +19,7 @@ def _describe_by_name(name: str) -> dict[str, Any] | None:
     return groups[0] if groups else None
 
 
-def _health_check(lb: dict[str, Any]) -> dict[str, Any]:
+def _health_check(lb: LoadBalancerSpec) -> dict[str, Any]:
     check = lb["target_group"]["health_check"]
     settings: dict[str, Any] = {
         "HealthCheckEnabled": True,
@@ -36,7 +37,7 @@ def _health_check(lb: dict[str, Any]) -> dict[str, Any]:
 
 
 def set_health_checks(
-    load_balancers: list[dict[str, Any]], created: list[dict[str, Any]]
+    load_balancers: list[LoadBalancerSpec], created: list[dict[str, Any]]
 ) -> list[str]:
     """Give each target group the health check of its load balancer in the spec
     (ModifyTargetGroup changes it in place: ELBv2 API reference, ModifyTargetGroup), only where
@@ -56,7 +57,7 @@ def set_health_checks(
     return changed
 
 
-def _attributes(lb: dict[str, Any]) -> list[dict[str, str]]:
+def _attributes(lb: LoadBalancerSpec) -> list[dict[str, str]]:
     target_group = lb["target_group"]
     attributes = [
         {
@@ -78,9 +79,7 @@ def _attributes(lb: dict[str, Any]) -> list[dict[str, str]]:
     return attributes
 
 
-def _create(
-    spec: dict[str, Any], lb: dict[str, Any], network: dict[str, Any], name: str
-) -> str | None:
+def _create(spec: NormalisedSpec, lb: LoadBalancerSpec, network: Network, name: str) -> str | None:
     """Create the group; None when a concurrent attempt created it first."""
     try:
         created = client("elbv2").create_target_group(
@@ -99,7 +98,7 @@ def _create(
     return str(created["TargetGroups"][0]["TargetGroupArn"])
 
 
-def ensure(spec: dict[str, Any], lb: dict[str, Any], network: dict[str, Any]) -> dict[str, Any]:
+def ensure(spec: NormalisedSpec, lb: LoadBalancerSpec, network: Network) -> dict[str, Any]:
     env = spec["name"]
     name = naming.target_group_name(env, lb["id"])
     port = int(spec["container"]["port"])

@@ -15,6 +15,7 @@ the service back on the previous revision; the environment stays READY, serving 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, Final
 
 from fargate_env import (
@@ -35,6 +36,7 @@ from fargate_env.errors import (
     EnvironmentNotFound,
     InfrastructureChange,
 )
+from fargate_env.payloads import NormalisedSpec
 
 #: Top-level spec fields an update may change (every other one is infrastructure).
 UPDATABLE: Final = frozenset(
@@ -76,7 +78,7 @@ def _differences(before: Any, after: Any, path: str) -> list[str]:
     return [] if before == after else [path]
 
 
-def _without_health_checks(spec: dict[str, Any]) -> dict[str, Any]:
+def _without_health_checks(spec: Mapping[str, Any]) -> dict[str, Any]:
     """The spec without its target groups' health checks (an update changes them in place)."""
     load_balancers = [
         {**lb, "target_group": {k: v for k, v in lb["target_group"].items() if k != "health_check"}}
@@ -84,10 +86,10 @@ def _without_health_checks(spec: dict[str, Any]) -> dict[str, Any]:
         else lb
         for lb in spec.get("load_balancers") or []
     ]
-    return {**spec, "load_balancers": load_balancers} if "load_balancers" in spec else spec
+    return {**spec, "load_balancers": load_balancers} if "load_balancers" in spec else dict(spec)
 
 
-def infrastructure_changes(current: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
+def infrastructure_changes(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> list[str]:
     """The fields of `wanted` (a normalised spec) an update cannot apply to `current`."""
     current, wanted = _without_health_checks(current), _without_health_checks(wanted)
     fixed = {key: value for key, value in current.items() if key not in UPDATABLE}
@@ -135,7 +137,7 @@ def begin(execution_input: Any, execution: str, started_at: str | None) -> dict[
     }
 
 
-def _deployment_configuration(spec: dict[str, Any]) -> dict[str, Any]:
+def _deployment_configuration(spec: NormalisedSpec) -> dict[str, Any]:
     breaker = bool(spec["service"]["circuit_breaker"])
     return {
         "deploymentCircuitBreaker": {"enable": breaker, "rollback": breaker},
@@ -145,7 +147,7 @@ def _deployment_configuration(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def roll_out(
-    spec: dict[str, Any], resources: dict[str, Any], task_definition_arn: str
+    spec: NormalisedSpec, resources: dict[str, Any], task_definition_arn: str
 ) -> dict[str, Any]:
     """The target groups' health checks as the spec has them, then UpdateService to the new
     revision (a rolling deployment; idempotent: the same revision again starts no new
@@ -215,7 +217,7 @@ def _serving_revisions(cluster_arn: str, target_group_arns: list[str]) -> dict[s
 
 
 def verify(
-    spec: dict[str, Any],
+    spec: NormalisedSpec,
     resources: dict[str, Any],
     task_definition_arn: str,
     remaining_seconds: float,
@@ -237,7 +239,7 @@ def verify(
 
 
 def updated(
-    spec: dict[str, Any],
+    spec: NormalisedSpec,
     execution: str,
     resources: dict[str, Any],
     revision: dict[str, Any],
@@ -281,8 +283,8 @@ def updated(
 def _back_to(name: str, resources: dict[str, Any], previous: str | None) -> None:
     """Put the target groups' health checks back as the recorded spec has them, and the service
     on the previous revision (nothing when it runs it already)."""
-    recorded = (registry.get(name) or {}).get("spec") or {}
-    if recorded.get("load_balancers") and resources.get("load_balancers"):
+    recorded = (registry.get(name) or {}).get("spec")
+    if recorded and recorded["load_balancers"] and resources.get("load_balancers"):
         target_groups.set_health_checks(recorded["load_balancers"], resources["load_balancers"])
     if not previous or not resources.get("service"):
         return
@@ -294,7 +296,7 @@ def _back_to(name: str, resources: dict[str, Any], previous: str | None) -> None
 
 
 def failed(
-    spec: dict[str, Any],
+    spec: NormalisedSpec,
     execution: str,
     failure: dict[str, Any],
     resources: dict[str, Any],
