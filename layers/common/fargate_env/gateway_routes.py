@@ -29,7 +29,7 @@ from fargate_env import (
 )
 from fargate_env.aws import client
 from fargate_env.errors import AwsRequestFailed, error_code
-from fargate_env.payloads import LoadBalancerSpec, NormalisedSpec
+from fargate_env.payloads import LoadBalancerRecord, LoadBalancerSpec, NormalisedSpec
 
 FORBIDDEN_BODY: Final = "This environment does not admit your address.\n"
 
@@ -154,7 +154,7 @@ def _port_listener(
 
 
 def ensure(
-    spec: NormalisedSpec, lb: LoadBalancerSpec, created: dict[str, Any], target_group_arn: str
+    spec: NormalisedSpec, lb: LoadBalancerSpec, created: LoadBalancerRecord, target_group_arn: str
 ) -> dict[str, Any]:
     """Shared mode's "Create the listeners": the environment's route on its gateway, its tasks'
     group admitting the gateway's, and (on a gateway other than the wildcard's) its own DNS

@@ -25,6 +25,7 @@ deployment's own cap (GatewayMaxEnvironments)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -41,7 +42,13 @@ from fargate_env import (
 from fargate_env import settings as deployment_settings
 from fargate_env.aws import client
 from fargate_env.errors import AwsRequestFailed, InvalidSpec, ResourceNotReady, error_code
-from fargate_env.payloads import LoadBalancerSpec, Network, NetworkSpec, NormalisedSpec
+from fargate_env.payloads import (
+    LoadBalancerRecord,
+    LoadBalancerSpec,
+    Network,
+    NetworkSpec,
+    NormalisedSpec,
+)
 
 # AWS's limits per Application Load Balancer (Elastic Load Balancing user guide, quotas).
 TARGET_GROUPS_PER_ALB: Final = 100
@@ -318,7 +325,7 @@ def holds_wildcard(gateway_id: str, settings: Settings) -> bool:
     return bool(settings.domain and settings.hosted_zone_id) and gateway_id == "e1"
 
 
-def _record_change(action: str, name: str, lb: dict[str, Any]) -> dict[str, Any]:
+def _record_change(action: str, name: str, lb: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "Action": action,
         "ResourceRecordSet": {
@@ -333,7 +340,7 @@ def _record_change(action: str, name: str, lb: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def change_record(action: str, name: str, lb: dict[str, Any], settings: Settings) -> bool:
+def change_record(action: str, name: str, lb: Mapping[str, Any], settings: Settings) -> bool:
     """UPSERT or DELETE an alias record of the hosted zone; False when a DELETE finds none."""
     try:
         client("route53").change_resource_record_sets(
@@ -396,7 +403,7 @@ def summary(gateway: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def join(spec: NormalisedSpec, lb: LoadBalancerSpec) -> dict[str, Any]:
+def join(spec: NormalisedSpec, lb: LoadBalancerSpec) -> LoadBalancerRecord:
     """Shared mode's "Create the load balancer": a slot on a gateway of the environment's
     scheme, and that gateway's load balancer (made first when the environment is the first to
     need it: it then waits for the load balancer to be active, as a dedicated one would)."""

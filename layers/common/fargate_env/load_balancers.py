@@ -19,7 +19,15 @@ from fargate_env.errors import (
     error_code,
     or_none_on,
 )
-from fargate_env.payloads import ListenerSpec, LoadBalancerSpec, Network, NormalisedSpec
+from fargate_env.payloads import (
+    GatewayLoadBalancer,
+    ListenerSpec,
+    ListenersRecord,
+    LoadBalancerRecord,
+    LoadBalancerSpec,
+    Network,
+    NormalisedSpec,
+)
 
 _LB_GONE = ("LoadBalancerNotFound",)
 _READY_STATES = ("active", "active_impaired")
@@ -41,7 +49,7 @@ def _describe_by_arn(arn: str) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
-def _summary(lb: dict[str, Any], lb_id: str) -> dict[str, Any]:
+def _summary(lb: dict[str, Any], lb_id: str) -> LoadBalancerRecord:
     return {
         "id": lb_id,
         "arn": lb["LoadBalancerArn"],
@@ -88,7 +96,7 @@ def _ensure(
 
 def ensure(
     spec: NormalisedSpec, lb: LoadBalancerSpec, network: Network, security_group_id: str
-) -> dict[str, Any]:
+) -> LoadBalancerRecord:
     """The environment's load balancer `lb["id"]`, created if missing. Never waits for active."""
     env = spec["name"]
     request = {
@@ -113,7 +121,7 @@ def ensure_gateway(
     subnet_ids: list[str],
     security_group_id: str,
     tags: dict[str, str],
-) -> dict[str, Any]:
+) -> GatewayLoadBalancer:
     """A gateway's Application Load Balancer, created if missing. Never waits for active."""
     request = {
         "Name": name,
@@ -138,7 +146,7 @@ def ensure_gateway(
 
 
 def ensure_gateway_listeners(
-    lb: dict[str, Any], wanted: list[dict[str, Any]], tags: dict[str, str]
+    lb: GatewayLoadBalancer, wanted: list[dict[str, Any]], tags: dict[str, str]
 ) -> dict[str, str]:
     """A gateway's own listeners (CreateListener requests without the load balancer), created
     if missing: port -> listener ARN."""
@@ -226,8 +234,11 @@ def url_of(lb: LoadBalancerSpec, dns_name: str) -> str:
 
 
 def ensure_listeners(
-    spec: NormalisedSpec, lb: LoadBalancerSpec, load_balancer: dict[str, Any], target_group_arn: str
-) -> dict[str, Any]:
+    spec: NormalisedSpec,
+    lb: LoadBalancerSpec,
+    load_balancer: LoadBalancerRecord,
+    target_group_arn: str,
+) -> ListenersRecord:
     """Every listener of `lb`, created if missing; a same-port listener of another protocol is a
     conflict. A protected `lb` (authentication) authenticates before each forward; its client
     secret is read here, once, and goes nowhere but to ELBv2."""

@@ -9,7 +9,7 @@ dicts at run time (no cost at cold start, nothing to convert at the state machin
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 # -- the normalised spec (spec.py's models, in their JSON form) --------------------------------
 
@@ -227,6 +227,7 @@ class LoadBalancerRecord(TypedDict):
     name: str
     dns_name: str
     type: Literal["application", "network"]
+    gateway: NotRequired[dict[str, Any]]  # shared mode: the environment's slot on a gateway
 
 
 class GatewayLoadBalancer(TypedDict):
