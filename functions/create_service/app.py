@@ -15,5 +15,5 @@ def lambda_handler(event: dict[str, Any], context: Any) -> Any:
         event["task_definition_arn"],
         event["target_groups"],
         event["tasks_security_group_id"],
-        event["execution"],
+        event["execution_name"],
     )

@@ -16,6 +16,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> Any:
         event["tasks_security_group_id"],
         event["command"],
         event["timeout_seconds"],
-        event["execution"],
+        event["execution_name"],
         "pre-traffic task",
     )

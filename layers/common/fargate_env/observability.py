@@ -31,7 +31,7 @@ Result = TypeVar("Result")
 #: A step's handler: (event, Lambda context) -> what the state machine receives.
 Handler = Callable[[Any, Any], Result]
 #: Where a step's event names its execution (every Task payload carries it: the ASL builder).
-CORRELATION_ID_PATH: Final = "execution"
+CORRELATION_ID_PATH: Final = "execution_name"
 
 
 def _sdk_tracing_enabled() -> bool:

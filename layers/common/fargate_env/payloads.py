@@ -306,3 +306,55 @@ class RegistryItem(TypedDict, total=False):
     created_at: str
     updated_at: str
     deleted_at: str
+
+
+# -- the steps' results (what each handler returns to the state machine) ---------------------
+
+
+class Created(TypedDict):
+    """A resource made (or found made): the cluster, the execution role."""
+
+    arn: str
+    name: str
+
+
+class LogGroupRecord(TypedDict):
+    name: str
+
+
+class SecurityGroupsRecord(TypedDict):
+    """The environment's security groups: one per load balancer (by its id), the tasks'."""
+
+    load_balancers: dict[str, str]
+    tasks: str
+
+
+class ServiceRecord(TypedDict):
+    arn: str
+    name: str
+    cluster_arn: str
+
+
+class TargetGroupRecord(TypedDict):
+    id: str  # the spec's load balancer id
+    arn: str
+    name: str
+
+
+class TaskDefinitionRecord(TypedDict):
+    arn: str
+    revision: int
+
+
+class Deleted(TypedDict):
+    """A delete step: what it deleted (nothing when it found nothing)."""
+
+    deleted: list[str]
+
+
+class ServiceDeleted(Deleted):
+    stopped_tasks: list[str]  # the one-off tasks it stopped first
+
+
+class TaskDefinitionsDeleted(Deleted):
+    deregistered: list[str]

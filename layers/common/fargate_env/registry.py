@@ -188,7 +188,7 @@ def _superseded(
 
 
 def claim_for_provisioning(
-    name: str, spec: NormalisedSpec, execution: str, requested_at: str
+    name: str, spec: NormalisedSpec, execution_arn: str, requested_at: str
 ) -> dict[str, Any]:
     """CREATING, owned by `execution` (outcome "claimed"), unless a teardown requested at or
     after `requested_at` is recorded ("superseded": nothing changes), or an earlier teardown is
@@ -198,7 +198,7 @@ def claim_for_provisioning(
     assignments = {
         "status": CREATING,
         "spec": spec,
-        "provision_execution": execution,
+        "provision_execution": execution_arn,
         "create_requested_at": requested_at,
         "updated_at": now,
         "created_at": now,
@@ -207,7 +207,7 @@ def claim_for_provisioning(
         "failed": FAILED,
         "deleted": DELETED,
         "creating": CREATING,
-        "execution": execution,
+        "execution": execution_arn,
         "requested": requested_at,
     }
     # Its own claim again (a retried step) holds whatever was requested since.
@@ -272,12 +272,12 @@ def _busy(
     )
 
 
-def mark_ready(name: str, execution: str, outputs: dict[str, Any]) -> bool:
+def mark_ready(name: str, execution_arn: str, outputs: dict[str, Any]) -> bool:
     return _update(
         name,
         {"status": READY, "updated_at": _now(), **outputs},
         "#status = :creating AND provision_execution = :execution",
-        {"creating": CREATING, "execution": execution},
+        {"creating": CREATING, "execution": execution_arn},
     )
 
 
@@ -291,14 +291,14 @@ def set_expiry(name: str, expires_at: str, previous: str) -> bool:
     )
 
 
-def mark_failed(name: str, execution: str, outputs: dict[str, Any]) -> bool:
+def mark_failed(name: str, execution_arn: str, outputs: dict[str, Any]) -> bool:
     """FAILED, when `execution` owns the item: CREATING, or READY when it failed right after
     recording READY (its own record, corrected)."""
     return _update(
         name,
         {"status": FAILED, "updated_at": _now(), **outputs},
         "#status IN (:creating, :ready) AND provision_execution = :execution",
-        {"creating": CREATING, "ready": READY, "execution": execution},
+        {"creating": CREATING, "ready": READY, "execution": execution_arn},
     )
 
 
@@ -318,7 +318,7 @@ def record_teardown_request(name: str, requested_at: str) -> RegistryItem | None
     return None if recorded else get(name) or {}
 
 
-def claim_for_teardown(name: str, execution: str, requested_at: str) -> dict[str, Any]:
+def claim_for_teardown(name: str, execution_arn: str, requested_at: str) -> dict[str, Any]:
     """DELETING, owned by `execution` (outcome "claimed"), unless a create requested after
     `requested_at` holds the name ("superseded": nothing changes). An environment still being
     created is not touched ("waiting": the caller comes back when its provisioning has ended; a
@@ -341,7 +341,7 @@ def claim_for_teardown(name: str, execution: str, requested_at: str) -> dict[str
         "OR (#status = :creating AND provision_execution = :stale) "
         "OR (#status = :updating AND update_execution = :stale))"
     )
-    assignments = {"status": DELETING, "teardown_execution": execution, "updated_at": _now()}
+    assignments = {"status": DELETING, "teardown_execution": execution_arn, "updated_at": _now()}
     for _ in range(CLAIM_ATTEMPTS):
         if _update(name, assignments, condition, values):
             claimed: RegistryItem = get(name) or {}
@@ -365,7 +365,7 @@ def claim_for_teardown(name: str, execution: str, requested_at: str) -> dict[str
     raise TransientAwsError(f"registry: {name!r} kept changing while it was being claimed")
 
 
-def mark_deleted(name: str, execution: str, summary: dict[str, Any]) -> bool:
+def mark_deleted(name: str, execution_arn: str, summary: dict[str, Any]) -> bool:
     """DELETED, if this teardown still owns the item (a later teardown may have taken over)."""
     return _update(
         name,
@@ -377,25 +377,25 @@ def mark_deleted(name: str, execution: str, summary: dict[str, Any]) -> bool:
             "resources": {},
         },
         "#status = :deleting AND teardown_execution = :execution",
-        {"deleting": DELETING, "execution": execution},
+        {"deleting": DELETING, "execution": execution_arn},
     )
 
 
-def claim_for_update(name: str, execution: str, requested_at: str) -> dict[str, Any]:
+def claim_for_update(name: str, execution_arn: str, requested_at: str) -> dict[str, Any]:
     """UPDATING, owned by `execution` (outcome "claimed"), when the environment is READY and no
     teardown, create or other update was requested at or after `requested_at` ("superseded":
     nothing changes). EnvironmentNotFound when there is no such environment; EnvironmentBusy
     when another execution holds it. An update whose execution has ended is taken over."""
     assignments = {
         "status": UPDATING,
-        "update_execution": execution,
+        "update_execution": execution_arn,
         "update_requested_at": requested_at,
         "updated_at": _now(),
     }
     values = {
         "ready": READY,
         "updating": UPDATING,
-        "execution": execution,
+        "execution": execution_arn,
         "requested": requested_at,
         "stale": "",
     }
@@ -442,11 +442,11 @@ def restore_stale_update(name: str, stale_execution: str, failure: dict[str, Any
     )
 
 
-def mark_updated(name: str, execution: str, outputs: dict[str, Any]) -> bool:
+def mark_updated(name: str, execution_arn: str, outputs: dict[str, Any]) -> bool:
     """READY again, with what the update changed, if this update still holds the item."""
     return _update(
         name,
         {"status": READY, "updated_at": _now(), **outputs},
         "#status = :updating AND update_execution = :execution",
-        {"updating": UPDATING, "execution": execution},
+        {"updating": UPDATING, "execution": execution_arn},
     )

@@ -102,7 +102,7 @@ def infrastructure_changes(current: Mapping[str, Any], wanted: Mapping[str, Any]
     return changed
 
 
-def begin(execution_input: Any, execution: str, started_at: str | None) -> dict[str, Any]:
+def begin(execution_input: Any, execution_arn: str, started_at: str | None) -> dict[str, Any]:
     """Start of an update: the input validated as a provisioning's is (InvalidSpec naming the
     field), infrastructure changes refused (InfrastructureChange naming them), then the claim
     (UPDATING: one execution per environment, in request order). Nothing changes before the
@@ -121,7 +121,7 @@ def begin(execution_input: Any, execution: str, started_at: str | None) -> dict[
             f"{', '.join(changed)}: an update changes only the containers, the desired count, "
             "the service's settings and the target groups' health checks. " + RECREATE
         )
-    claim = registry.claim_for_update(spec["name"], execution, requested_at)
+    claim = registry.claim_for_update(spec["name"], execution_arn, requested_at)
     item = claim.pop("item", None) or {}
     resources = item.get("resources") or {}
     previous = (resources.get("task_definition") or {}).get("arn")
@@ -240,7 +240,7 @@ def verify(
 
 def updated(
     spec: NormalisedSpec,
-    execution: str,
+    execution_arn: str,
     resources: dict[str, Any],
     revision: dict[str, Any],
     url: str,
@@ -260,12 +260,12 @@ def updated(
         "task_definition": _revision(revision["arn"]),
         "image": spec["container"]["image"],
         "at": at,
-        "execution": execution,
+        "execution": execution_arn,
     }
     history = [*(item.get("revisions") or []), entry][-bounds.RECORDED_REVISIONS :]
     recorded = registry.mark_updated(
         name,
-        execution,
+        execution_arn,
         {
             "spec": spec,
             "resources": {**resources, "task_definition": revision},
@@ -297,7 +297,7 @@ def _back_to(name: str, resources: dict[str, Any], previous: str | None) -> None
 
 def failed(
     spec: NormalisedSpec,
-    execution: str,
+    execution_arn: str,
     failure: dict[str, Any],
     resources: dict[str, Any],
     previous: str | None,
@@ -316,8 +316,10 @@ def failed(
         ROLLED_BACK_TO_PREVIOUS,
         FIX_AND_UPDATE,
     )
-    recorded = registry.mark_updated(spec["name"], execution, {"update_failure": summary})
-    lifecycle_events.publish(lifecycle_events.UPDATE_FAILED, {**summary, "execution": execution})
+    recorded = registry.mark_updated(spec["name"], execution_arn, {"update_failure": summary})
+    lifecycle_events.publish(
+        lifecycle_events.UPDATE_FAILED, {**summary, "execution": execution_arn}
+    )
     return {
         "recorded": recorded,
         "error": failures.execution_error(summary["error"]),
