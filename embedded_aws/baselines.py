@@ -128,7 +128,7 @@ def _create(aws: EmbeddedAWS, spec: NormalisedSpec, cloudformation: bool) -> dic
     log_group = logs.ensure(spec)
     role = execution_role.ensure(spec, log_group["name"])
     definition = task_definition.register(spec, log_group["name"], role["arn"])
-    made = []
+    made: list[dict[str, Any]] = []
     for lb in spec["load_balancers"]:
         target_group = target_groups.ensure(spec, lb, network)
         created = load_balancers.ensure(spec, lb, network, groups["load_balancers"][lb["id"]])

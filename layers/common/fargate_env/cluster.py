@@ -7,7 +7,7 @@ from typing import Any
 from fargate_env import naming
 from fargate_env.aws import client
 from fargate_env.errors import ResourceNotReady, TransientAwsError, error_code
-from fargate_env.payloads import NormalisedSpec
+from fargate_env.payloads import Created, Deleted, NormalisedSpec
 
 
 def _describe(name_or_arn: str) -> dict[str, Any] | None:
@@ -55,7 +55,7 @@ def _create(spec: NormalisedSpec, name: str) -> dict[str, Any]:
         raise
 
 
-def ensure(spec: NormalisedSpec) -> dict[str, Any]:
+def ensure(spec: NormalisedSpec) -> Created:
     env = spec["name"]
     name = naming.cluster_name(env)
     existing = _describe(name)
@@ -82,7 +82,7 @@ def find(env: str) -> str | None:
     return str(existing["clusterArn"]) if naming.owned_by(tags, env) else None
 
 
-def delete(env: str) -> dict[str, Any]:
+def delete(env: str) -> Deleted:
     arn = find(env)
     if arn is None:
         return {"deleted": []}

@@ -24,6 +24,8 @@ from fargate_env.payloads import (
     ListenerSpec,
     ListenersRecord,
     LoadBalancerRecord,
+    LoadBalancersActive,
+    LoadBalancersDeleted,
     LoadBalancerSpec,
     Network,
     NormalisedSpec,
@@ -290,7 +292,7 @@ def ensure_listeners(
     }
 
 
-def check_active(arns: list[str]) -> dict[str, Any]:
+def check_active(arns: list[str]) -> LoadBalancersActive:
     """One look at the load balancers: ready when every one is active."""
     states: dict[str, str] = {}
     for arn in arns:
@@ -346,7 +348,7 @@ def delete(env: str, arns: list[str]) -> dict[str, Any]:
     return {"deleted": deleted, "deleted_listeners": deleted_listeners}
 
 
-def check_deleted(arns: list[str]) -> dict[str, Any]:
+def check_deleted(arns: list[str]) -> LoadBalancersDeleted:
     remaining = [arn for arn in arns if _describe_by_arn(arn) is not None]
     names = [arn.split("/")[-2] for arn in remaining]
     return {"ready": not remaining, "remaining": remaining, "summary": ", ".join(names)}

@@ -248,13 +248,6 @@ class ListenersRecord(TypedDict):
     url: str
 
 
-class Readiness(TypedDict):
-    """One look at resources being made or deleted: the state machine's Choice reads `ready`."""
-
-    ready: bool
-    summary: str
-
-
 class Inventory(TypedDict):
     """What an environment has in AWS now (inventory.find): what the teardown deletes."""
 
@@ -358,3 +351,41 @@ class ServiceDeleted(Deleted):
 
 class TaskDefinitionsDeleted(Deleted):
     deregistered: list[str]
+
+
+class Readiness(TypedDict):
+    """One look at resources being made or deleted: the state machine's Choice reads `ready`;
+    a deadline's failure quotes `summary`."""
+
+    ready: bool
+    summary: str
+
+
+class LoadBalancersActive(Readiness):
+    states: dict[str, str]  # load balancer name -> its state's code
+
+
+class LoadBalancersDeleted(Readiness):
+    remaining: list[str]
+
+
+class ServiceStability(Readiness):
+    rollout_state: str | None
+    running: int
+    desired: int
+    healthy_targets: dict[str, int]  # target group name -> healthy targets
+    stopped_tasks: int
+
+
+class ServiceDeletion(TypedDict):
+    ready: bool
+    tasks_remaining: int
+    status: NotRequired[str]  # absent when there is no cluster left to look in
+    summary: NotRequired[str]
+
+
+class ProvisioningRequest(TypedDict):
+    """The provisioning's input, validated (validation.validate): what every later step reads."""
+
+    spec: NormalisedSpec
+    requested_at: str  # when it was asked for (ordering.py)

@@ -10,7 +10,7 @@ from typing import Any, Final
 from fargate_env import clock, naming, settings
 from fargate_env.aws import client
 from fargate_env.errors import error_code, or_none_on
-from fargate_env.payloads import NormalisedSpec
+from fargate_env.payloads import Deleted, NormalisedSpec
 
 TEARDOWN_STATE_MACHINE_ENV: Final = "TEARDOWN_STATE_MACHINE_ARN"
 SCHEDULER_ROLE_ENV: Final = "SCHEDULER_ROLE_ARN"
@@ -111,7 +111,7 @@ def find(env: str) -> str | None:
     return name if _target(name) == _teardown_machine() else None
 
 
-def delete(env: str) -> dict[str, Any]:
+def delete(env: str) -> Deleted:
     name = find(env)
     if name is None:
         return {"deleted": []}

@@ -10,7 +10,13 @@ from typing import Any
 from fargate_env import ingress, naming
 from fargate_env.aws import client
 from fargate_env.errors import ResourceNotReady, error_code
-from fargate_env.payloads import LoadBalancerSpec, Network, NormalisedSpec
+from fargate_env.payloads import (
+    Deleted,
+    LoadBalancerSpec,
+    Network,
+    NormalisedSpec,
+    SecurityGroupsRecord,
+)
 
 _GONE = ("InvalidGroup.NotFound", "InvalidGroupId.NotFound", "InvalidGroupId.Malformed")
 
@@ -156,7 +162,7 @@ def _task_ports(spec: NormalisedSpec) -> list[int]:
     return sorted(ports)
 
 
-def create_for_environment(spec: NormalisedSpec, network: Network) -> dict[str, Any]:
+def create_for_environment(spec: NormalisedSpec, network: Network) -> SecurityGroupsRecord:
     """Dedicated mode: each load balancer's group and the tasks' group, which admits the
     container port from them. Shared mode: the tasks' group alone; it admits the gateway's group
     once the environment is routed on its gateway (allow_from_gateway), the gateway being known
@@ -309,7 +315,7 @@ def _describe_owned(env: str, group_ids: list[str]) -> list[dict[str, Any]]:
     ]
 
 
-def delete_for_environment(env: str, recorded_ids: list[str]) -> dict[str, Any]:
+def delete_for_environment(env: str, recorded_ids: list[str]) -> Deleted:
     """Revoke the rules between our groups, then delete them.
 
     A group still used by an ENI (a task or load balancer being released) or by another group's

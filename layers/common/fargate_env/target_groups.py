@@ -8,7 +8,13 @@ from typing import Any
 from fargate_env import elbv2_tags, naming
 from fargate_env.aws import client
 from fargate_env.errors import ResourceConflict, ResourceNotReady, error_code, or_none_on
-from fargate_env.payloads import LoadBalancerSpec, Network, NormalisedSpec
+from fargate_env.payloads import (
+    Deleted,
+    LoadBalancerSpec,
+    Network,
+    NormalisedSpec,
+    TargetGroupRecord,
+)
 
 
 def _describe_by_name(name: str) -> dict[str, Any] | None:
@@ -98,7 +104,7 @@ def _create(spec: NormalisedSpec, lb: LoadBalancerSpec, network: Network, name: 
     return str(created["TargetGroups"][0]["TargetGroupArn"])
 
 
-def ensure(spec: NormalisedSpec, lb: LoadBalancerSpec, network: Network) -> dict[str, Any]:
+def ensure(spec: NormalisedSpec, lb: LoadBalancerSpec, network: Network) -> TargetGroupRecord:
     env = spec["name"]
     name = naming.target_group_name(env, lb["id"])
     port = int(spec["container"]["port"])
@@ -148,7 +154,7 @@ def existing(env: str, arns: list[str]) -> list[str]:
     return [group["TargetGroupArn"] for group in _existing_owned(env, arns)]
 
 
-def delete(env: str, arns: list[str]) -> dict[str, Any]:
+def delete(env: str, arns: list[str]) -> Deleted:
     """Delete our target groups among `arns`. A group a listener still uses is not ready yet."""
     deleted = []
     for group in _existing_owned(env, arns):

@@ -14,7 +14,14 @@ from typing import Any, Final
 from fargate_env import naming, settings
 from fargate_env.aws import client, region
 from fargate_env.errors import error_code
-from fargate_env.payloads import ContainerSpec, NormalisedSpec, SidecarSpec, VolumeSpec
+from fargate_env.payloads import (
+    ContainerSpec,
+    NormalisedSpec,
+    SidecarSpec,
+    TaskDefinitionRecord,
+    TaskDefinitionsDeleted,
+    VolumeSpec,
+)
 
 FINGERPRINT_TAG: Final = "fargate-env:fingerprint"
 NOT_FOUND_MESSAGE: Final = "Unable to describe task definition"
@@ -193,7 +200,7 @@ def _latest(family: str) -> dict[str, Any] | None:
         raise
 
 
-def register(spec: NormalisedSpec, log_group: str, execution_role_arn: str) -> dict[str, Any]:
+def register(spec: NormalisedSpec, log_group: str, execution_role_arn: str) -> TaskDefinitionRecord:
     env = spec["name"]
     request = build_request(spec, log_group, execution_role_arn)
     wanted = fingerprint(request)
@@ -240,7 +247,7 @@ def find(env: str) -> list[str]:
     return [arn for arn in every if _owned(arn, env)]
 
 
-def delete_all(env: str) -> dict[str, Any]:
+def delete_all(env: str) -> TaskDefinitionsDeleted:
     """Deregister every ACTIVE revision, then delete every INACTIVE one (ECS keeps INACTIVE
     revisions forever otherwise)."""
     family = naming.task_family(env)

@@ -36,7 +36,7 @@ from fargate_env.errors import (
     EnvironmentNotFound,
     InfrastructureChange,
 )
-from fargate_env.payloads import NormalisedSpec
+from fargate_env.payloads import NormalisedSpec, ServiceStability
 
 #: Top-level spec fields an update may change (every other one is infrastructure).
 UPDATABLE: Final = frozenset(
@@ -173,7 +173,7 @@ def _revision(arn: str | None) -> str:
 
 def check_rollout(
     cluster_arn: str, service_name: str, task_definition_arn: str, target_group_arns: list[str]
-) -> dict[str, Any]:
+) -> ServiceStability:
     """One look at the rolling deployment: ready when the new revision's deployment is
     COMPLETED with healthy targets. DeploymentRolledBack when the circuit breaker put the
     previous revision back; ServiceUnstable when the new tasks keep stopping."""

@@ -33,7 +33,7 @@ from fargate_env import (
     sizes,
 )
 from fargate_env.errors import InvalidRequest, InvalidSpec, invalid_spec
-from fargate_env.payloads import NormalisedSpec
+from fargate_env.payloads import NormalisedSpec, ProvisioningRequest
 
 ALLOWED_SECRET_PREFIXES_ENV: Final = "ALLOWED_SECRET_ARN_PREFIXES"
 SHARED_SECRETS_ENV: Final = "SHARED_SECRETS_NAME"
@@ -206,7 +206,7 @@ def _check_deployment(
         )
 
 
-def validate(execution_input: Any, started_at: str | None = None) -> dict[str, Any]:
+def validate(execution_input: Any, started_at: str | None = None) -> ProvisioningRequest:
     """The provisioning's input; returns {"spec": <normalised spec>, "requested_at": ...}."""
     request, event_time = _unwrap(execution_input, PROVISION_FIELDS, "provisioning")
     if request.get("spec") is None:
