@@ -51,7 +51,7 @@ def _create(spec: NormalisedSpec, name: str) -> dict[str, Any]:
             raise TransientAwsError(
                 f"cluster {name!r}: ECS's service-linked role is still being created in this "
                 f"account (first cluster); retrying: {exc}"
-            ) from None
+            ) from exc
         raise
 
 
@@ -97,6 +97,6 @@ def delete(env: str) -> Deleted:
             "ClusterContainsTasksException",
             "UpdateInProgressException",
         ):
-            raise ResourceNotReady(f"cluster {arn} still has services or tasks: {exc}") from None
+            raise ResourceNotReady(f"cluster {arn} still has services or tasks: {exc}") from exc
         raise
     return {"deleted": [arn]}

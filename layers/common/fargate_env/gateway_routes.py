@@ -87,7 +87,7 @@ def _create_rule(
         )
     except Exception as exc:
         if error_code(exc) == "PriorityInUse":
-            raise _SlotTaken(f"priority {priority} of {listener_arn} is in use") from None
+            raise _SlotTaken(f"priority {priority} of {listener_arn} is in use") from exc
         raise
     return str(created["Rules"][0]["RuleArn"])
 
@@ -145,7 +145,7 @@ def _port_listener(
             if error_code(exc) == "DuplicateListener":
                 raise _SlotTaken(
                     f"port {port} of gateway {gateway['gateway_id']} is in use"
-                ) from None
+                ) from exc
             raise
     if not restricted:
         return [arn]

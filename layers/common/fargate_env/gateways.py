@@ -164,7 +164,7 @@ def _gateway_network(settings: Settings) -> Network:
     except InvalidSpec as exc:
         raise AwsRequestFailed(
             f"the gateways' network (GatewayVpcId, GatewaySubnetIds): {exc}"
-        ) from None
+        ) from exc
 
 
 def in_gateway_network(spec: NormalisedSpec) -> NormalisedSpec:

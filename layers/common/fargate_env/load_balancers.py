@@ -170,7 +170,7 @@ def ensure_gateway_listeners(
                     raise
                 raise ResourceNotReady(
                     f"a listener on port {request['Port']} of {lb['name']} appeared concurrently"
-                ) from None
+                ) from exc
         elif current["Protocol"] != request["Protocol"]:
             raise ResourceConflict(
                 f"gateway {lb['name']!r} has a {current['Protocol']} listener on port "
@@ -283,7 +283,7 @@ def ensure_listeners(
                 raise
             raise ResourceNotReady(
                 f"a listener on port {listener['port']} appeared concurrently; retrying"
-            ) from None
+            ) from exc
         arns.append(created["Listeners"][0]["ListenerArn"])
     return {
         "id": lb["id"],

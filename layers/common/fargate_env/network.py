@@ -20,7 +20,7 @@ def _describe_subnets(subnet_ids: list[str], field: str) -> list[dict[str, Any]]
         return list(client("ec2").describe_subnets(SubnetIds=subnet_ids)["Subnets"])
     except Exception as exc:
         if error_code(exc) in ("InvalidSubnetID.NotFound", "InvalidSubnetID.Malformed"):
-            raise InvalidSpec(f"network.{field}: {exc}") from None
+            raise InvalidSpec(f"network.{field}: {exc}") from exc
         raise
 
 
@@ -38,7 +38,7 @@ def _vpc_is_default(vpc_id: str) -> bool:
         vpcs = client("ec2").describe_vpcs(VpcIds=[vpc_id])["Vpcs"]
     except Exception as exc:
         if error_code(exc) in ("InvalidVpcID.NotFound", "InvalidVpcID.Malformed"):
-            raise InvalidSpec(f"network.vpc_id: {vpc_id} does not exist") from None
+            raise InvalidSpec(f"network.vpc_id: {vpc_id} does not exist") from exc
         raise
     return bool(vpcs and vpcs[0].get("IsDefault"))
 

@@ -70,7 +70,7 @@ def ensure(spec: NormalisedSpec) -> dict[str, Any]:
             raise ResourceConflict(
                 f"schedule {name!r} already exists and starts {_target(name)}, not this "
                 "deployment's teardown: another stack manages an environment of this name"
-            ) from None
+            ) from exc
         scheduler.update_schedule(**request)  # a re-run moves the expiry: last ready wins
     return {"schedule": name, "expires_at": at.isoformat()}
 

@@ -270,7 +270,7 @@ def delete_gateway_group(gateway_id: str, name: str) -> list[str]:
             raise ResourceNotReady(
                 f"the security group of gateway {gateway_id} ({found['GroupId']}) is still used "
                 "by network interfaces of its deleted load balancer or by an environment's rule"
-            ) from None
+            ) from exc
         raise
     return [str(found["GroupId"])]
 

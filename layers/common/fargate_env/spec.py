@@ -1092,7 +1092,7 @@ def parse(raw: Any, *, security_group_rule_quota: int | None = None) -> Environm
     try:
         parsed = EnvironmentSpec.model_validate(raw, context={QUOTA_CONTEXT: quota})
     except ValidationError as exc:
-        raise invalid_spec(describe_errors(exc)) from None
+        raise invalid_spec(describe_errors(exc)) from exc
     together = (
         shared_mode_problems(parsed)
         + authentication_problems(parsed)

@@ -167,7 +167,7 @@ def delete(env: str, arns: list[str]) -> Deleted:
             if code == "ResourceInUse":
                 raise ResourceNotReady(
                     f"target group {group['TargetGroupName']} is still used by a listener"
-                ) from None
+                ) from exc
             raise
         deleted.append(group["TargetGroupArn"])
     return {"deleted": deleted}
