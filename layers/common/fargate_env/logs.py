@@ -43,10 +43,8 @@ def delete(env: str) -> Deleted:
     name = find(env)
     if name is None:
         return {"deleted": []}
-    try:
-        client("logs").delete_log_group(logGroupName=name)
-    except Exception as exc:
-        if error_code(exc) != "ResourceNotFoundException":
-            raise
-        return {"deleted": []}
-    return {"deleted": [name]}
+    answer = or_none_on(
+        ("ResourceNotFoundException",),
+        lambda: client("logs").delete_log_group(logGroupName=name),
+    )
+    return {"deleted": [] if answer is None else [name]}

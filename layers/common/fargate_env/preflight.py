@@ -12,7 +12,7 @@ from typing import Any
 
 from fargate_env import authentication, gateways, network
 from fargate_env.aws import client, region
-from fargate_env.errors import error_code, invalid_spec
+from fargate_env.errors import invalid_spec, or_none_on
 from fargate_env.payloads import Network, NormalisedSpec
 
 _NOT_FOUND = (
@@ -27,12 +27,7 @@ _NOT_FOUND = (
 
 def _answer(call: Callable[..., Any], **request: Any) -> Any | None:
     """The call's answer, or None when AWS says the thing does not exist."""
-    try:
-        return call(**request)
-    except Exception as exc:
-        if error_code(exc) in _NOT_FOUND:
-            return None
-        raise
+    return or_none_on(_NOT_FOUND, lambda: call(**request))
 
 
 def _server_certificate_problem(arn: str) -> str | None:

@@ -97,20 +97,6 @@ def validate(execution_input: Any) -> bool:
     return dry_run is True
 
 
-def execution_status(execution_arn: str | None) -> str:
-    """RUNNING, or how the execution ended; UNKNOWN when Step Functions has no such execution
-    (then nothing runs for the claim either)."""
-    if not execution_arn:
-        return "UNKNOWN"
-    try:
-        described = client("stepfunctions").describe_execution(executionArn=execution_arn)
-    except Exception as exc:
-        if error_code(exc) in ("ExecutionDoesNotExist", "InvalidArn"):
-            return "UNKNOWN"
-        raise
-    return str(described["status"])
-
-
 def _finding(name: str, kind: str, action: str, **detail: Any) -> dict[str, Any]:
     return {"name": name, "kind": kind, "action": action, **detail}
 
@@ -165,7 +151,7 @@ def _claims(items: list[RegistryItem], now: datetime) -> tuple[list[Any], list[A
         name, status = item["name"], item.get("status")
         if status in STALE_KIND:
             owner = registry.holder(item)
-            ended = execution_status(owner)
+            ended = registry.execution_status(owner)
             if ended == "RUNNING":
                 running.append({"name": name, "status": status, "execution": owner})
                 continue

@@ -33,6 +33,7 @@ from fargate_env.errors import (
     EnvironmentNotFound,
     TransientAwsError,
     error_code,
+    or_none_on,
 )
 from fargate_env.payloads import NormalisedSpec, RegistryItem
 
@@ -143,17 +144,21 @@ def holder(item: RegistryItem) -> str | None:
     return None
 
 
+def execution_status(execution_arn: str | None) -> str:
+    """RUNNING, or how the execution ended; UNKNOWN when Step Functions has no such execution
+    (then nothing runs for the claim either)."""
+    if not execution_arn:
+        return "UNKNOWN"
+    described = or_none_on(
+        ("ExecutionDoesNotExist", "InvalidArn"),
+        lambda: client("stepfunctions").describe_execution(executionArn=execution_arn),
+    )
+    return "UNKNOWN" if described is None else str(described["status"])
+
+
 def execution_running(execution_arn: str | None) -> bool:
     """Whether a Step Functions execution still runs (an unknown one does not)."""
-    if not execution_arn:
-        return False
-    try:
-        status = client("stepfunctions").describe_execution(executionArn=execution_arn)["status"]
-    except Exception as exc:
-        if error_code(exc) in ("ExecutionDoesNotExist", "InvalidArn"):
-            return False
-        raise
-    return bool(status == "RUNNING")
+    return execution_status(execution_arn) == "RUNNING"
 
 
 #: Outcomes of a claim, as the state machines read them.

@@ -115,10 +115,8 @@ def delete(env: str) -> Deleted:
     name = find(env)
     if name is None:
         return {"deleted": []}
-    try:
-        client("scheduler").delete_schedule(Name=name, GroupName=_group())
-    except Exception as exc:
-        if error_code(exc) == "ResourceNotFoundException":
-            return {"deleted": []}
-        raise
-    return {"deleted": [name]}
+    answer = or_none_on(
+        ("ResourceNotFoundException",),
+        lambda: client("scheduler").delete_schedule(Name=name, GroupName=_group()),
+    )
+    return {"deleted": [] if answer is None else [name]}
