@@ -10,19 +10,11 @@ import boto3
 import pytest
 
 from embedded_aws.eventbridge import role_refusal
+from embedded_aws.iam_policy import trusting
 
 ACCOUNT = "123456789012"
 MACHINE = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:fargate-env-provision"
-TRUST_EVENTS = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "events.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
+TRUST_EVENTS = trusting("events.amazonaws.com")
 START = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": "states:StartExecution", "Resource": MACHINE}],
@@ -55,8 +47,7 @@ def test_an_inline_policy_grants_the_start_only_on_its_resource():
 
 @pytest.mark.usefixtures("aws")
 def test_a_role_events_may_not_assume_or_that_is_absent_is_refused():
-    lambda_trust = json.loads(json.dumps(TRUST_EVENTS).replace("events", "lambda"))
-    arn = make_role("rule-untrusted", lambda_trust)
+    arn = make_role("rule-untrusted", trusting("lambda.amazonaws.com"))
     assert "does not trust events.amazonaws.com" in str(role_refusal(ACCOUNT, arn, MACHINE))
     missing = f"arn:aws:iam::{ACCOUNT}:role/nobody"
     assert role_refusal(ACCOUNT, missing, MACHINE) == f"role {missing} does not exist"

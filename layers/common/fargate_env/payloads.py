@@ -47,13 +47,12 @@ class ContainerDependencySpec(TypedDict):
     condition: Literal["START", "HEALTHY", "COMPLETE", "SUCCESS"]
 
 
-class ContainerSpec(TypedDict):
-    image: str
+class ContainerFields(TypedDict):
+    """What the main container and a sidecar both have."""
+
     name: str
-    port: int
+    image: str
     cpu: int
-    memory: int
-    cpu_architecture: Literal["X86_64", "ARM64"]
     command: list[str] | None
     entry_point: list[str] | None
     working_directory: str | None
@@ -62,33 +61,26 @@ class ContainerSpec(TypedDict):
     secrets: dict[str, str]
     health_check: ContainerHealthCheckSpec | None
     depends_on: list[ContainerDependencySpec]
-    volumes: list[VolumeSpec]
     read_only_root_filesystem: bool
+    registry_credentials_arn: str | None
+
+
+class ContainerSpec(ContainerFields):
+    port: int
+    memory: int
+    cpu_architecture: Literal["X86_64", "ARM64"]
+    volumes: list[VolumeSpec]
     init_process: bool
     ulimits: list[UlimitSpec]
     ephemeral_storage_gib: int | None
     task_role_arn: str | None
-    registry_credentials_arn: str | None
     log_retention_days: int
     stop_timeout_seconds: int
 
 
-class SidecarSpec(TypedDict):
-    name: str
-    image: str
+class SidecarSpec(ContainerFields):
     essential: bool
-    cpu: int
     memory: int | None
-    command: list[str] | None
-    entry_point: list[str] | None
-    working_directory: str | None
-    user: str | None
-    environment: dict[str, str]
-    secrets: dict[str, str]
-    health_check: ContainerHealthCheckSpec | None
-    depends_on: list[ContainerDependencySpec]
-    read_only_root_filesystem: bool
-    registry_credentials_arn: str | None
 
 
 class PreTrafficTaskSpec(TypedDict):
