@@ -109,6 +109,7 @@ class LogicalClock(Clock):
         current = self._times.get(me, 0.0)
         children = self._children.get(me)
         if children and all(hasattr(child, "_simulated_end") for child in children):
+            # The mark timed_run put on each stdlib Thread.
             ends = [child._simulated_end for child in children]  # type: ignore[attr-defined]
             current = max(current, *ends)
             self._children[me] = []

@@ -172,6 +172,7 @@ def run(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGINT, lambda *_: stopped.set())
         stopped.wait()
         server.shutdown()
+        # The stdlib's handler back as it was.
         WSGIRequestHandler.handle = original_handle  # type: ignore[method-assign]
     return 0
 
