@@ -7,6 +7,7 @@ should wait on it but the final readiness check.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -201,12 +202,10 @@ def _delete_listeners(listeners: list[dict[str, Any]]) -> list[str]:
     left out."""
     deleted = []
     for listener in listeners:
-        try:
-            client("elbv2").delete_listener(ListenerArn=listener["ListenerArn"])
-            deleted.append(listener["ListenerArn"])
-        except Exception as exc:
-            if error_code(exc) != "ListenerNotFound":
-                raise
+        arn = listener["ListenerArn"]
+        delete = functools.partial(client("elbv2").delete_listener, ListenerArn=arn)
+        if or_none_on(("ListenerNotFound",), delete) is not None:
+            deleted.append(arn)
     return deleted
 
 
@@ -336,13 +335,13 @@ def delete(env: str, arns: list[str]) -> dict[str, Any]:
     elbv2 = client("elbv2")
     deleted_listeners, deleted = [], []
     for lb in _existing_owned(env, arns):
-        try:
-            listeners = elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
-        except Exception as exc:
-            if error_code(exc) not in _LB_GONE:
-                raise
+        describe = functools.partial(
+            elbv2.describe_listeners, LoadBalancerArn=lb["LoadBalancerArn"]
+        )
+        described = or_none_on(_LB_GONE, describe)
+        if described is None:
             continue
-        deleted_listeners += _delete_listeners(listeners)
+        deleted_listeners += _delete_listeners(described["Listeners"])
         elbv2.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
         deleted.append(lb["LoadBalancerArn"])
     return {"deleted": deleted, "deleted_listeners": deleted_listeners}

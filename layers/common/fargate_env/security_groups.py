@@ -3,13 +3,14 @@ for the tasks (only the container port, only from the load balancers' groups).""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Callable
 from typing import Any
 
 from fargate_env import ingress, naming
 from fargate_env.aws import client
-from fargate_env.errors import ResourceNotReady, error_code
+from fargate_env.errors import ResourceNotReady, error_code, or_none_on
 from fargate_env.payloads import (
     Deleted,
     LoadBalancerSpec,
@@ -296,13 +297,11 @@ def existing(env: str, group_ids: list[str]) -> list[str]:
 
 def _describe(group_ids: list[str]) -> list[dict[str, Any]]:
     """The groups among `group_ids` that exist (whoever's they are)."""
-    found = []
+    found: list[dict[str, Any]] = []
     for group_id in group_ids:
-        try:
-            found += client("ec2").describe_security_groups(GroupIds=[group_id])["SecurityGroups"]
-        except Exception as exc:
-            if error_code(exc) not in _GONE:
-                raise
+        describe = functools.partial(client("ec2").describe_security_groups, GroupIds=[group_id])
+        described = or_none_on(_GONE, describe)
+        found += described["SecurityGroups"] if described else []
     return found
 
 
@@ -337,13 +336,12 @@ def delete_for_environment(env: str, recorded_ids: list[str]) -> Deleted:
             if any(pair.get("GroupId") in groups for pair in permission.get("UserIdGroupPairs", []))
         ]
         if cross_rules:
-            try:
-                ec2.revoke_security_group_ingress(
-                    GroupId=group["GroupId"], IpPermissions=cross_rules
-                )
-            except Exception as exc:
-                if error_code(exc) not in (*_GONE, "InvalidPermission.NotFound"):
-                    raise
+            revoke = functools.partial(
+                ec2.revoke_security_group_ingress,
+                GroupId=group["GroupId"],
+                IpPermissions=cross_rules,
+            )
+            or_none_on((*_GONE, "InvalidPermission.NotFound"), revoke)  # gone already: done
 
     deleted, in_use = [], []
     for group_id in sorted(groups):

@@ -3,6 +3,7 @@ balancer's health check, deregistration delay and stickiness."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from fargate_env import elbv2_tags, naming
@@ -137,15 +138,11 @@ def find(env: str) -> list[str]:
 
 
 def _existing_owned(env: str, arns: list[str]) -> list[dict[str, Any]]:
-    existing = []
+    existing: list[dict[str, Any]] = []
     for arn in arns:
-        try:
-            existing.extend(
-                client("elbv2").describe_target_groups(TargetGroupArns=[arn])["TargetGroups"]
-            )
-        except Exception as exc:
-            if error_code(exc) != "TargetGroupNotFound":
-                raise
+        describe = functools.partial(client("elbv2").describe_target_groups, TargetGroupArns=[arn])
+        described = or_none_on(("TargetGroupNotFound",), describe)
+        existing.extend(described["TargetGroups"] if described else [])
     return elbv2_tags.owned(existing, "TargetGroupArn", env)
 
 
