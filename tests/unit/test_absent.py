@@ -29,3 +29,15 @@ def test_an_execution_step_functions_does_not_know_is_unknown_and_not_running():
     assert registry.execution_status(UNKNOWN_EXECUTION) == "UNKNOWN"
     assert registry.execution_status(None) == "UNKNOWN"
     assert not registry.execution_running(UNKNOWN_EXECUTION)
+
+
+@pytest.mark.usefixtures("aws")
+def test_the_teardown_skips_listeners_target_groups_and_security_groups_already_gone():
+    from fargate_env import load_balancers, security_groups, target_groups
+
+    region = "arn:aws:elasticloadbalancing:us-east-1:123456789012"
+    listener = f"{region}:listener/app/fenv-gone-web/0123456789abcdef/0123456789abcdef"
+    group = f"{region}:targetgroup/fenv-gone-web/0123456789abcdef"
+    assert load_balancers._delete_listeners([{"ListenerArn": listener}]) == []
+    assert target_groups.existing("gone", [group]) == []
+    assert security_groups._describe(["sg-0123456789abcdef0"]) == []
