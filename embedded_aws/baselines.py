@@ -13,13 +13,17 @@ the embedded AWS's own; only the orchestration differs.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from embedded_aws.emulator import EmbeddedAWS
+
+if TYPE_CHECKING:
+    from fargate_env.payloads import NormalisedSpec
 
 WAITER_DELAY = 15.0  # botocore waiters poll every 15 s (aws-facts.md)
 MAX_POLLS = 240
@@ -34,7 +38,7 @@ class BaselineRun:
     billing: float
 
 
-def with_aws_defaults(spec: dict[str, Any]) -> dict[str, Any]:
+def with_aws_defaults(spec: NormalisedSpec) -> NormalisedSpec:
     """The spec with the settings AWS gives when nothing is said."""
     from fargate_env import spec as spec_model
 
@@ -93,10 +97,21 @@ def _retry_not_ready(aws: EmbeddedAWS, action: Callable[[], Any]) -> Any:
     raise TimeoutError("baseline: still not ready")
 
 
-def _create(aws: EmbeddedAWS, spec: dict[str, Any], cloudformation: bool) -> dict[str, Any]:
+def _load_balancer_active(arn: str) -> bool:
+    from fargate_env import load_balancers
+
+    return bool(load_balancers.check_active([arn])["ready"])
+
+
+def _page_shows(url: str) -> bool:
+    from fargate_env import endpoint
+
+    return bool(endpoint.get(url)["status"] == 200)
+
+
+def _create(aws: EmbeddedAWS, spec: NormalisedSpec, cloudformation: bool) -> dict[str, Any]:
     from fargate_env import (
         cluster,
-        endpoint,
         execution_role,
         load_balancers,
         logs,
@@ -113,14 +128,14 @@ def _create(aws: EmbeddedAWS, spec: dict[str, Any], cloudformation: bool) -> dic
     log_group = logs.ensure(spec)
     role = execution_role.ensure(spec, log_group["name"])
     definition = task_definition.register(spec, log_group["name"], role["arn"])
-    made = []
+    made: list[dict[str, Any]] = []
     for lb in spec["load_balancers"]:
         target_group = target_groups.ensure(spec, lb, network)
         created = load_balancers.ensure(spec, lb, network, groups["load_balancers"][lb["id"]])
         if cloudformation:  # the stack waits for each load balancer before its listener
             _wait(
                 aws,
-                lambda arn=created["arn"]: load_balancers.check_active([arn])["ready"],
+                functools.partial(_load_balancer_active, created["arn"]),
                 "load balancer active",
             )
         listeners = load_balancers.ensure_listeners(spec, lb, created, target_group["arn"])
@@ -147,8 +162,8 @@ def _create(aws: EmbeddedAWS, spec: dict[str, Any], cloudformation: bool) -> dic
     _wait(aws, stable, "service stable")
     create_done = aws.clock.now() - start
     # Opening the DNS name in a browser: until the page shows (a refresh every 15 s).
-    for lb in made:
-        _wait(aws, lambda url=lb["url"]: endpoint.get(url)["status"] == 200, "the page")
+    for record in made:
+        _wait(aws, functools.partial(_page_shows, record["url"]), "the page")
     return {
         "to_url": aws.clock.now() - start,
         "create_done": create_done,
@@ -157,7 +172,7 @@ def _create(aws: EmbeddedAWS, spec: dict[str, Any], cloudformation: bool) -> dic
     }
 
 
-def _teardown(aws: EmbeddedAWS, spec: dict[str, Any], created: dict[str, Any]) -> dict[str, float]:
+def _teardown(aws: EmbeddedAWS, spec: NormalisedSpec, created: dict[str, Any]) -> dict[str, float]:
     from fargate_env import (
         cluster,
         execution_role,
@@ -190,7 +205,7 @@ def _teardown(aws: EmbeddedAWS, spec: dict[str, Any], created: dict[str, Any]) -
     }
 
 
-def run(aws: EmbeddedAWS, name: str, spec: dict[str, Any]) -> BaselineRun:
+def run(aws: EmbeddedAWS, name: str, spec: NormalisedSpec) -> BaselineRun:
     """Create then delete `spec` the `name` way ("runbook" or "cloudformation")."""
     with _deployment_environment(aws), aws.runner.acting_as(f"baseline-{name}"):
         created = _create(aws, spec, cloudformation=name == "cloudformation")

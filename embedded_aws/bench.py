@@ -14,13 +14,16 @@ import sys
 import time
 import warnings
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from embedded_aws import baselines, timeline
 from embedded_aws.demo import load_sample
 from embedded_aws.emulator import EmbeddedAWS
 from embedded_aws.floor import Floor, floor, shared_create_floor, update_floor
 from embedded_aws.template import REPO_ROOT
+
+if TYPE_CHECKING:
+    from fargate_env.payloads import NormalisedSpec
 
 OUTPUT = REPO_ROOT / "bench-output"
 SAMPLES = {"nginx": "nginx", "nlb": "nlb"}
@@ -43,7 +46,7 @@ class FlowRun:
     calls_by_step: dict[str, list[str]]
 
 
-def _normalised(raw: dict[str, Any]) -> dict[str, Any]:
+def _normalised(raw: dict[str, Any]) -> NormalisedSpec:
     from fargate_env import spec as spec_model
 
     return spec_model.normalise(spec_model.parse(raw))

@@ -93,12 +93,14 @@ class LogicalClock(Clock):
                 with self._lock:
                     final = self._fold_finished_children(thread)
                     self._times.pop(thread, None)
+                    # Our mark on the stdlib's Thread (moto creates the threads).
                     thread._simulated_end = final  # type: ignore[attr-defined]
                     # Children still running outlive this thread: its creator inherits them.
                     orphans = self._children.pop(thread, [])
                     if orphans:
                         self._children.setdefault(parent, []).extend(orphans)
 
+        # The stdlib's Thread.run of one thread moto created, timed.
         thread.run = timed_run  # type: ignore[method-assign]
 
     def _fold_finished_children(self, me: threading.Thread) -> float:
@@ -107,7 +109,9 @@ class LogicalClock(Clock):
         current = self._times.get(me, 0.0)
         children = self._children.get(me)
         if children and all(hasattr(child, "_simulated_end") for child in children):
-            current = max(current, *(child._simulated_end for child in children))  # type: ignore[attr-defined]
+            # The mark timed_run put on each stdlib Thread.
+            ends = [child._simulated_end for child in children]  # type: ignore[attr-defined]
+            current = max(current, *ends)
             self._children[me] = []
             self._times[me] = current
         return current

@@ -473,10 +473,12 @@ class DataPlane:
                 self._roll_back(sim, moment)
                 self._decide(sim, moment)
                 return
-        live = [t for t in sim.tasks if t.stopping_from() is None or t.stopping_from() > moment]
+        live = [t for t in sim.tasks if (stop := t.stopping_from()) is None or stop > moment]
         live_primary = [t for t in live if t.deployment_id == sim.deployment_id]
         delay = self.model.task_replacement_after_failure
-        awaiting_replacement = [t for t in failed if moment < t.failed_at + delay]
+        awaiting_replacement = [
+            t for t in failed if t.failed_at is not None and moment < t.failed_at + delay
+        ]
         if len(live_primary) > desired:
             for task in sorted(live_primary, key=lambda t: t.created_at, reverse=True)[
                 : len(live_primary) - desired

@@ -303,7 +303,8 @@ class EmbeddedAWS:
         if found is None:
             import boto3
 
-            found = self._clients[service] = boto3.client(service, region_name=self.region)
+            # Any service, named at run time: boto3's stubs type a client by its literal name.
+            found = self._clients[service] = boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
         return found
 
     def translated_template(self) -> dict[str, Any]:
@@ -341,7 +342,8 @@ class EmbeddedAWS:
         cloudformation = self.client("cloudformation")
         original_backends = sfn_models.stepfunctions_backends
         # State machines a stack creates must land where moto executes them.
-        sfn_models.stepfunctions_backends = stepfunctions_parser_backends
+        # moto's parser backends stand in for its classic ones (moto types them apart).
+        sfn_models.stepfunctions_backends = stepfunctions_parser_backends  # type: ignore[assignment]
         original_clean_json = cfn_parsing.clean_json
         cfn_parsing.clean_json = template_module.dropping_no_value(original_clean_json)
         parameters = self.parameters(self) if callable(self.parameters) else self.parameters

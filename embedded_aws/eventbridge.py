@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import copy
 import datetime
-import fnmatch
 import json
 import re
 import uuid
 from collections.abc import Callable
 from typing import Any
+
+from embedded_aws import iam_policy
 
 _PLACEHOLDER = re.compile(r"<([A-Za-z0-9_.-]+)>")
 
@@ -89,56 +90,27 @@ def target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
     return event
 
 
-def _statements(document: Any) -> list[dict[str, Any]]:
-    parsed = json.loads(document) if isinstance(document, str) else document
-    statements = parsed.get("Statement", [])
-    return statements if isinstance(statements, list) else [statements]
-
-
-def _as_list(value: Any) -> list[str]:
-    return [value] if isinstance(value, str) else list(value or [])
-
-
-def _matches(patterns: list[str], value: str) -> bool:
-    return any(fnmatch.fnmatchcase(value.lower(), pattern.lower()) for pattern in patterns)
-
-
 def role_refusal(account_id: str, role_arn: str | None, machine_arn: str) -> str | None:
-    """Why the rule's role may not start `machine_arn` (None: it may)."""
+    """Why the rule's role may not start `machine_arn` (None: it may): IAM's evaluation of its
+    trust policy and of its inline and managed policies (iam_policy)."""
     from moto.iam.models import iam_backends
 
     if not role_arn:
         return "the target has no RoleArn: EventBridge needs a role to start a state machine"
-    try:
-        role = iam_backends[account_id]["aws"].get_role_by_arn(role_arn)
-    except Exception:
+    role = iam_policy.role(iam_backends[account_id]["aws"], role_arn)
+    if role is None:
         return f"role {role_arn} does not exist"
-    trusted = any(
-        statement.get("Effect") == "Allow"
-        and "events.amazonaws.com" in _as_list((statement.get("Principal") or {}).get("Service"))
-        for statement in _statements(role.assume_role_policy_document)
-    )
-    if not trusted:
+    if not role.trusts_service("events.amazonaws.com"):
         return f"role {role_arn} does not trust events.amazonaws.com"
-    documents = list(role.policies.values()) + [
-        policy.default_version.document for policy in role.managed_policies.values()
-    ]
-    allowed = False
-    for statement in (s for document in documents for s in _statements(document)):
-        if not _matches(_as_list(statement.get("Action")), "states:StartExecution"):
-            continue
-        if not _matches(_as_list(statement.get("Resource")), machine_arn):
-            continue
-        if statement.get("Effect") == "Deny":
-            return f"role {role_arn} denies states:StartExecution on {machine_arn}"
-        allowed = True
-    return None if allowed else f"role {role_arn} does not allow states:StartExecution"
+    if not role.allows("states:StartExecution", machine_arn):
+        return f"role {role_arn} does not allow states:StartExecution on {machine_arn}"
+    return None
 
 
 def _dead_letter(
     rule: Any, target: dict[str, Any], event: dict[str, Any], code: str, message: str
 ) -> None:
-    from moto.sqs import sqs_backends
+    from moto.sqs.models import sqs_backends
 
     queue_arn = (target.get("DeadLetterConfig") or {}).get("Arn")
     if not queue_arn:

@@ -137,6 +137,12 @@ def _decisions(
     }
 
 
+def trusting(service: str) -> dict[str, Any]:
+    """A trust policy letting `service` (such as ecs-tasks.amazonaws.com) assume the role."""
+    statement = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
 def document(raw: str | dict[str, Any]) -> dict[str, Any]:
     """A policy document as moto stores it (JSON text, sometimes URL-encoded) or as a dict."""
     if isinstance(raw, dict):

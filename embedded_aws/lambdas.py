@@ -115,7 +115,8 @@ class LambdaRunner:
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
             self._modules[info.logical_id] = module
-        return getattr(module, info.handler_name)  # type: ignore[no-any-return]
+        handler: Callable[..., Any] = getattr(module, info.handler_name)
+        return handler
 
     def invoke(self, function: Any, body: Any, response_headers: dict[str, Any]) -> bytes:
         logical_id = self.physical_names.get(function.function_name)

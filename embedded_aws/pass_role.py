@@ -43,7 +43,7 @@ def refusal(
 ) -> tuple[int, dict[str, str], str] | None:
     """ECS's AccessDeniedException when the caller may not pass one of `roles` (None: it may)."""
     caller = iam_policy.role(iam_backend, caller_role)
-    context = {"iam:PassedToService": SERVICE}
+    context: iam_policy.Context = {"iam:PassedToService": SERVICE}
     for role in roles:
         if caller is None or not caller.allows("iam:PassRole", role, context):
             session = caller_role.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/")

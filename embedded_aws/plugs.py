@@ -123,7 +123,8 @@ def _fast_jsonata_eval_body(original: Callable[[Any, Any], None]) -> Callable[[A
                 continue  # unknown variable: undefined, as in moto's text form
         result = compiled(self.expression).evaluate(None, bindings)
         if result is None:  # undefined: moto's own check reports it (QueryEvaluationError)
-            validate_jsonata_expression_output(env, self.expression, "undefined", None)
+            # moto types the result str, yet checks it for None (its null-output refusal).
+            validate_jsonata_expression_output(env, self.expression, "undefined", None)  # type: ignore[arg-type]
         env.stack.append(copy.deepcopy(utils.Utils.convert_nulls(result)))
 
     return eval_body
@@ -254,13 +255,14 @@ def _clock_datetime_module(clock: Clock) -> types.ModuleType:
 
     class SimulatedDatetime(_datetime.datetime):
         @classmethod
-        def now(cls, tz: _datetime.tzinfo | None = None) -> SimulatedDatetime:  # type: ignore[override]
+        def now(cls, tz: _datetime.tzinfo | None = None) -> SimulatedDatetime:
             moment = _datetime.datetime.fromtimestamp(clock.wall(), tz=tz or _datetime.UTC)
+            # A plain datetime, as moto's callers use it (typeshed's now() returns Self).
             return moment if tz else moment.replace(tzinfo=None)  # type: ignore[return-value]
 
     module = types.ModuleType("datetime")
     module.__dict__.update(_datetime.__dict__)
-    module.datetime = SimulatedDatetime  # type: ignore[attr-defined]
+    module.__dict__["datetime"] = SimulatedDatetime
     return module
 
 
@@ -311,7 +313,7 @@ def _parse_once(original: Callable[[str], tuple[Any, Any]]) -> Callable[[str], t
 def _sleeping_module(sleep: Callable[[float], None]) -> types.ModuleType:
     module = types.ModuleType("time")
     module.__dict__.update(time.__dict__)
-    module.sleep = sleep  # type: ignore[attr-defined]
+    module.__dict__["sleep"] = sleep
     return module
 
 
@@ -343,7 +345,8 @@ def _task_timeout_on_the_clock(clock: Clock) -> tuple[types.ModuleType, type[thr
             if thread is None or timeout is None:
                 return True
             thread.join()  # its simulated time is folded into this thread's once it has ended
-            return clock.now() - started.at <= timeout
+            begun: float = started.at
+            return clock.now() - begun <= timeout
 
     module = types.ModuleType("threading")
     module.__dict__.update(threading.__dict__)

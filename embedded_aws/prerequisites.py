@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from embedded_aws import iam_policy
 from embedded_aws.emulator import EmbeddedAWS
 from embedded_aws.standin import _self_signed_certificate
 from embedded_aws.template import REPO_ROOT
@@ -79,16 +80,7 @@ def _task_role(aws: EmbeddedAWS, arn: str) -> None:
     iam = aws.client("iam")
     if any(role["Arn"] == arn for role in iam.list_roles(PathPrefix=path + "/")["Roles"]):
         return
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
+    trust = iam_policy.trusting("ecs-tasks.amazonaws.com")
     iam.create_role(RoleName=name, Path=path + "/", AssumeRolePolicyDocument=json.dumps(trust))
 
 

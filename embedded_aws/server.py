@@ -69,7 +69,8 @@ def _with_info(app: Callable[..., Any], aws: EmbeddedAWS) -> Callable[..., Any]:
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != INFO_PATH:
-            return app(environ, start_response)  # type: ignore[no-any-return]
+            answer: Iterable[bytes] = app(environ, start_response)
+            return answer
         body = json.dumps(
             {"now": aws.clock.epoch + aws.clock.latest(), "urls": aws.standins.local_urls()}
         ).encode()
@@ -151,6 +152,7 @@ def run(argv: list[str] | None = None) -> int:
             clock.set_thread_time(clock.latest())
             original_handle(self)
 
+        # The stdlib's handler, patched for this server's life (restored below).
         WSGIRequestHandler.handle = handle  # type: ignore[method-assign]
         threads = [
             threading.Thread(target=server.serve_forever, name=f"{UNTIMED_PREFIX}endpoint"),
@@ -161,7 +163,7 @@ def run(argv: list[str] | None = None) -> int:
         for thread in threads:
             thread.daemon = True
             thread.start()
-        host, port = server.server_address[:2]
+        host, port = server.socket.getsockname()[:2]
         endpoint = f"http://{host}:{port}"
         print(_instructions(endpoint, aws, prepared), flush=True)
         if args.ready_file:
@@ -170,6 +172,7 @@ def run(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGINT, lambda *_: stopped.set())
         stopped.wait()
         server.shutdown()
+        # The stdlib's handler back as it was.
         WSGIRequestHandler.handle = original_handle  # type: ignore[method-assign]
     return 0
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
@@ -131,7 +130,13 @@ def _no_value(raw: Any) -> bool:
     return isinstance(raw, dict) and (raw.get("Ref") == "AWS::NoValue" or "Fn::If" in raw)
 
 
-def dropping_no_value(clean_json: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+class CleanJson(Protocol):
+    """moto's clean_json, called with its parameters' names too."""
+
+    def __call__(self, resource_json: Any, resources_map: Any) -> Any: ...
+
+
+def dropping_no_value(clean_json: CleanJson) -> CleanJson:
     """moto's clean_json, except that an AWS::NoValue item of a list is removed, as
     CloudFormation does (moto leaves a null, which e.g. IAM refuses as a statement)."""
 

@@ -11,9 +11,13 @@ import os
 import urllib.request
 from collections.abc import Iterator
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fenv_cli.errors import AWS_UNAVAILABLE, NOT_FOUND, CliError
+
+if TYPE_CHECKING:
+    from fargate_env.aws import Service
+    from fargate_env.payloads import RegistryItem
 
 #: The emulator answers this path with its simulated time and the local URLs of the load
 #: balancers' listeners (embedded_aws/server.py); a real endpoint has no such path.
@@ -51,7 +55,7 @@ class Account:
     def __init__(self, stack: str) -> None:
         self.stack = stack
         self.endpoint_url = os.environ.get("AWS_ENDPOINT_URL")
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[Service, Any] = {}
 
     @cached_property
     def region(self) -> str:
@@ -69,7 +73,7 @@ class Account:
         os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region
         return str(region)
 
-    def client(self, service: str) -> Any:
+    def client(self, service: Service) -> Any:
         found = self._clients.get(service)
         if found is None:
             import boto3
@@ -114,19 +118,19 @@ class Account:
         return value
 
     # ------------------------------------------------------------------ the registry
-    def environment(self, name: str) -> dict[str, Any] | None:
+    def environment(self, name: str) -> RegistryItem | None:
         from fargate_env import registry
 
         self.output("RegistryTableName")
         return registry.get(name)
 
-    def require(self, name: str) -> dict[str, Any]:
+    def require(self, name: str) -> RegistryItem:
         item = self.environment(name)
         if item is None:
             raise CliError(NOT_FOUND, f"no environment named {name!r} (fenv list shows them)")
         return item
 
-    def environments(self) -> list[dict[str, Any]]:
+    def environments(self) -> list[RegistryItem]:
         from fargate_env import registry
 
         self.output("RegistryTableName")

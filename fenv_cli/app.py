@@ -35,9 +35,9 @@ class Parser(argparse.ArgumentParser):
         raise SystemExit(BAD_INPUT)
 
 
-def _common(defaults: bool) -> argparse.ArgumentParser:
+def _common(defaults: bool) -> Parser:
     """The shared options, accepted before or after the command (defaults set once, on fenv)."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
 
     def default(value: Any) -> Any:
         return value if defaults else argparse.SUPPRESS

@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fenv_cli import render
 from fenv_cli.account import Account
@@ -27,6 +27,10 @@ from fenv_cli.errors import (
     CliError,
 )
 from fenv_cli.progress import TERMINAL, LiveLine, follow
+
+if TYPE_CHECKING:
+    from fargate_env.payloads import NormalisedSpec, RegistryItem
+    from fargate_env.pricing import Estimate
 
 #: How long `up` keeps asking the URL before it says it does not answer (load balancers' DNS
 #: names can take a minute to resolve everywhere after they turn active).
@@ -108,7 +112,7 @@ class Overrides:
         return f"{path} (with {' '.join(options)})" if options else path
 
 
-def normalise(path: str, spec: dict[str, Any]) -> dict[str, Any]:
+def normalise(path: str, spec: dict[str, Any]) -> NormalisedSpec:
     """The spec validated and with its defaults, as the first state would make it (the same
     rules and size bounds; the deployment's own settings are checked when it runs)."""
     from fargate_env import validation
@@ -120,7 +124,7 @@ def normalise(path: str, spec: dict[str, Any]) -> dict[str, Any]:
         raise CliError(BAD_INPUT, f"{path}: {exc}") from None
 
 
-def cost_lines(estimate: dict[str, Any]) -> list[str]:
+def cost_lines(estimate: Estimate) -> list[str]:
     rows = [
         [item["item"], f"{item['quantity']:g} {item['unit']}", render.money(item["hourly"])]
         for item in estimate["items"]
@@ -146,19 +150,20 @@ def validate(path: str) -> Result:
 
 
 # ---------------------------------------------------------------------------- environments
-def _zones(item: dict[str, Any]) -> int | None:
+def _zones(item: RegistryItem) -> int | None:
     network = (item.get("resources") or {}).get("network") or {}
     return len(network.get("load_balancer_subnet_ids") or network.get("subnet_ids") or []) or None
 
 
-def _cost(item: dict[str, Any], now: float) -> dict[str, Any] | None:
+def _cost(item: RegistryItem, now: float) -> dict[str, Any] | None:
     """Hourly estimate and what the environment has cost so far (from its creation until it
     was deleted, rolled back, or now)."""
     from fargate_env import pricing
 
-    if not item.get("spec"):
+    spec = item.get("spec")
+    if not spec:
         return None
-    hourly = pricing.estimate(item["spec"], zones=_zones(item))["hourly"]
+    hourly = pricing.estimate(spec, zones=_zones(item))["hourly"]
     start = render.timestamp(item.get("created_at"))
     if item.get("status") == "DELETED":
         end = render.timestamp(item.get("deleted_at") or item.get("updated_at"))
@@ -170,7 +175,7 @@ def _cost(item: dict[str, Any], now: float) -> dict[str, Any] | None:
     return {"hourly_usd": hourly, "so_far_usd": so_far}
 
 
-def _summary(account: Account, item: dict[str, Any], now: float) -> dict[str, Any]:
+def _summary(account: Account, item: RegistryItem, now: float) -> dict[str, Any]:
     created = render.timestamp(item.get("created_at"))
     expires = render.timestamp(item.get("expires_at"))
     live = item.get("status") not in ("DELETED", "FAILED")
@@ -282,7 +287,7 @@ def status(account: Account, name: str) -> Result:
     item = account.require(name)
     now = account.now()
     summary = _summary(account, item, now)
-    spec = item.get("spec") or {}
+    spec = item.get("spec")
     resources = item.get("resources") or {}
     definition = (resources.get("task_definition") or {}).get("arn")
     executions = [
@@ -298,7 +303,7 @@ def status(account: Account, name: str) -> Result:
     data = {
         **summary,
         "local_url": local,
-        "image": (spec.get("container") or {}).get("image"),
+        "image": spec["container"]["image"] if spec else None,
         "task_definition": definition.rsplit("/", 1)[-1] if definition else None,
         "last_execution": last,
         "failure": item.get("failure"),
@@ -347,7 +352,8 @@ def _input_name(described: dict[str, Any]) -> tuple[str | None, str | None]:
     if not isinstance(payload, dict):
         return None, None
     # The EventBridge rules hand over the event's detail (validation.py).
-    request = payload.get("detail") if isinstance(payload.get("detail"), dict) else payload
+    detail = payload.get("detail")
+    request: dict[str, Any] = detail if isinstance(detail, dict) else payload
     spec = request.get("spec")
     name = spec.get("name") if isinstance(spec, dict) else request.get("name")
     return name, request.get("reason")
@@ -611,20 +617,14 @@ def reconcile(account: Account, options: Options, wait: bool, dry_run: bool) -> 
     return Result(data, lines)
 
 
-#: The registry attribute naming the execution that holds an environment in each held status.
-RUNNING_EXECUTION = {
-    "CREATING": "provision_execution",
-    "UPDATING": "update_execution",
-    "DELETING": "teardown_execution",
-}
-
-
 def wait_for(account: Account, env: str, options: Options) -> Result:
     """Until the environment's running execution ends; its final status decides the code."""
+    from fargate_env import registry
+
     current = account.environment(env)
     arn = None
-    if current is not None and current.get("status") in RUNNING_EXECUTION:
-        arn = current.get(RUNNING_EXECUTION[current["status"]])
+    if current is not None and current.get("status") in registry.HELD:
+        arn = registry.holder(current)
     elif current is None:
         # Started but not yet registered (an event a moment ago): its running execution.
         running = executions_of(account, env, 1, running_only=True)

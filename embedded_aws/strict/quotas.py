@@ -10,7 +10,7 @@ from typing import Any
 
 from embedded_aws.patches import Patches
 from embedded_aws.strict import rules
-from embedded_aws.strict.guards import guard, refuse, validation_message
+from embedded_aws.strict.guards import Check, guard, refuse, validation_message
 
 _SERVER_CERTIFICATE_NAME = re.compile(rules.SERVER_CERTIFICATE_NAME)
 
@@ -332,6 +332,15 @@ def _verify_rule_count(
 
 
 # ------------------------------------------------------------------ IAM
+def _server_certificate_name_in(parameter: str) -> Check:
+    """The check of the server certificate name passed as `parameter`."""
+
+    def check(backend: Any, arguments: dict[str, Any]) -> None:
+        _check_server_certificate_name(arguments[parameter])
+
+    return check
+
+
 def _check_server_certificate_name(name: str) -> None:
     if not 1 <= len(name) <= 128 or not _SERVER_CERTIFICATE_NAME.fullmatch(name):
         refuse(
@@ -399,7 +408,7 @@ def install(patches: Patches) -> None:
             patches,
             IAMBackend,
             name,
-            lambda backend, arguments, p=parameter: _check_server_certificate_name(arguments[p]),
+            _server_certificate_name_in(parameter),
         )
 
     guard(patches, EC2ContainerServiceBackend, "register_task_definition", _check_task_definition)

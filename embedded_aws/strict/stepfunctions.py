@@ -82,7 +82,7 @@ def install(patches: Patches, history: HistoryLimit) -> None:
                     failure = execution._strict_history_failure = ExecutionFailedEventDetails(
                         error=HISTORY_ERROR, cause=history_cause(history.limit)
                     )
-            if full:
+            if full and failure is not None:  # full: the failure was set just above
                 execution.set_error(failure)
                 raise HistoryLimitReached(failure["cause"])
         return original_add_event(self, context, event_type, *args, **kwargs)
@@ -134,7 +134,8 @@ def _data_limit_exceeded(env: Any, task: Any, what: str) -> None:
             env=env,
             error_name=StatesErrorName(typ=error),
             event_type=HistoryEventType.TaskFailed,
-            event_details=EventDetails(
+            # moto declares EventDetails total, yet fills one key of it, as AWS's events do.
+            event_details=EventDetails(  # type: ignore[typeddict-item]
                 taskFailedEventDetails=TaskFailedEventDetails(
                     error=error.to_name(),
                     cause=f"The state/task '{task._get_sfn_resource()}' {what} with a size "

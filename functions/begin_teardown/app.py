@@ -8,7 +8,7 @@ from fargate_env.observability import step
 
 
 @step("begin_teardown")
-def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return lifecycle.begin_teardown(
         event.get("input"), event["execution_id"], event.get("started_at")
     )

@@ -8,5 +8,5 @@ from fargate_env.observability import step
 
 
 @step("begin_update")
-def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return update.begin(event.get("input"), event["execution_id"], event.get("started_at"))

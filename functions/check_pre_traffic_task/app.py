@@ -7,5 +7,5 @@ from fargate_env.observability import step
 
 
 @step("check_pre_traffic_task")
-def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return one_off_task.check(event["task"])

@@ -4,10 +4,11 @@ from typing import Any
 
 from fargate_env import update
 from fargate_env.observability import step
+from fargate_env.payloads import ServiceStability
 
 
 @step("check_rollout")
-def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+def lambda_handler(event: dict[str, Any], context: Any) -> ServiceStability:
     return update.check_rollout(
         event["cluster_arn"],
         event["service_name"],

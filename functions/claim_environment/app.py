@@ -7,5 +7,5 @@ from fargate_env.observability import step
 
 
 @step("claim_environment")
-def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return lifecycle.claim(event["spec"], event["execution_id"], event["requested_at"])

@@ -5,10 +5,11 @@ from typing import Any
 
 from fargate_env import load_balancing
 from fargate_env.observability import step
+from fargate_env.payloads import LoadBalancerRecord
 
 
 @step("create_load_balancer")
-def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+def lambda_handler(event: dict[str, Any], context: Any) -> LoadBalancerRecord:
     return load_balancing.ensure_load_balancer(
         event["spec"], event["load_balancer"], event["network"], event.get("security_group_id")
     )

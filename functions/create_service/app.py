@@ -4,10 +4,11 @@ from typing import Any
 
 from fargate_env import service
 from fargate_env.observability import step
+from fargate_env.payloads import ServiceRecord
 
 
 @step("create_service")
-def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+def lambda_handler(event: dict[str, Any], context: Any) -> ServiceRecord:
     return service.ensure(
         event["spec"],
         event["network"],
@@ -15,5 +16,5 @@ def lambda_handler(event: dict[str, Any], context: Any) -> Any:
         event["task_definition_arn"],
         event["target_groups"],
         event["tasks_security_group_id"],
-        event["execution"],
+        event["execution_name"],
     )

@@ -8,5 +8,5 @@ from fargate_env.observability import step
 
 
 @step("delete_load_balancers")
-def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return load_balancing.delete(event["name"], event["inventory"], event.get("mode"))

@@ -7,5 +7,5 @@ from fargate_env.observability import step
 
 
 @step("plan_gateways")
-def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, list[str]]:
     return gateways.plan()

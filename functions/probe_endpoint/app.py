@@ -8,7 +8,7 @@ from fargate_env.observability import step
 
 
 @step("probe_endpoint")
-def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return endpoint.probe(
         event["url"], event["address"], event["timeout_seconds"], event.get("host")
     )

@@ -8,5 +8,5 @@ from fargate_env.observability import step
 
 
 @step("reap_leftovers")
-def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return reconcile.reap(event["plan"], event["execution_id"])

@@ -7,5 +7,5 @@ from fargate_env.observability import step
 
 
 @step("record_environment_ready")
-def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return lifecycle.ready(event["spec"], event["execution_id"], event["outcome"])

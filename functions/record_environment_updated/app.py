@@ -8,7 +8,7 @@ from fargate_env.observability import step
 
 
 @step("record_environment_updated")
-def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return update.updated(
         event["spec"],
         event["execution_id"],

@@ -7,7 +7,7 @@ from fargate_env.observability import step
 
 
 @step("record_provisioning_failure")
-def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return lifecycle.failed(
         event["spec"],
         event["execution_id"],

@@ -7,5 +7,5 @@ from fargate_env.observability import step
 
 
 @step("remove_gateway")
-def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return gateways.remove(event["gateway_id"])

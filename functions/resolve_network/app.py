@@ -5,8 +5,9 @@ from typing import Any
 
 from fargate_env import preflight
 from fargate_env.observability import step
+from fargate_env.payloads import Network
 
 
 @step("resolve_network")
-def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+def lambda_handler(event: dict[str, Any], context: Any) -> Network:
     return preflight.check(event["spec"])

@@ -7,7 +7,7 @@ from fargate_env.observability import step
 
 
 @step("run_pre_traffic_task")
-def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return one_off_task.start(
         event["spec"],
         event["network"],
@@ -16,6 +16,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> Any:
         event["tasks_security_group_id"],
         event["command"],
         event["timeout_seconds"],
-        event["execution"],
+        event["execution_name"],
         "pre-traffic task",
     )

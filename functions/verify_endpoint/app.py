@@ -8,7 +8,7 @@ from fargate_env.observability import step
 
 
 @step("verify_endpoint")
-def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return endpoint.verify_all(
         event["spec"],
         event["load_balancers"],

@@ -8,7 +8,7 @@ from fargate_env.observability import step
 
 
 @step("verify_update")
-def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return update.verify(
         event["spec"],
         event["resources"],

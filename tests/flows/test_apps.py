@@ -143,7 +143,11 @@ def test_a_role_outside_the_allowed_path_is_refused_before_any_write_and_by_iam(
 
     # And the step that registers task definitions could not pass it either (IAM's PassRole)
     normalised = spec_model.normalise(spec_model.parse(spec))
-    event = {"spec": normalised, "log_group": f"/fargate-env/{env_name}", "execution": "direct"}
+    event = {
+        "spec": normalised,
+        "log_group": f"/fargate-env/{env_name}",
+        "execution_name": "direct",
+    }
     event["execution_role_arn"] = f"{APP_ROLES}/allowed-but-irrelevant"
     refused = invoke(embedded, "RegisterTaskDefinitionFunction", event)
     assert refused["errorType"] == "AwsRequestFailed"
@@ -403,7 +407,7 @@ def test_a_spec_naming_another_environments_secret_is_refused_before_any_write_a
     made = invoke(
         embedded,
         "CreateExecutionRoleFunction",
-        {"spec": normalised, "log_group": f"/fargate-env/{env_name}", "execution": "direct"},
+        {"spec": normalised, "log_group": f"/fargate-env/{env_name}", "execution_name": "direct"},
     )
     assert made["error"] is None, made
     role = iam_policy.role(embedded.plane.inspect_account().iam, made["arn"])

@@ -63,3 +63,15 @@ def test_the_default_subnets_are_one_per_zone_already(aws):
     zones = [subnet["AvailabilityZone"] for subnet in described]
     assert len(zones) == len(set(zones)) >= 2
     assert resolved["load_balancer_subnet_ids"] == resolved["subnet_ids"]
+
+
+def test_an_unknown_subnet_or_vpc_is_refused_naming_its_field_and_keeping_the_aws_error(aws):
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(InvalidSpec, match=r"network\.subnet_ids") as unknown_subnet:
+        network.resolve(spec_with({"subnet_ids": ["subnet-0123456789abcdef0"]}))
+    with pytest.raises(InvalidSpec, match=r"network\.vpc_id") as unknown_vpc:
+        network.resolve(spec_with({"vpc_id": "vpc-0123456789abcdef0"}))
+    # The cause stays on the error (logged with its trace by the step), not only in its text.
+    assert isinstance(unknown_subnet.value.__cause__, ClientError)
+    assert isinstance(unknown_vpc.value.__cause__, ClientError)

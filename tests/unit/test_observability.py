@@ -19,7 +19,7 @@ def test_a_failed_step_logs_its_trace_keyed_by_the_execution(caplog):
         raise InvalidSpec("spec: something is wrong")
 
     with caplog.at_level(logging.INFO, logger=observability.SERVICE), pytest.raises(InvalidSpec):
-        handler({"execution": "execution-1"}, FakeContext())
+        handler({"execution_name": "execution-1"}, FakeContext())
 
     [record] = [r for r in caplog.records if r.getMessage() == "step failed"]
     logged = json.loads(observability.logger.registered_formatter.format(record))
@@ -38,8 +38,8 @@ def test_each_invocation_flushes_one_record_and_the_first_counts_a_cold_start(ca
     def handler(event: dict, context: object) -> str:
         return "done"
 
-    assert handler({"execution": "execution-1"}, FakeContext()) == "done"
-    assert handler({"execution": "execution-1"}, FakeContext()) == "done"
+    assert handler({"execution_name": "execution-1"}, FakeContext()) == "done"
+    assert handler({"execution_name": "execution-1"}, FakeContext()) == "done"
 
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
     names = [
@@ -62,5 +62,5 @@ def test_with_metrics_disabled_nothing_is_printed(capsys, monkeypatch):
     def handler(event: dict, context: object) -> str:
         return "done"
 
-    assert handler({"execution": "execution-1"}, FakeContext()) == "done"
+    assert handler({"execution_name": "execution-1"}, FakeContext()) == "done"
     assert capsys.readouterr().out == ""

@@ -202,7 +202,7 @@ def task(
         not_ready_error = (errors.NOT_READY_ERROR_NAME,)
         retry.append(retrier(not_ready_error, bounds.NOT_READY_RETRY[step], not_ready))
     arguments = {"FunctionName": function_arn(step), "Payload": exprs(payload)}
-    arguments["Payload"]["execution"] = x("$states.context.Execution.Name")
+    arguments["Payload"]["execution_name"] = x("$states.context.Execution.Name")
     state: Json = {"Type": "Task", "Comment": comment, "Resource": "arn:aws:states:::lambda:invoke"}
     state.update(Arguments=arguments, TimeoutSeconds=bounds.TASK_TIMEOUT_SECONDS[step], Retry=retry)
     if assign is not None:

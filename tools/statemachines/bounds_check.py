@@ -56,7 +56,7 @@ def pauses(retrier: Json) -> float:
         retrier["BackoffRate"],
         retrier["MaxDelaySeconds"],
     )
-    return sum(min(cap, interval * rate**n) for n in range(retrier["MaxAttempts"]))
+    return float(sum(min(cap, interval * rate**n) for n in range(retrier["MaxAttempts"])))
 
 
 def task_cost(state: Json) -> Cost:

@@ -366,7 +366,7 @@ def definition() -> Json:
                 "spec": f"{RESULT}.spec",
                 "requestedAt": f"{RESULT}.requested_at",
                 "claimPolls": 0,
-                "execution": "$states.context.Execution.Name",
+                "executionName": "$states.context.Execution.Name",
                 "executionId": "$states.context.Execution.Id",
                 "maxPolls": f"$ceil({RESULT}.spec.polling.deadline_seconds / "
                 f"{RESULT}.spec.polling.interval_seconds)",
@@ -611,7 +611,7 @@ def roll_back() -> State:
         "Resource": "arn:aws:states:::states:startExecution.sync:2",
         "Arguments": {
             "StateMachineArn": "${TeardownStateMachineArn}",
-            "Name": x("$substring($execution, 0, 71) & '-rollback'"),
+            "Name": x("$substring($executionName, 0, 71) & '-rollback'"),
             "Input": {
                 "name": x("$spec.name"),
                 "resources": x("$resources"),

@@ -113,13 +113,11 @@ def delete_then_wait(
     counted = f"$merge([{RESULT}, {{'polls': $states.input.polls + 1}}])"
     rules = [("$states.input.ready", w.done), ("$states.input.polls >= $maxPolls", w.late)]
     bounded = "Bounded by maxPolls (the poll count travels in the state's input)."
-    deleted = {
-        "assign": remember,
-        "output": {"polls": 0},
-        "then": w.check if w.look_at_once else None,
-    }
+    then = w.check if w.look_at_once else None
     return asl.scope(
-        asl.task(name, step, comment, payload, catcher, **deleted),
+        asl.task(
+            name, step, comment, payload, catcher, assign=remember, output={"polls": 0}, then=then
+        ),
         asl.wait(w.wait, w.wait_comment, "$interval"),
         asl.task(w.check, w.step, w.check_comment, w.payload, catcher, output=counted),
         asl.choice(w.decide, bounded, rules, w.wait),
@@ -134,9 +132,18 @@ def delete_alone(
 ) -> Json:
     """A branch of one deletion, reporting what it deleted under `kind`."""
     failed = f"Could not {name[0].lower()}{name[1:]}"
-    fields = {"not_ready": not_ready, "output": {kind: f"{RESULT}.deleted"}, "then": asl.END}
+    output = {kind: f"{RESULT}.deleted"}
     return asl.scope(
-        asl.task(name, step, comment, NAME_AND_INVENTORY, report_to(failed), **fields),
+        asl.task(
+            name,
+            step,
+            comment,
+            NAME_AND_INVENTORY,
+            report_to(failed),
+            not_ready=not_ready,
+            output=output,
+            then=asl.END,
+        ),
         asl.fail_with_input(failed, BRANCH_FAILED),
     )
 

@@ -24,6 +24,7 @@ from typing import Any, Final
 
 from fargate_env import containers
 from fargate_env.aws import client
+from fargate_env.payloads import AuthenticationSpec, LoadBalancerSpec, NormalisedSpec
 
 OIDC: Final = "oidc"
 COGNITO: Final = "cognito"
@@ -40,12 +41,13 @@ MAX_SESSION_TIMEOUT_SECONDS: Final = 604800
 FIELD: Final = "authentication"
 
 
-def secret_references(spec: dict[str, Any]) -> dict[str, str]:
+def secret_references(spec: NormalisedSpec) -> dict[str, str]:
     """Field path -> ARN of every secret the spec names: each container's (read by ECS when a
     task starts) and each load balancer's client secret (read by the create_listeners step)."""
     found = containers.secret_references(spec)
     for index, lb in enumerate(spec["load_balancers"]):
-        arn = (lb.get(FIELD) or {}).get("client_secret_arn")
+        auth = lb["authentication"]
+        arn = auth["client_secret_arn"] if auth else None
         if arn:
             found[f"load_balancers[{index}].{FIELD}.client_secret_arn"] = arn
     return found
@@ -55,7 +57,7 @@ def _client_secret(arn: str) -> str:
     return str(client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"])
 
 
-def _session(auth: dict[str, Any]) -> dict[str, Any]:
+def _session(auth: AuthenticationSpec) -> dict[str, Any]:
     return {
         "Scope": auth["scope"],
         "SessionCookieName": auth["session_cookie_name"],
@@ -64,7 +66,7 @@ def _session(auth: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def authenticate_action(lb: dict[str, Any]) -> dict[str, Any] | None:
+def authenticate_action(lb: LoadBalancerSpec) -> dict[str, Any] | None:
     """The authenticate action of `lb` (None when it is not protected), its client secret read
     from Secrets Manager now. Never returned by a step: it holds the secret's value."""
     auth = lb.get(FIELD)
@@ -77,7 +79,7 @@ def authenticate_action(lb: dict[str, Any]) -> dict[str, Any] | None:
             "TokenEndpoint": auth["token_endpoint"],
             "UserInfoEndpoint": auth["user_info_endpoint"],
             "ClientId": auth["client_id"],
-            "ClientSecret": _client_secret(auth["client_secret_arn"]),
+            "ClientSecret": _client_secret(str(auth["client_secret_arn"])),  # the model's rule
             **_session(auth),
         }
         return {"Type": ACTION_TYPES[OIDC], "Order": 1, "AuthenticateOidcConfig": config}
@@ -99,7 +101,7 @@ def in_front(authenticate: dict[str, Any] | None, final: dict[str, Any]) -> list
     return [authenticate, {**final, "Order": 2}]
 
 
-def sign_in_url(auth: dict[str, Any]) -> str:
+def sign_in_url(auth: AuthenticationSpec) -> str:
     """Where the load balancer sends an anonymous request: the identity provider's authorization
     endpoint (Cognito's: the user pool domain's /oauth2/authorize; a domain prefix is hosted at
     <prefix>.auth.<region>.amazoncognito.com, a custom domain is used as it is)."""
@@ -112,7 +114,7 @@ def sign_in_url(auth: dict[str, Any]) -> str:
     return f"https://{domain}/oauth2/authorize"
 
 
-def expected_answer(lb: dict[str, Any]) -> tuple[int, str | None] | None:
+def expected_answer(lb: LoadBalancerSpec) -> tuple[int, str | None] | None:
     """What an anonymous request to `lb` gets from the load balancer itself: (302, the sign-in
     URL) or (401, None); None when it reaches the targets (not protected, or "allow")."""
     auth = lb.get(FIELD)

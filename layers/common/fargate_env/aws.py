@@ -6,9 +6,29 @@ from __future__ import annotations
 import os
 import threading
 from functools import cache
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 MAX_SDK_ATTEMPTS: Final = 3
+#: The services the layer and the CLI call (boto3's stubs type a client by its literal name).
+Service = Literal[
+    "acm",
+    "cloudformation",
+    "dynamodb",
+    "ec2",
+    "ecs",
+    "efs",
+    "elbv2",
+    "events",
+    "iam",
+    "lambda",
+    "logs",
+    "resourcegroupstaggingapi",
+    "route53",
+    "scheduler",
+    "secretsmanager",
+    "ssm",
+    "stepfunctions",
+]
 _lock = threading.Lock()
 
 
@@ -28,10 +48,10 @@ def _config() -> Any:
     )
 
 
-_clients: dict[tuple[str, str], Any] = {}
+_clients: dict[tuple[Service, str], Any] = {}
 
 
-def client(service: str) -> Any:
+def client(service: Service) -> Any:
     """The shared client for `service` in the current region."""
     key = (service, region())
     cached = _clients.get(key)

@@ -7,6 +7,7 @@ from typing import Any
 from fargate_env import naming
 from fargate_env.aws import client
 from fargate_env.errors import ResourceNotReady, TransientAwsError, error_code
+from fargate_env.payloads import Created, Deleted, NormalisedSpec
 
 
 def _describe(name_or_arn: str) -> dict[str, Any] | None:
@@ -21,14 +22,14 @@ CAPACITY_PROVIDERS = ["FARGATE", "FARGATE_SPOT"]
 _ROLE_PROPAGATING = "Unable to assume the service linked role"
 
 
-def _strategy(spec: dict[str, Any]) -> list[dict[str, Any]]:
+def _strategy(spec: NormalisedSpec) -> list[dict[str, Any]]:
     return [
         {"capacityProvider": item["provider"], "weight": item["weight"], "base": item["base"]}
         for item in spec["cluster"]["capacity_providers"]
     ]
 
 
-def _create(spec: dict[str, Any], name: str) -> dict[str, Any]:
+def _create(spec: NormalisedSpec, name: str) -> dict[str, Any]:
     """CreateCluster (it returns the existing cluster when the name is taken: idempotent)."""
     try:
         return dict(
@@ -50,11 +51,11 @@ def _create(spec: dict[str, Any], name: str) -> dict[str, Any]:
             raise TransientAwsError(
                 f"cluster {name!r}: ECS's service-linked role is still being created in this "
                 f"account (first cluster); retrying: {exc}"
-            ) from None
+            ) from exc
         raise
 
 
-def ensure(spec: dict[str, Any]) -> dict[str, Any]:
+def ensure(spec: NormalisedSpec) -> Created:
     env = spec["name"]
     name = naming.cluster_name(env)
     existing = _describe(name)
@@ -81,7 +82,7 @@ def find(env: str) -> str | None:
     return str(existing["clusterArn"]) if naming.owned_by(tags, env) else None
 
 
-def delete(env: str) -> dict[str, Any]:
+def delete(env: str) -> Deleted:
     arn = find(env)
     if arn is None:
         return {"deleted": []}
@@ -96,6 +97,6 @@ def delete(env: str) -> dict[str, Any]:
             "ClusterContainsTasksException",
             "UpdateInProgressException",
         ):
-            raise ResourceNotReady(f"cluster {arn} still has services or tasks: {exc}") from None
+            raise ResourceNotReady(f"cluster {arn} still has services or tasks: {exc}") from exc
         raise
     return {"deleted": [arn]}

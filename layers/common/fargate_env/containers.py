@@ -6,7 +6,9 @@ at RegisterTaskDefinition, half-way through the provisioning)."""
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
+
+from fargate_env.payloads import ContainerSpec, NormalisedSpec, SidecarSpec
 
 MAIN = "container"
 
@@ -15,11 +17,11 @@ class Entry(NamedTuple):
     """One container: its field path in the spec, its spec, whether the task needs it."""
 
     path: str
-    spec: dict[str, Any]
+    spec: ContainerSpec | SidecarSpec
     essential: bool
 
 
-def entries(spec: dict[str, Any]) -> list[Entry]:
+def entries(spec: NormalisedSpec) -> list[Entry]:
     """The main container first, then the sidecars in the spec's order."""
     found = [Entry(MAIN, spec["container"], True)]
     for index, sidecar in enumerate(spec.get("sidecars") or []):
@@ -27,19 +29,20 @@ def entries(spec: dict[str, Any]) -> list[Entry]:
     return found
 
 
-def secret_references(spec: dict[str, Any]) -> dict[str, str]:
+def secret_references(spec: NormalisedSpec) -> dict[str, str]:
     """Field path -> ARN of every secret any container reads (its variables and its registry
     credentials): what the task's execution role must be able to read."""
     found: dict[str, str] = {}
     for entry in entries(spec):
         for name, reference in sorted((entry.spec.get("secrets") or {}).items()):
             found[f"{entry.path}.secrets.{name}"] = reference
-        if entry.spec.get("registry_credentials_arn"):
-            found[f"{entry.path}.registry_credentials_arn"] = entry.spec["registry_credentials_arn"]
+        credentials = entry.spec["registry_credentials_arn"]
+        if credentials:
+            found[f"{entry.path}.registry_credentials_arn"] = credentials
     return found
 
 
-def images(spec: dict[str, Any]) -> dict[str, str]:
+def images(spec: NormalisedSpec) -> dict[str, str]:
     """Field path -> image of every container."""
     return {f"{entry.path}.image": entry.spec["image"] for entry in entries(spec)}
 
@@ -112,7 +115,7 @@ def _cycle_problems(containers: list[Entry]) -> list[str]:
     return []
 
 
-def _share_problems(spec: dict[str, Any]) -> list[str]:
+def _share_problems(spec: NormalisedSpec) -> list[str]:
     """ECS: the containers' reserved CPU and hard memory limits add up to at most the task's;
     the main container has none of its own, so the sidecars must leave it some."""
     task_cpu, task_memory = int(spec["container"]["cpu"]), int(spec["container"]["memory"])
@@ -133,7 +136,7 @@ def _share_problems(spec: dict[str, Any]) -> list[str]:
     return problems
 
 
-def problems(spec: dict[str, Any]) -> list[str]:
+def problems(spec: NormalisedSpec) -> list[str]:
     """Every problem of the containers taken together (each field checked alone by the model)."""
     containers = entries(spec)
     return [*_name_problems(containers), *_dependency_problems(containers), *_share_problems(spec)]

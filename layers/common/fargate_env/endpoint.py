@@ -34,6 +34,7 @@ from typing import Any, Final
 from fargate_env import authentication, clock, ingress, service
 from fargate_env.aws import client
 from fargate_env.errors import EndpointCheckFailed
+from fargate_env.payloads import LoadBalancerSpec, Network, NormalisedSpec
 
 HTTP: Final = "http"
 HTTP_FROM_VPC: Final = "http-from-vpc"
@@ -112,7 +113,7 @@ def get(
     return answer | ({"environment": environment} if environment else {})
 
 
-def check_kind(lb: dict[str, Any], vpc_id: str, shared: bool = False) -> str:
+def check_kind(lb: LoadBalancerSpec, vpc_id: str, shared: bool = False) -> str:
     if ingress.reachable_from_outside(lb["scheme"], lb["ingress_cidrs"]):
         return HTTP
     if shared and ingress.WORLD_IPV4 not in lb["ingress_cidrs"]:
@@ -172,7 +173,11 @@ def probe(
 
 
 def _verify(
-    spec: dict[str, Any], lb: dict[str, Any], created: dict[str, Any], vpc_id: str, deadline: float
+    spec: NormalisedSpec,
+    lb: LoadBalancerSpec,
+    created: dict[str, Any],
+    vpc_id: str,
+    deadline: float,
 ) -> dict[str, Any]:
     gateway = created.get("gateway") or {}
     url, kind = created["url"], check_kind(lb, vpc_id, shared=bool(gateway))
@@ -211,7 +216,9 @@ def _verify(
                     }
             elif status is not None and 200 <= status < 400:
                 return _result(lb, url, kind, attempts, healthy, answer)
-            last = f"HTTP {status} ({answer.get('detail')})" if status else answer.get("detail")
+            last = (
+                f"HTTP {status} ({answer.get('detail')})" if status else str(answer.get("detail"))
+            )
         if (
             attempts == MAX_ATTEMPTS
             or clock.monotonic() + PAUSE_SECONDS + attempt_seconds > deadline
@@ -248,7 +255,7 @@ def _signs_in(url: str, protected: tuple[int, str | None], answer: dict[str, Any
 
 
 def _result(
-    lb: dict[str, Any], url: str, kind: str, attempts: int, healthy: int, answer: dict[str, Any]
+    lb: LoadBalancerSpec, url: str, kind: str, attempts: int, healthy: int, answer: dict[str, Any]
 ) -> dict[str, Any]:
     result: dict[str, Any] = {
         "id": lb["id"],
@@ -270,9 +277,9 @@ def _result(
 
 
 def verify_all(
-    spec: dict[str, Any],
+    spec: NormalisedSpec,
     load_balancers: list[dict[str, Any]],
-    network: dict[str, Any],
+    network: Network,
     remaining_seconds: float,
 ) -> dict[str, Any]:
     """Check every load balancer of the spec within `remaining_seconds` (the Lambda's time)."""

@@ -20,6 +20,7 @@ from typing import Any, Final
 from fargate_env import containers, naming, settings
 from fargate_env.aws import client, region
 from fargate_env.errors import ResourceConflict, error_code, or_none_on
+from fargate_env.payloads import Created, Deleted, NormalisedSpec
 
 PATH_ENV: Final = "EXECUTION_ROLE_PATH"
 BOUNDARY_ENV: Final = "EXECUTION_ROLE_BOUNDARY_ARN"
@@ -81,7 +82,7 @@ def secret_resources(reference: str) -> list[str]:
     return [arn] if _SECRET_SUFFIX.search(arn) else [arn, f"{arn}-??????"]
 
 
-def policy(spec: dict[str, Any], log_group: str) -> dict[str, Any]:
+def policy(spec: NormalisedSpec, log_group: str) -> dict[str, Any]:
     """Exactly what the environment's tasks need of their execution role."""
     partition, account = _partition_and_account()
     log_group_arn = f"arn:{partition}:logs:{region()}:{account}:log-group:{log_group}"
@@ -182,7 +183,7 @@ def _owned(role: dict[str, Any], env: str) -> bool:
     )
 
 
-def ensure(spec: dict[str, Any], log_group: str) -> dict[str, Any]:
+def ensure(spec: NormalisedSpec, log_group: str) -> Created:
     """The environment's execution role with the spec's policy (created, or brought up to date
     when a resumed provisioning changed the spec)."""
     env = spec["name"]
@@ -224,7 +225,7 @@ def find(env: str) -> str | None:
     return role_name(env) if role is not None and _owned(role, env) else None
 
 
-def delete(env: str) -> dict[str, Any]:
+def delete(env: str) -> Deleted:
     """Its inline policies, then the role (IAM refuses to delete a role that has any)."""
     name = role_name(env)
     role = _get(name)

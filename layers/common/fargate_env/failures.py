@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
+from fargate_env.payloads import NormalisedSpec
+
 KEYS: Final = ("environment", "failed_step", "error", "message", "resources", "next")
 #: Step Functions' own error names begin with it; a state may not report one as its own (the
 #: Amazon States Language specification, "Errors"), so a failed execution's error is the
@@ -150,7 +152,7 @@ def _json_object(text: Any) -> dict[str, Any]:
 
 
 def of_provisioning(
-    spec: dict[str, Any], failure: dict[str, Any], rollback: dict[str, Any] | None
+    spec: NormalisedSpec, failure: dict[str, Any], rollback: dict[str, Any] | None
 ) -> dict[str, Any]:
     """A provisioning that failed after its claim: the failure as its Catch recorded it (the
     builder's shape), with what happened to the resources and what to do next filled in."""

@@ -29,6 +29,7 @@ from fargate_env import (
 )
 from fargate_env.aws import client
 from fargate_env.errors import AwsRequestFailed, error_code
+from fargate_env.payloads import LoadBalancerRecord, LoadBalancerSpec, NormalisedSpec
 
 FORBIDDEN_BODY: Final = "This environment does not admit your address.\n"
 
@@ -86,13 +87,13 @@ def _create_rule(
         )
     except Exception as exc:
         if error_code(exc) == "PriorityInUse":
-            raise _SlotTaken(f"priority {priority} of {listener_arn} is in use") from None
+            raise _SlotTaken(f"priority {priority} of {listener_arn} is in use") from exc
         raise
     return str(created["Rules"][0]["RuleArn"])
 
 
 def _host_rule(
-    spec: dict[str, Any], lb: dict[str, Any], gateway: dict[str, Any], slot: int, tg: str
+    spec: NormalisedSpec, lb: LoadBalancerSpec, gateway: dict[str, Any], slot: int, tg: str
 ) -> list[str]:
     """The host-header rule on the gateway's HTTPS listener (adopted when it exists); a
     protected environment's rule authenticates before it forwards."""
@@ -115,7 +116,7 @@ def _host_rule(
 
 
 def _port_listener(
-    spec: dict[str, Any], lb: dict[str, Any], gateway: dict[str, Any], slot: int, tg: str
+    spec: NormalisedSpec, lb: LoadBalancerSpec, gateway: dict[str, Any], slot: int, tg: str
 ) -> list[str]:
     """A listener of the environment's own on port first_port + slot (adopted when it exists);
     restricted to some addresses, it answers 403 but to a source-ip rule that forwards."""
@@ -144,7 +145,7 @@ def _port_listener(
             if error_code(exc) == "DuplicateListener":
                 raise _SlotTaken(
                     f"port {port} of gateway {gateway['gateway_id']} is in use"
-                ) from None
+                ) from exc
             raise
     if not restricted:
         return [arn]
@@ -153,7 +154,7 @@ def _port_listener(
 
 
 def ensure(
-    spec: dict[str, Any], lb: dict[str, Any], created: dict[str, Any], target_group_arn: str
+    spec: NormalisedSpec, lb: LoadBalancerSpec, created: LoadBalancerRecord, target_group_arn: str
 ) -> dict[str, Any]:
     """Shared mode's "Create the listeners": the environment's route on its gateway, its tasks'
     group admitting the gateway's, and (on a gateway other than the wildcard's) its own DNS

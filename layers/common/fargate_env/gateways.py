@@ -25,6 +25,7 @@ deployment's own cap (GatewayMaxEnvironments)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -41,6 +42,13 @@ from fargate_env import (
 from fargate_env import settings as deployment_settings
 from fargate_env.aws import client
 from fargate_env.errors import AwsRequestFailed, InvalidSpec, ResourceNotReady, error_code
+from fargate_env.payloads import (
+    LoadBalancerRecord,
+    LoadBalancerSpec,
+    Network,
+    NetworkSpec,
+    NormalisedSpec,
+)
 
 # AWS's limits per Application Load Balancer (Elastic Load Balancing user guide, quotas).
 TARGET_GROUPS_PER_ALB: Final = 100
@@ -143,7 +151,7 @@ def host_name(env: str, settings: Settings) -> str:
     return f"{env}.{settings.domain}"
 
 
-def _gateway_network(settings: Settings) -> dict[str, Any]:
+def _gateway_network(settings: Settings) -> Network:
     """The gateways' VPC and subnets (one per zone): the deployment's, or the default VPC's."""
     wanted = {"vpc_id": settings.vpc_id, "subnet_ids": list(settings.subnet_ids)}
     try:
@@ -156,21 +164,25 @@ def _gateway_network(settings: Settings) -> dict[str, Any]:
     except InvalidSpec as exc:
         raise AwsRequestFailed(
             f"the gateways' network (GatewayVpcId, GatewaySubnetIds): {exc}"
-        ) from None
+        ) from exc
 
 
-def in_gateway_network(spec: dict[str, Any]) -> dict[str, Any]:
+def in_gateway_network(spec: NormalisedSpec) -> NormalisedSpec:
     """A spec in shared mode that names no network runs in the gateways' (the deployment's
     GatewayVpcId and GatewaySubnetIds, else the default VPC)."""
     wanted = spec["network"]
     if spec.get("mode") != "shared" or wanted.get("vpc_id") or wanted.get("subnet_ids"):
         return spec
     settings = Settings.load()
-    chosen = {"vpc_id": settings.vpc_id, "subnet_ids": list(settings.subnet_ids)}
-    return {**spec, "network": {**wanted, **chosen}}
+    chosen: NetworkSpec = {
+        **wanted,
+        "vpc_id": settings.vpc_id,
+        "subnet_ids": list(settings.subnet_ids),
+    }
+    return {**spec, "network": chosen}
 
 
-def check_network(spec: dict[str, Any], resolved: dict[str, Any]) -> None:
+def check_network(spec: NormalisedSpec, resolved: Network) -> None:
     """An environment in shared mode runs in the gateways' VPC: its target group's IP targets
     must be in the VPC of the load balancer that forwards to it."""
     if spec.get("mode") != "shared":
@@ -313,7 +325,7 @@ def holds_wildcard(gateway_id: str, settings: Settings) -> bool:
     return bool(settings.domain and settings.hosted_zone_id) and gateway_id == "e1"
 
 
-def _record_change(action: str, name: str, lb: dict[str, Any]) -> dict[str, Any]:
+def _record_change(action: str, name: str, lb: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "Action": action,
         "ResourceRecordSet": {
@@ -328,7 +340,7 @@ def _record_change(action: str, name: str, lb: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def change_record(action: str, name: str, lb: dict[str, Any], settings: Settings) -> bool:
+def change_record(action: str, name: str, lb: Mapping[str, Any], settings: Settings) -> bool:
     """UPSERT or DELETE an alias record of the hosted zone; False when a DELETE finds none."""
     try:
         client("route53").change_resource_record_sets(
@@ -391,7 +403,7 @@ def summary(gateway: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def join(spec: dict[str, Any], lb: dict[str, Any]) -> dict[str, Any]:
+def join(spec: NormalisedSpec, lb: LoadBalancerSpec) -> LoadBalancerRecord:
     """Shared mode's "Create the load balancer": a slot on a gateway of the environment's
     scheme, and that gateway's load balancer (made first when the environment is the first to
     need it: it then waits for the load balancer to be active, as a dedicated one would)."""

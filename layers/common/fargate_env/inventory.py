@@ -3,7 +3,7 @@ so a lost record orphans nothing. Teardown (and rollback) delete from this inven
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from fargate_env import (
     cluster,
@@ -16,6 +16,7 @@ from fargate_env import (
     target_groups,
     task_definition,
 )
+from fargate_env.payloads import Inventory
 
 
 def recorded_ids(resources: dict[str, Any] | None) -> dict[str, list[str]]:
@@ -37,12 +38,13 @@ def _union(first: list[str], second: list[str]) -> list[str]:
     return list(dict.fromkeys([*first, *second]))
 
 
-def find(env: str, resources: dict[str, Any] | None = None) -> dict[str, Any]:
+def find(env: str, resources: dict[str, Any] | None = None) -> Inventory:
     """What exists now: the recorded ids that still exist (and are ours), plus what the name and
     tag lookups find."""
     recorded = recorded_ids(resources)
     cluster_arn = cluster.find(env)
-    found = empty(env) | {
+    found: Inventory = {
+        "name": env,
         "cluster": cluster_arn,
         "service": service.find(env, cluster_arn),
         "load_balancers": _union(
@@ -59,22 +61,25 @@ def find(env: str, resources: dict[str, Any] | None = None) -> dict[str, Any]:
         "log_group": logs.find(env),
         "schedule": schedules.find(env),
         "execution_role": execution_role.find(env),
+        "count": 0,
     }
     found["count"] = count(found)
     return found
 
 
-def count(inventory: dict[str, Any]) -> int:
+#: The kinds of which an environment has one, and those of which it may have several.
+SINGLE: Final = ("cluster", "service", "log_group", "schedule", "execution_role")
+SEVERAL: Final = ("load_balancers", "target_groups", "task_definitions", "security_groups")
+
+
+def count(inventory: Inventory) -> int:
     """How many resources the inventory lists."""
-    total = 0
-    for key in ("cluster", "service", "log_group", "schedule", "execution_role"):
-        total += 1 if inventory.get(key) else 0
-    for key in ("load_balancers", "target_groups", "task_definitions", "security_groups"):
-        total += len(inventory.get(key) or [])
-    return total
+    single = [inventory[key] for key in SINGLE]
+    several = [inventory[key] for key in SEVERAL]
+    return sum(1 for value in single if value) + sum(len(ids) for ids in several)
 
 
-def empty(env: str) -> dict[str, Any]:
+def empty(env: str) -> Inventory:
     """The inventory of an environment that has nothing (its shape, for every delete step)."""
     return {
         "name": env,

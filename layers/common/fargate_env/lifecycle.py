@@ -19,18 +19,19 @@ from fargate_env import (
     validation,
 )
 from fargate_env.errors import EnvironmentBusy, EnvironmentNotFound, InvalidSpec
+from fargate_env.payloads import NormalisedSpec
 
 #: The furthest an expiry may be moved: the spec's own bound on time_to_live_minutes (a year).
 MAX_EXPIRY_AHEAD = timedelta(minutes=525_600)
 
 
-def claim(spec: dict[str, Any], execution: str, requested_at: str) -> dict[str, Any]:
+def claim(spec: NormalisedSpec, execution_arn: str, requested_at: str) -> dict[str, Any]:
     """Start of provisioning: one execution per environment (EnvironmentBusy otherwise), in the
     order the requests were made (a later teardown supersedes it; it waits for an earlier one)."""
-    return registry.claim_for_provisioning(spec["name"], spec, execution, requested_at)
+    return registry.claim_for_provisioning(spec["name"], spec, execution_arn, requested_at)
 
 
-def ready(spec: dict[str, Any], execution: str, outcome: dict[str, Any]) -> dict[str, Any]:
+def ready(spec: NormalisedSpec, execution_arn: str, outcome: dict[str, Any]) -> dict[str, Any]:
     """End of a successful provisioning: expiry scheduled, READY recorded, event published."""
     expiry = schedules.ensure(spec)
     network = (outcome.get("resources") or {}).get("network") or {}
@@ -39,7 +40,7 @@ def ready(spec: dict[str, Any], execution: str, outcome: dict[str, Any]) -> dict
     hourly_cost = pricing.estimate(spec, zones=zones or None, sharing=sharing)["hourly"]
     recorded = registry.mark_ready(
         spec["name"],
-        execution,
+        execution_arn,
         {
             "resources": outcome.get("resources") or {},
             "url": outcome.get("url"),
@@ -54,7 +55,7 @@ def ready(spec: dict[str, Any], execution: str, outcome: dict[str, Any]) -> dict
             "load_balancers": outcome.get("load_balancers", []),
             "expires_at": expiry["expires_at"],
             "estimated_hourly_cost_usd": hourly_cost,
-            "execution": execution,
+            "execution": execution_arn,
         },
     )
     return {"recorded": recorded, **expiry}
@@ -99,8 +100,8 @@ def extend(name: str, seconds: int, now: float | None = None) -> dict[str, Any]:
 
 
 def failed(
-    spec: dict[str, Any],
-    execution: str,
+    spec: NormalisedSpec,
+    execution_arn: str,
     failure: dict[str, Any],
     resources: dict[str, Any],
     rollback: dict[str, Any] | None = None,
@@ -111,10 +112,10 @@ def failed(
     retained = spec.get("on_failure") == "retain"
     recorded = registry.mark_failed(
         spec["name"],
-        execution,
+        execution_arn,
         {"failure": summary, "resources": resources if retained else {}, "retained": retained},
     )
-    lifecycle_events.publish(lifecycle_events.FAILED, {**summary, "execution": execution})
+    lifecycle_events.publish(lifecycle_events.FAILED, {**summary, "execution": execution_arn})
     return {
         "recorded": recorded,
         "error": failures.execution_error(summary["error"]),
@@ -122,7 +123,7 @@ def failed(
     }
 
 
-def teardown_polling(spec: dict[str, Any] | None) -> bounds.TeardownPolling:
+def teardown_polling(spec: NormalisedSpec | None) -> bounds.TeardownPolling:
     """How often and how many times the teardown's waits may look: the tasks drain for the
     slowest load balancer's deregistration delay and stop within their stop timeout."""
     if not spec:
@@ -131,7 +132,9 @@ def teardown_polling(spec: dict[str, Any] | None) -> bounds.TeardownPolling:
     return bounds.teardown_polling(drain, spec["container"]["stop_timeout_seconds"])
 
 
-def begin_teardown(execution_input: Any, execution: str, started_at: str | None) -> dict[str, Any]:
+def begin_teardown(
+    execution_input: Any, execution_arn: str, started_at: str | None
+) -> dict[str, Any]:
     """Start of a teardown: its input validated (InvalidRequest naming the field, before any
     write), then the claim. `outcome` tells the state machine what to do: "claimed" (tear
     down), "waiting" (the environment is still being created: come back), "superseded" (a
@@ -150,7 +153,7 @@ def begin_teardown(execution_input: Any, execution: str, started_at: str | None)
             "spec": current.get("spec"),
         }
     else:
-        claimed = registry.claim_for_teardown(name, execution, request["requested_at"])
+        claimed = registry.claim_for_teardown(name, execution_arn, request["requested_at"])
     return {
         "name": name,
         "reason": reason,
@@ -164,7 +167,7 @@ def begin_teardown(execution_input: Any, execution: str, started_at: str | None)
     }
 
 
-def mode_of(spec: dict[str, Any] | None) -> str:
+def mode_of(spec: NormalisedSpec | None) -> str:
     """The environment's mode as recorded; "unknown" without a record (its teardown then looks
     for routes on gateways too)."""
     if not spec:
@@ -172,14 +175,14 @@ def mode_of(spec: dict[str, Any] | None) -> str:
     return str(spec.get("mode") or "dedicated")
 
 
-def deleted(name: str, execution: str, reason: str, summary: dict[str, Any]) -> dict[str, Any]:
+def deleted(name: str, execution_arn: str, reason: str, summary: dict[str, Any]) -> dict[str, Any]:
     """End of a teardown: DELETED recorded and the event published (not for a rollback, whose
     provisioning execution reports the failure instead)."""
     if reason == "rollback":
         return {"recorded": False}
-    recorded = registry.mark_deleted(name, execution, summary)
+    recorded = registry.mark_deleted(name, execution_arn, summary)
     lifecycle_events.publish(
         lifecycle_events.DELETED,
-        {"name": name, "reason": reason, "deleted": summary, "execution": execution},
+        {"name": name, "reason": reason, "deleted": summary, "execution": execution_arn},
     )
     return {"recorded": recorded}

@@ -7,6 +7,7 @@ should wait on it but the final readiness check.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -18,6 +19,17 @@ from fargate_env.errors import (
     ResourceNotReady,
     error_code,
     or_none_on,
+)
+from fargate_env.payloads import (
+    GatewayLoadBalancer,
+    ListenerSpec,
+    ListenersRecord,
+    LoadBalancerRecord,
+    LoadBalancersActive,
+    LoadBalancersDeleted,
+    LoadBalancerSpec,
+    Network,
+    NormalisedSpec,
 )
 
 _LB_GONE = ("LoadBalancerNotFound",)
@@ -40,7 +52,7 @@ def _describe_by_arn(arn: str) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
-def _summary(lb: dict[str, Any], lb_id: str) -> dict[str, Any]:
+def _summary(lb: dict[str, Any], lb_id: str) -> LoadBalancerRecord:
     return {
         "id": lb_id,
         "arn": lb["LoadBalancerArn"],
@@ -86,8 +98,8 @@ def _ensure(
 
 
 def ensure(
-    spec: dict[str, Any], lb: dict[str, Any], network: dict[str, Any], security_group_id: str
-) -> dict[str, Any]:
+    spec: NormalisedSpec, lb: LoadBalancerSpec, network: Network, security_group_id: str
+) -> LoadBalancerRecord:
     """The environment's load balancer `lb["id"]`, created if missing. Never waits for active."""
     env = spec["name"]
     request = {
@@ -112,7 +124,7 @@ def ensure_gateway(
     subnet_ids: list[str],
     security_group_id: str,
     tags: dict[str, str],
-) -> dict[str, Any]:
+) -> GatewayLoadBalancer:
     """A gateway's Application Load Balancer, created if missing. Never waits for active."""
     request = {
         "Name": name,
@@ -137,7 +149,7 @@ def ensure_gateway(
 
 
 def ensure_gateway_listeners(
-    lb: dict[str, Any], wanted: list[dict[str, Any]], tags: dict[str, str]
+    lb: GatewayLoadBalancer, wanted: list[dict[str, Any]], tags: dict[str, str]
 ) -> dict[str, str]:
     """A gateway's own listeners (CreateListener requests without the load balancer), created
     if missing: port -> listener ARN."""
@@ -159,7 +171,7 @@ def ensure_gateway_listeners(
                     raise
                 raise ResourceNotReady(
                     f"a listener on port {request['Port']} of {lb['name']} appeared concurrently"
-                ) from None
+                ) from exc
         elif current["Protocol"] != request["Protocol"]:
             raise ResourceConflict(
                 f"gateway {lb['name']!r} has a {current['Protocol']} listener on port "
@@ -190,17 +202,15 @@ def _delete_listeners(listeners: list[dict[str, Any]]) -> list[str]:
     left out."""
     deleted = []
     for listener in listeners:
-        try:
-            client("elbv2").delete_listener(ListenerArn=listener["ListenerArn"])
-            deleted.append(listener["ListenerArn"])
-        except Exception as exc:
-            if error_code(exc) != "ListenerNotFound":
-                raise
+        arn = listener["ListenerArn"]
+        delete = functools.partial(client("elbv2").delete_listener, ListenerArn=arn)
+        if or_none_on(("ListenerNotFound",), delete) is not None:
+            deleted.append(arn)
     return deleted
 
 
 def _default_action(
-    listener: dict[str, Any], lb: dict[str, Any], target_group_arn: str
+    listener: ListenerSpec, lb: LoadBalancerSpec, target_group_arn: str
 ) -> dict[str, Any]:
     if listener["redirect_to_https"]:
         https_port = next(item["port"] for item in lb["listeners"] if item["protocol"] == "HTTPS")
@@ -215,7 +225,7 @@ def _default_action(
     return {"Type": "forward", "TargetGroupArn": target_group_arn}
 
 
-def url_of(lb: dict[str, Any], dns_name: str) -> str:
+def url_of(lb: LoadBalancerSpec, dns_name: str) -> str:
     """The URL that reaches the service: the first listener that forwards (not redirects)."""
     listener = next(item for item in lb["listeners"] if not item["redirect_to_https"])
     scheme = "https" if listener["protocol"] in ("HTTPS", "TLS") else "http"
@@ -225,8 +235,11 @@ def url_of(lb: dict[str, Any], dns_name: str) -> str:
 
 
 def ensure_listeners(
-    spec: dict[str, Any], lb: dict[str, Any], load_balancer: dict[str, Any], target_group_arn: str
-) -> dict[str, Any]:
+    spec: NormalisedSpec,
+    lb: LoadBalancerSpec,
+    load_balancer: LoadBalancerRecord,
+    target_group_arn: str,
+) -> ListenersRecord:
     """Every listener of `lb`, created if missing; a same-port listener of another protocol is a
     conflict. A protected `lb` (authentication) authenticates before each forward; its client
     secret is read here, once, and goes nowhere but to ELBv2."""
@@ -269,7 +282,7 @@ def ensure_listeners(
                 raise
             raise ResourceNotReady(
                 f"a listener on port {listener['port']} appeared concurrently; retrying"
-            ) from None
+            ) from exc
         arns.append(created["Listeners"][0]["ListenerArn"])
     return {
         "id": lb["id"],
@@ -294,7 +307,7 @@ def _describe_all(arns: list[str]) -> dict[str, dict[str, Any] | None]:
     return {arn: by_arn.get(arn) for arn in arns}
 
 
-def check_active(arns: list[str]) -> dict[str, Any]:
+def check_active(arns: list[str]) -> LoadBalancersActive:
     """One look at the load balancers: ready when every one is active."""
     states: dict[str, str] = {}
     for arn, found in _describe_all(arns).items():
@@ -337,19 +350,19 @@ def delete(env: str, arns: list[str]) -> dict[str, Any]:
     elbv2 = client("elbv2")
     deleted_listeners, deleted = [], []
     for lb in _existing_owned(env, arns):
-        try:
-            listeners = elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
-        except Exception as exc:
-            if error_code(exc) not in _LB_GONE:
-                raise
+        describe = functools.partial(
+            elbv2.describe_listeners, LoadBalancerArn=lb["LoadBalancerArn"]
+        )
+        described = or_none_on(_LB_GONE, describe)
+        if described is None:
             continue
-        deleted_listeners += _delete_listeners(listeners)
+        deleted_listeners += _delete_listeners(described["Listeners"])
         elbv2.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
         deleted.append(lb["LoadBalancerArn"])
     return {"deleted": deleted, "deleted_listeners": deleted_listeners}
 
 
-def check_deleted(arns: list[str]) -> dict[str, Any]:
+def check_deleted(arns: list[str]) -> LoadBalancersDeleted:
     remaining = [arn for arn in arns if _describe_by_arn(arn) is not None]
     names = [arn.split("/")[-2] for arn in remaining]
     return {"ready": not remaining, "remaining": remaining, "summary": ", ".join(names)}

@@ -7,15 +7,22 @@ from __future__ import annotations
 from typing import Any
 
 from fargate_env import gateway_routes, gateways, load_balancers
+from fargate_env.payloads import (
+    ListenersRecord,
+    LoadBalancerRecord,
+    LoadBalancerSpec,
+    Network,
+    NormalisedSpec,
+)
 
 
-def shared(spec: dict[str, Any]) -> bool:
+def shared(spec: NormalisedSpec) -> bool:
     return spec.get("mode") == "shared"
 
 
 def ensure_load_balancer(
-    spec: dict[str, Any], lb: dict[str, Any], network: dict[str, Any], security_group_id: str | None
-) -> dict[str, Any]:
+    spec: NormalisedSpec, lb: LoadBalancerSpec, network: Network, security_group_id: str | None
+) -> LoadBalancerRecord:
     """Dedicated: the environment's load balancer. Shared: a slot on a gateway and the gateway's
     load balancer (made now when none has room)."""
     if shared(spec):
@@ -24,8 +31,8 @@ def ensure_load_balancer(
 
 
 def ensure_listeners(
-    spec: dict[str, Any], lb: dict[str, Any], created: dict[str, Any], target_group_arn: str
-) -> dict[str, Any]:
+    spec: NormalisedSpec, lb: LoadBalancerSpec, created: LoadBalancerRecord, target_group_arn: str
+) -> ListenersRecord | dict[str, Any]:
     """Dedicated: the load balancer's listeners. Shared: the environment's rule (or listener)
     on its gateway."""
     if shared(spec):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fargate_env import naming
 from fargate_env.aws import client
 from fargate_env.errors import error_code, or_none_on
+from fargate_env.payloads import Deleted, LogGroupRecord, NormalisedSpec
 
 
 def _tags(name: str) -> dict[str, str] | None:
@@ -18,7 +17,7 @@ def _tags(name: str) -> dict[str, str] | None:
     return None if found is None else dict(found)
 
 
-def ensure(spec: dict[str, Any]) -> dict[str, Any]:
+def ensure(spec: NormalisedSpec) -> LogGroupRecord:
     env = spec["name"]
     name = naming.log_group_name(env)
     logs = client("logs")
@@ -40,14 +39,12 @@ def find(env: str) -> str | None:
     return name if tags is not None and naming.owned_by(tags, env) else None
 
 
-def delete(env: str) -> dict[str, Any]:
+def delete(env: str) -> Deleted:
     name = find(env)
     if name is None:
         return {"deleted": []}
-    try:
-        client("logs").delete_log_group(logGroupName=name)
-    except Exception as exc:
-        if error_code(exc) != "ResourceNotFoundException":
-            raise
-        return {"deleted": []}
-    return {"deleted": [name]}
+    answer = or_none_on(
+        ("ResourceNotFoundException",),
+        lambda: client("logs").delete_log_group(logGroupName=name),
+    )
+    return {"deleted": [] if answer is None else [name]}

@@ -7,10 +7,12 @@ wrong subnet id is an InvalidSpec naming the field rather than a half-built envi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fargate_env.aws import client
 from fargate_env.errors import InvalidSpec, error_code
+from fargate_env.payloads import Network
 
 
 def _describe_subnets(subnet_ids: list[str], field: str) -> list[dict[str, Any]]:
@@ -18,7 +20,7 @@ def _describe_subnets(subnet_ids: list[str], field: str) -> list[dict[str, Any]]
         return list(client("ec2").describe_subnets(SubnetIds=subnet_ids)["Subnets"])
     except Exception as exc:
         if error_code(exc) in ("InvalidSubnetID.NotFound", "InvalidSubnetID.Malformed"):
-            raise InvalidSpec(f"network.{field}: {exc}") from None
+            raise InvalidSpec(f"network.{field}: {exc}") from exc
         raise
 
 
@@ -36,7 +38,7 @@ def _vpc_is_default(vpc_id: str) -> bool:
         vpcs = client("ec2").describe_vpcs(VpcIds=[vpc_id])["Vpcs"]
     except Exception as exc:
         if error_code(exc) in ("InvalidVpcID.NotFound", "InvalidVpcID.Malformed"):
-            raise InvalidSpec(f"network.vpc_id: {vpc_id} does not exist") from None
+            raise InvalidSpec(f"network.vpc_id: {vpc_id} does not exist") from exc
         raise
     return bool(vpcs and vpcs[0].get("IsDefault"))
 
@@ -93,7 +95,7 @@ def _refuse_shared_zones(subnets: list[dict[str, Any]], field: str) -> None:
         )
 
 
-def resolve(spec: dict[str, Any]) -> dict[str, Any]:
+def resolve(spec: Mapping[str, Any]) -> Network:
     """The network the environment will use: {vpc_id, subnet_ids, load_balancer_subnet_ids}."""
     wanted = spec["network"]
     vpc_id: str | None = wanted.get("vpc_id")

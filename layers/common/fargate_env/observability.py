@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -27,9 +27,11 @@ NAMESPACE: Final = "FargateEnv"
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
-Handler = TypeVar("Handler", bound=Callable[..., Any])
+Result = TypeVar("Result")
+#: A step's handler: (event, Lambda context) -> what the state machine receives.
+Handler = Callable[[Any, Any], Result]
 #: Where a step's event names its execution (every Task payload carries it: the ASL builder).
-CORRELATION_ID_PATH: Final = "execution"
+CORRELATION_ID_PATH: Final = "execution_name"
 
 
 def _sdk_tracing_enabled() -> bool:
@@ -54,7 +56,7 @@ def throttled_look(throttled: errors.AwsThrottled) -> dict[str, Any]:
     return {"ready": False, "throttled": True, "summary": f"not seen: {throttled}"}
 
 
-def step(name: str) -> Callable[[Handler], Handler]:
+def step(name: str) -> Callable[[Handler[Result]], Handler[Result]]:
     """Decorate a step's handler: Powertools' Lambda context and metrics, SDK errors wrapped into
     our contract.
 
@@ -67,14 +69,15 @@ def step(name: str) -> Callable[[Handler], Handler]:
     that AWS throttled answers "not ready" instead (throttled_look).
     """
 
-    def decorate(handler: Handler) -> Handler:
+    def decorate(handler: Handler[Result]) -> Handler[Result]:
         @functools.wraps(handler)
-        def measured(event: Any, context: Any) -> Any:
+        def measured(event: Any, context: Any) -> Result:
             logger.append_keys(step=name)
             metrics.add_dimension(name="step", value=name)
             started = time.perf_counter()
             outcome = "StepFailed"
             try:
+                result: Result
                 if _sdk_tracing_enabled():
                     result = tracer().capture_method(handler)(event, context)
                 else:
@@ -96,7 +99,9 @@ def step(name: str) -> Callable[[Handler], Handler]:
                 if name in bounds.THROTTLED_LOOK_STEPS and isinstance(wrapped, errors.AwsThrottled):
                     logger.warning("look throttled: looking again", extra={"detail": str(wrapped)})
                     outcome = "LookThrottled"
-                    return throttled_look(wrapped)
+                    # Only the five looks answer this; the ASL reads a look's `ready` and
+                    # `summary` alone until it is ready (tools/statemachines: poll).
+                    return cast(Result, throttled_look(wrapped))
                 logger.warning(
                     "AWS call failed",
                     extra={"error": type(wrapped).__name__, "detail": str(wrapped)},
@@ -118,15 +123,15 @@ def step(name: str) -> Callable[[Handler], Handler]:
         flushed_quietly = metrics.log_metrics(with_context)
 
         @functools.wraps(handler)
-        def wrapper(event: Any, context: Any) -> Any:
+        def wrapper(event: Any, context: Any) -> Result:
             try:
-                if is_metrics_disabled():
-                    return flushed_quietly(event, context)
-                return flushed(event, context)
+                flush = flushed_quietly if is_metrics_disabled() else flushed
+                result: Result = flush(event, context)  # Powertools' decorators are untyped
+                return result
             finally:
                 # One invocation's record each time (a disabled flush keeps them otherwise).
                 metrics.clear_metrics()
 
-        return wrapper  # type: ignore[return-value]
+        return wrapper
 
     return decorate

@@ -15,7 +15,8 @@ from typing import Any, Final
 
 from fargate_env import bounds, clock, naming
 from fargate_env.aws import client
-from fargate_env.errors import AwsRequestFailed, OneOffTaskFailed, error_code
+from fargate_env.errors import AwsRequestFailed, OneOffTaskFailed, or_none_on
+from fargate_env.payloads import Network, NormalisedSpec
 
 #: ECS startedBy is at most 36 characters: this prefix and 26 of the token's digest.
 STARTED_BY_PREFIX: Final = "fenv-once-"
@@ -38,8 +39,8 @@ def _find(cluster_arn: str, marker: str) -> str | None:
 
 
 def start(
-    spec: dict[str, Any],
-    network: dict[str, Any],
+    spec: NormalisedSpec,
+    network: Network,
     cluster_arn: str,
     task_definition_arn: str,
     security_group_id: str,
@@ -95,15 +96,15 @@ def start(
 
 def log_tail(log_group: str, log_stream: str) -> list[str]:
     """The last lines the task wrote (none yet: the stream does not exist)."""
-    try:
-        events = client("logs").get_log_events(
+    answer = or_none_on(
+        ("ResourceNotFoundException",),
+        lambda: client("logs").get_log_events(
             logGroupName=log_group, logStreamName=log_stream, limit=LOG_LINES, startFromHead=False
-        )["events"]
-    except Exception as exc:
-        if error_code(exc) == "ResourceNotFoundException":
-            return []
-        raise
-    lines = [str(event["message"]).rstrip("\n") for event in events]
+        ),
+    )
+    if answer is None:
+        return []
+    lines = [str(event["message"]).rstrip("\n") for event in answer["events"]]
     while lines and sum(len(line) + 1 for line in lines) > LOG_TAIL_CHARS:
         lines.pop(0)
     return lines
@@ -125,7 +126,7 @@ def check(task: dict[str, Any]) -> dict[str, Any]:
     status = found[0].get("lastStatus")
     if status == "STOPPED":
         tail = log_tail(task["log_group"], task["log_stream"])
-        container = next(
+        container: dict[str, Any] = next(
             (c for c in found[0].get("containers", []) if c.get("name") == task["container"]), {}
         )
         exit_code = container.get("exitCode")
@@ -151,12 +152,13 @@ def stop_all(cluster_arn: str | None) -> list[str]:
     if cluster_arn is None:
         return []
     ecs = client("ecs")
-    try:
-        arns = ecs.list_tasks(cluster=cluster_arn, desiredStatus="RUNNING")["taskArns"]
-    except Exception as exc:
-        if error_code(exc) == "ClusterNotFoundException":
-            return []
-        raise
+    running = or_none_on(
+        ("ClusterNotFoundException",),
+        lambda: ecs.list_tasks(cluster=cluster_arn, desiredStatus="RUNNING"),
+    )
+    if running is None:
+        return []
+    arns = running["taskArns"]
     stopped = []
     for begin in range(0, len(arns), 100):
         described = ecs.describe_tasks(cluster=cluster_arn, tasks=arns[begin : begin + 100])

@@ -39,10 +39,10 @@ def parse(value: object, field: str, now: float) -> str:
         raise InvalidRequest(f"{field}: must be an ISO 8601 time such as 2026-01-31T12:00:00Z")
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError:
+    except ValueError as exc:
         raise InvalidRequest(
             f"{field}: {value!r} is not an ISO 8601 time (such as 2026-01-31T12:00:00.250Z)"
-        ) from None
+        ) from exc
     if moment.tzinfo is None:
         raise InvalidRequest(f"{field}: {value!r} has no time zone (end it with Z for UTC)")
     if moment < EARLIEST:

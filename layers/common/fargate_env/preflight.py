@@ -12,7 +12,8 @@ from typing import Any
 
 from fargate_env import authentication, gateways, network
 from fargate_env.aws import client, region
-from fargate_env.errors import error_code, invalid_spec
+from fargate_env.errors import invalid_spec, or_none_on
+from fargate_env.payloads import Network, NormalisedSpec
 
 _NOT_FOUND = (
     "ResourceNotFoundException",
@@ -26,12 +27,7 @@ _NOT_FOUND = (
 
 def _answer(call: Callable[..., Any], **request: Any) -> Any | None:
     """The call's answer, or None when AWS says the thing does not exist."""
-    try:
-        return call(**request)
-    except Exception as exc:
-        if error_code(exc) in _NOT_FOUND:
-            return None
-        raise
+    return or_none_on(_NOT_FOUND, lambda: call(**request))
 
 
 def _server_certificate_problem(arn: str) -> str | None:
@@ -59,7 +55,7 @@ def _certificate_problem(arn: str) -> str | None:
     return None if status == "ISSUED" else f"the certificate is {status}, not ISSUED"
 
 
-def _certificates(spec: dict[str, Any]) -> list[str]:
+def _certificates(spec: NormalisedSpec) -> list[str]:
     problems = []
     for i, lb in enumerate(spec["load_balancers"]):
         for j, listener in enumerate(lb["listeners"]):
@@ -78,7 +74,7 @@ def _covers(names: list[str], host: str) -> bool:
     return any(name.lower() in (host, f"*.{parent}") for name in names if label)
 
 
-def _gateway_routing(spec: dict[str, Any]) -> list[str]:
+def _gateway_routing(spec: NormalisedSpec) -> list[str]:
     """Shared mode with a domain: the deployment's wildcard certificate (an ACM certificate of
     this region, ISSUED, covering `<name>.<domain>`) and its hosted zone (one for the domain or
     a parent of it): a wrong setting fails here, naming it, before any gateway is made."""
@@ -138,7 +134,7 @@ def _secret_problem(reference: str) -> str | None:
     return None if found else f"no Secrets Manager secret {secret_arn}"
 
 
-def _secrets(spec: dict[str, Any]) -> list[str]:
+def _secrets(spec: NormalisedSpec) -> list[str]:
     """Every container's secrets and registry credentials, every load balancer's client secret."""
     problems = []
     for field, reference in authentication.secret_references(spec).items():
@@ -169,7 +165,7 @@ def _trusts_ecs_tasks(document: Any) -> bool:
     return False
 
 
-def _task_role(spec: dict[str, Any]) -> list[str]:
+def _task_role(spec: NormalisedSpec) -> list[str]:
     arn = spec["container"].get("task_role_arn")
     if not arn:
         return []
@@ -186,7 +182,7 @@ def _task_role(spec: dict[str, Any]) -> list[str]:
     return []
 
 
-def _file_systems(spec: dict[str, Any]) -> list[str]:
+def _file_systems(spec: NormalisedSpec) -> list[str]:
     problems = []
     for i, volume in enumerate(spec["container"]["volumes"]):
         config = volume.get("efs")
@@ -202,7 +198,7 @@ def _file_systems(spec: dict[str, Any]) -> list[str]:
     return problems
 
 
-def check(spec: dict[str, Any]) -> dict[str, Any]:
+def check(spec: NormalisedSpec) -> Network:
     """The resolved network, once every reference of the spec is known to exist."""
     resolved = network.resolve(gateways.in_gateway_network(spec))
     gateways.check_network(spec, resolved)

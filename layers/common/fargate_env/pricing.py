@@ -14,6 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Final, TypedDict
 
+from fargate_env.payloads import NormalisedSpec
+
 PRICES_FILE: Final = Path(__file__).with_name("prices.json")
 #: Environments per gateway when the deployment says nothing (GatewayMaxEnvironments's default).
 DEFAULT_SHARING: Final = 25
@@ -54,12 +56,12 @@ def _item(key: str, what: str, quantity: float, factor: float = 1.0) -> CostItem
     }
 
 
-def tasks_by_provider(spec: dict[str, Any]) -> dict[str, float]:
+def tasks_by_provider(spec: NormalisedSpec) -> dict[str, float]:
     """Expected tasks per capacity provider: the base first, the rest shared by weight (ECS's
     capacity provider strategy)."""
     desired = float(spec["service"]["desired_count"])
     strategy = spec["cluster"]["capacity_providers"]
-    placed = {entry["provider"]: 0.0 for entry in strategy}
+    placed: dict[str, float] = {entry["provider"]: 0.0 for entry in strategy}
     remaining = desired
     for entry in strategy:
         base = min(float(entry.get("base") or 0), remaining)
@@ -73,7 +75,7 @@ def tasks_by_provider(spec: dict[str, Any]) -> dict[str, float]:
 
 
 def _load_balancer_items(
-    spec: dict[str, Any], zones: int, sharing: int, assumptions: list[str]
+    spec: NormalisedSpec, zones: int, sharing: int, assumptions: list[str]
 ) -> list[CostItem]:
     """Dedicated: each load balancer and its public addresses. Shared: the environment's share
     of its gateway's (one of `sharing` environments: a full gateway)."""
@@ -104,7 +106,7 @@ def _load_balancer_items(
 
 
 def estimate(
-    spec: dict[str, Any], zones: int | None = None, sharing: int = DEFAULT_SHARING
+    spec: NormalisedSpec, zones: int | None = None, sharing: int = DEFAULT_SHARING
 ) -> Estimate:
     """Per-hour cost of the normalised `spec`. `zones`: how many subnets the load balancers use,
     when known (after the network is resolved); else the spec's, else the table's assumption.

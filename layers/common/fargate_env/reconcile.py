@@ -48,6 +48,7 @@ from fargate_env import (
 )
 from fargate_env.aws import client
 from fargate_env.errors import InvalidRequest, error_code
+from fargate_env.payloads import RegistryItem
 
 #: The input's fields: `dry_run` only (the schedule sends {"dry_run": false}).
 FIELDS: Final = frozenset({"dry_run"})
@@ -93,28 +94,14 @@ def validate(execution_input: Any) -> bool:
             + "; ".join(problems)
             + " (the reconcile takes only dry_run)"
         )
-    return dry_run
-
-
-def execution_status(execution_arn: str | None) -> str:
-    """RUNNING, or how the execution ended; UNKNOWN when Step Functions has no such execution
-    (then nothing runs for the claim either)."""
-    if not execution_arn:
-        return "UNKNOWN"
-    try:
-        described = client("stepfunctions").describe_execution(executionArn=execution_arn)
-    except Exception as exc:
-        if error_code(exc) in ("ExecutionDoesNotExist", "InvalidArn"):
-            return "UNKNOWN"
-        raise
-    return str(described["status"])
+    return dry_run is True
 
 
 def _finding(name: str, kind: str, action: str, **detail: Any) -> dict[str, Any]:
     return {"name": name, "kind": kind, "action": action, **detail}
 
 
-def _known_revisions(item: dict[str, Any]) -> set[str]:
+def _known_revisions(item: RegistryItem) -> set[str]:
     """The task definition revisions (family:revision) the registry says the service ran."""
     resources = item.get("resources") or {}
     recorded = (resources.get("task_definition") or {}).get("arn") or ""
@@ -122,7 +109,7 @@ def _known_revisions(item: dict[str, Any]) -> set[str]:
     return {revision for revision in {recorded.split("/")[-1], *known} if revision}
 
 
-def serving_a_known_revision(item: dict[str, Any]) -> str | None:
+def serving_a_known_revision(item: RegistryItem) -> str | None:
     """None when the environment's service runs a revision the registry knows, steady (its
     one deployment COMPLETED, all its tasks running) with healthy targets behind every load
     balancer; otherwise why not."""
@@ -149,22 +136,22 @@ def serving_a_known_revision(item: dict[str, Any]) -> str | None:
     return None
 
 
-def _expired(item: dict[str, Any], now: datetime) -> bool:
+def _expired(item: RegistryItem, now: datetime) -> bool:
     expires_at = item.get("expires_at")
     if not expires_at:
         return False
     return datetime.fromisoformat(str(expires_at)) <= now and schedules.find(item["name"]) is None
 
 
-def _claims(items: list[dict[str, Any]], now: datetime) -> tuple[list[Any], list[Any]]:
+def _claims(items: list[RegistryItem], now: datetime) -> tuple[list[Any], list[Any]]:
     """(findings, claims left alone because their execution runs) among the registry items."""
     found: list[dict[str, Any]] = []
     running: list[dict[str, Any]] = []
     for item in items:
         name, status = item["name"], item.get("status")
         if status in STALE_KIND:
-            owner = item.get(registry.OWNER[status])
-            ended = execution_status(owner)
+            owner = registry.holder(item)
+            ended = registry.execution_status(owner)
             if ended == "RUNNING":
                 running.append({"name": name, "status": status, "execution": owner})
                 continue
@@ -227,7 +214,7 @@ def _exists(arn: str) -> bool:
     return True
 
 
-def _orphans(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _orphans(items: list[RegistryItem]) -> list[dict[str, Any]]:
     status = {item["name"]: item.get("status") for item in items}
     found = []
     for env, arns in sorted(tagged_environments().items()):

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from fargate_env import clock, settings
 from fargate_env.aws import client
@@ -33,19 +33,17 @@ from fargate_env.errors import (
     EnvironmentNotFound,
     TransientAwsError,
     error_code,
+    or_none_on,
 )
+from fargate_env.payloads import NormalisedSpec, RegistryItem
 
 TABLE_ENV: Final = "REGISTRY_TABLE_NAME"
 CREATING, READY, FAILED, DELETING, DELETED = "CREATING", "READY", "FAILED", "DELETING", "DELETED"
 #: A READY environment one update execution holds (update.py): it still serves; it ends READY.
 UPDATING: Final = "UPDATING"
 STATUSES: Final = (CREATING, READY, UPDATING, FAILED, DELETING, DELETED)
-#: The attribute naming the execution that holds an item in each held status.
-OWNER: Final = {
-    CREATING: "provision_execution",
-    UPDATING: "update_execution",
-    DELETING: "teardown_execution",
-}
+#: The statuses an execution holds an item in (its ARN is the item's `holder`).
+HELD: Final = (CREATING, UPDATING, DELETING)
 
 
 def _table() -> str:
@@ -79,22 +77,22 @@ def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
     return {k: (int(v) if isinstance(v, Decimal) else v) for k, v in plain.items()}
 
 
-def get(name: str) -> dict[str, Any] | None:
+def get(name: str) -> RegistryItem | None:
     item = (
         client("dynamodb")
         .get_item(TableName=_table(), Key={"name": {"S": name}}, ConsistentRead=True)
         .get("Item")
     )
-    return _deserialize(item) if item else None
+    return cast(RegistryItem, _deserialize(item)) if item else None
 
 
-def all_items() -> list[dict[str, Any]]:
+def all_items() -> list[RegistryItem]:
     """Every environment's item (a scan: for tools listing environments, not for the flows)."""
     items: list[dict[str, Any]] = []
     for page in client("dynamodb").get_paginator("scan").paginate(TableName=_table()):
         items.extend(_deserialize(item) for item in page["Items"])
     # Other kinds of item (gateways) carry a `kind`; an environment's item has none.
-    return [item for item in items if "kind" not in item]
+    return [cast(RegistryItem, item) for item in items if "kind" not in item]
 
 
 def _update(
@@ -134,17 +132,33 @@ def _update(
     return True
 
 
+def holder(item: RegistryItem) -> str | None:
+    """The ARN of the execution holding the item in its status (None: no execution holds it)."""
+    status = item.get("status")
+    if status == CREATING:
+        return item.get("provision_execution")
+    if status == UPDATING:
+        return item.get("update_execution")
+    if status == DELETING:
+        return item.get("teardown_execution")
+    return None
+
+
+def execution_status(execution_arn: str | None) -> str:
+    """RUNNING, or how the execution ended; UNKNOWN when Step Functions has no such execution
+    (then nothing runs for the claim either)."""
+    if not execution_arn:
+        return "UNKNOWN"
+    described = or_none_on(
+        ("ExecutionDoesNotExist", "InvalidArn"),
+        lambda: client("stepfunctions").describe_execution(executionArn=execution_arn),
+    )
+    return "UNKNOWN" if described is None else str(described["status"])
+
+
 def execution_running(execution_arn: str | None) -> bool:
     """Whether a Step Functions execution still runs (an unknown one does not)."""
-    if not execution_arn:
-        return False
-    try:
-        status = client("stepfunctions").describe_execution(executionArn=execution_arn)["status"]
-    except Exception as exc:
-        if error_code(exc) in ("ExecutionDoesNotExist", "InvalidArn"):
-            return False
-        raise
-    return bool(status == "RUNNING")
+    return execution_status(execution_arn) == "RUNNING"
 
 
 #: Outcomes of a claim, as the state machines read them.
@@ -179,7 +193,7 @@ def _superseded(
 
 
 def claim_for_provisioning(
-    name: str, spec: dict[str, Any], execution: str, requested_at: str
+    name: str, spec: NormalisedSpec, execution_arn: str, requested_at: str
 ) -> dict[str, Any]:
     """CREATING, owned by `execution` (outcome "claimed"), unless a teardown requested at or
     after `requested_at` is recorded ("superseded": nothing changes), or an earlier teardown is
@@ -189,7 +203,7 @@ def claim_for_provisioning(
     assignments = {
         "status": CREATING,
         "spec": spec,
-        "provision_execution": execution,
+        "provision_execution": execution_arn,
         "create_requested_at": requested_at,
         "updated_at": now,
         "created_at": now,
@@ -198,7 +212,7 @@ def claim_for_provisioning(
         "failed": FAILED,
         "deleted": DELETED,
         "creating": CREATING,
-        "execution": execution,
+        "execution": execution_arn,
         "requested": requested_at,
     }
     # Its own claim again (a retried step) holds whatever was requested since.
@@ -210,7 +224,7 @@ def claim_for_provisioning(
     for _ in range(CLAIM_ATTEMPTS):
         if _update(name, assignments, condition, values):
             return _claim_result(CLAIMED, CREATING)
-        current = get(name) or {}
+        current: RegistryItem = get(name) or {}
         later = current.get("teardown_requested_at")
         if later is not None and later >= requested_at:
             return _superseded(name, "create", "teardown", later, requested_at)
@@ -250,11 +264,11 @@ UPDATE_HINTS: Final = {
 
 
 def _busy(
-    name: str, current: dict[str, Any], hints: dict[str, str] = CREATE_HINTS
+    name: str, current: RegistryItem, hints: dict[str, str] = CREATE_HINTS
 ) -> EnvironmentBusy:
     """EnvironmentBusy saying the status, why (`hints`) and which execution holds it."""
     status = current.get("status", "unknown")
-    owner = current.get(OWNER.get(status, "teardown_execution"))
+    owner = holder(current) if status in HELD else current.get("teardown_execution")
     hint = hints.get(status, "")
     return EnvironmentBusy(
         f"environment {name!r} is {status}: {hint}"
@@ -263,12 +277,12 @@ def _busy(
     )
 
 
-def mark_ready(name: str, execution: str, outputs: dict[str, Any]) -> bool:
+def mark_ready(name: str, execution_arn: str, outputs: dict[str, Any]) -> bool:
     return _update(
         name,
         {"status": READY, "updated_at": _now(), **outputs},
         "#status = :creating AND provision_execution = :execution",
-        {"creating": CREATING, "execution": execution},
+        {"creating": CREATING, "execution": execution_arn},
     )
 
 
@@ -282,18 +296,18 @@ def set_expiry(name: str, expires_at: str, previous: str) -> bool:
     )
 
 
-def mark_failed(name: str, execution: str, outputs: dict[str, Any]) -> bool:
+def mark_failed(name: str, execution_arn: str, outputs: dict[str, Any]) -> bool:
     """FAILED, when `execution` owns the item: CREATING, or READY when it failed right after
     recording READY (its own record, corrected)."""
     return _update(
         name,
         {"status": FAILED, "updated_at": _now(), **outputs},
         "#status IN (:creating, :ready) AND provision_execution = :execution",
-        {"creating": CREATING, "ready": READY, "execution": execution},
+        {"creating": CREATING, "ready": READY, "execution": execution_arn},
     )
 
 
-def record_teardown_request(name: str, requested_at: str) -> dict[str, Any] | None:
+def record_teardown_request(name: str, requested_at: str) -> RegistryItem | None:
     """Keep `requested_at` as the name's latest teardown request, unless a create requested
     after it holds the name (then the item as it is, for the caller to say so). A name never
     seen gets an item of its own, DELETED: nothing of it exists, and the time must be kept."""
@@ -309,13 +323,12 @@ def record_teardown_request(name: str, requested_at: str) -> dict[str, Any] | No
     return None if recorded else get(name) or {}
 
 
-def claim_for_teardown(name: str, execution: str, requested_at: str) -> dict[str, Any]:
+def claim_for_teardown(name: str, execution_arn: str, requested_at: str) -> dict[str, Any]:
     """DELETING, owned by `execution` (outcome "claimed"), unless a create requested after
     `requested_at` holds the name ("superseded": nothing changes). An environment still being
     created is not touched ("waiting": the caller comes back when its provisioning has ended; a
     creation whose execution has ended is taken over)."""
-    current = record_teardown_request(name, requested_at)
-    later = (current or {}).get("create_requested_at")
+    later = (record_teardown_request(name, requested_at) or {}).get("create_requested_at")
     if later is not None and later > requested_at:
         return _superseded(name, "teardown", "create", later, requested_at)
     values = {
@@ -333,22 +346,22 @@ def claim_for_teardown(name: str, execution: str, requested_at: str) -> dict[str
         "OR (#status = :creating AND provision_execution = :stale) "
         "OR (#status = :updating AND update_execution = :stale))"
     )
-    assignments = {"status": DELETING, "teardown_execution": execution, "updated_at": _now()}
+    assignments = {"status": DELETING, "teardown_execution": execution_arn, "updated_at": _now()}
     for _ in range(CLAIM_ATTEMPTS):
         if _update(name, assignments, condition, values):
-            claimed = get(name) or {}
+            claimed: RegistryItem = get(name) or {}
             return {
                 **_claim_result(CLAIMED, DELETING),
                 "resources": claimed.get("resources"),
                 "spec": claimed.get("spec"),
             }
-        current = get(name) or {}
+        current: RegistryItem = get(name) or {}
         later = current.get("create_requested_at")
         if later is not None and later > requested_at:
             return _superseded(name, "teardown", "create", later, requested_at)
         status = current.get("status")
         if status in (CREATING, UPDATING):
-            owner = current.get(OWNER[status])
+            owner = holder(current)
             if execution_running(owner):
                 what = "creation" if status == CREATING else "update"
                 message = f"waiting for the {what} of {name!r} (execution {owner}) to end"
@@ -357,7 +370,7 @@ def claim_for_teardown(name: str, execution: str, requested_at: str) -> dict[str
     raise TransientAwsError(f"registry: {name!r} kept changing while it was being claimed")
 
 
-def mark_deleted(name: str, execution: str, summary: dict[str, Any]) -> bool:
+def mark_deleted(name: str, execution_arn: str, summary: dict[str, Any]) -> bool:
     """DELETED, if this teardown still owns the item (a later teardown may have taken over)."""
     return _update(
         name,
@@ -369,25 +382,25 @@ def mark_deleted(name: str, execution: str, summary: dict[str, Any]) -> bool:
             "resources": {},
         },
         "#status = :deleting AND teardown_execution = :execution",
-        {"deleting": DELETING, "execution": execution},
+        {"deleting": DELETING, "execution": execution_arn},
     )
 
 
-def claim_for_update(name: str, execution: str, requested_at: str) -> dict[str, Any]:
+def claim_for_update(name: str, execution_arn: str, requested_at: str) -> dict[str, Any]:
     """UPDATING, owned by `execution` (outcome "claimed"), when the environment is READY and no
     teardown, create or other update was requested at or after `requested_at` ("superseded":
     nothing changes). EnvironmentNotFound when there is no such environment; EnvironmentBusy
     when another execution holds it. An update whose execution has ended is taken over."""
     assignments = {
         "status": UPDATING,
-        "update_execution": execution,
+        "update_execution": execution_arn,
         "update_requested_at": requested_at,
         "updated_at": _now(),
     }
     values = {
         "ready": READY,
         "updating": UPDATING,
-        "execution": execution,
+        "execution": execution_arn,
         "requested": requested_at,
         "stale": "",
     }
@@ -400,13 +413,12 @@ def claim_for_update(name: str, execution: str, requested_at: str) -> dict[str, 
     for _ in range(CLAIM_ATTEMPTS):
         if _update(name, assignments, condition, values):
             return {**_claim_result(CLAIMED, UPDATING), "item": get(name)}
-        current = get(name) or {}
-        for kind, attribute in (
-            ("teardown", "teardown_requested_at"),
-            ("create", "create_requested_at"),
-            ("update", "update_requested_at"),
+        current: RegistryItem = get(name) or {}
+        for kind, later in (
+            ("teardown", current.get("teardown_requested_at")),
+            ("create", current.get("create_requested_at")),
+            ("update", current.get("update_requested_at")),
         ):
-            later = current.get(attribute)
             if later is not None and (
                 later >= requested_at if kind != "create" else later > requested_at
             ):
@@ -435,11 +447,11 @@ def restore_stale_update(name: str, stale_execution: str, failure: dict[str, Any
     )
 
 
-def mark_updated(name: str, execution: str, outputs: dict[str, Any]) -> bool:
+def mark_updated(name: str, execution_arn: str, outputs: dict[str, Any]) -> bool:
     """READY again, with what the update changed, if this update still holds the item."""
     return _update(
         name,
         {"status": READY, "updated_at": _now(), **outputs},
         "#status = :updating AND update_execution = :execution",
-        {"updating": UPDATING, "execution": execution},
+        {"updating": UPDATING, "execution": execution_arn},
     )

@@ -10,6 +10,7 @@ from typing import Any, Final
 from fargate_env import clock, naming, settings
 from fargate_env.aws import client
 from fargate_env.errors import error_code, or_none_on
+from fargate_env.payloads import Deleted, NormalisedSpec
 
 TEARDOWN_STATE_MACHINE_ENV: Final = "TEARDOWN_STATE_MACHINE_ARN"
 SCHEDULER_ROLE_ENV: Final = "SCHEDULER_ROLE_ARN"
@@ -39,7 +40,7 @@ def _request(env: str, at: datetime, target: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def ensure(spec: dict[str, Any]) -> dict[str, Any]:
+def ensure(spec: NormalisedSpec) -> dict[str, Any]:
     """Schedule the teardown for the spec's time to live (none: nothing to do)."""
     ttl = spec.get("time_to_live_minutes")
     if not ttl:
@@ -69,7 +70,7 @@ def ensure(spec: dict[str, Any]) -> dict[str, Any]:
             raise ResourceConflict(
                 f"schedule {name!r} already exists and starts {_target(name)}, not this "
                 "deployment's teardown: another stack manages an environment of this name"
-            ) from None
+            ) from exc
         scheduler.update_schedule(**request)  # a re-run moves the expiry: last ready wins
     return {"schedule": name, "expires_at": at.isoformat()}
 
@@ -110,14 +111,12 @@ def find(env: str) -> str | None:
     return name if _target(name) == _teardown_machine() else None
 
 
-def delete(env: str) -> dict[str, Any]:
+def delete(env: str) -> Deleted:
     name = find(env)
     if name is None:
         return {"deleted": []}
-    try:
-        client("scheduler").delete_schedule(Name=name, GroupName=_group())
-    except Exception as exc:
-        if error_code(exc) == "ResourceNotFoundException":
-            return {"deleted": []}
-        raise
-    return {"deleted": [name]}
+    answer = or_none_on(
+        ("ResourceNotFoundException",),
+        lambda: client("scheduler").delete_schedule(Name=name, GroupName=_group()),
+    )
+    return {"deleted": [] if answer is None else [name]}

@@ -3,13 +3,21 @@ for the tasks (only the container port, only from the load balancers' groups).""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Callable
 from typing import Any
 
 from fargate_env import ingress, naming
 from fargate_env.aws import client
-from fargate_env.errors import ResourceNotReady, error_code
+from fargate_env.errors import ResourceNotReady, error_code, or_none_on
+from fargate_env.payloads import (
+    Deleted,
+    LoadBalancerSpec,
+    Network,
+    NormalisedSpec,
+    SecurityGroupsRecord,
+)
 
 _GONE = ("InvalidGroup.NotFound", "InvalidGroupId.NotFound", "InvalidGroupId.Malformed")
 
@@ -132,7 +140,7 @@ def _group_permission(port: int, group_id: str, description: str) -> dict[str, A
     }
 
 
-def _listener_permissions(lb: dict[str, Any], vpc_id: str) -> list[dict[str, Any]]:
+def _listener_permissions(lb: LoadBalancerSpec, vpc_id: str) -> list[dict[str, Any]]:
     """Each listener port from the ingress CIDRs; and from the endpoint probe's group when only
     a caller inside the VPC can prove the listeners answer (see ingress.py)."""
     ports = [int(listener["port"]) for listener in lb["listeners"]]
@@ -145,7 +153,7 @@ def _listener_permissions(lb: dict[str, Any], vpc_id: str) -> list[dict[str, Any
     return permissions
 
 
-def _task_ports(spec: dict[str, Any]) -> list[int]:
+def _task_ports(spec: NormalisedSpec) -> list[int]:
     """The container port, plus any health-check port the load balancers probe separately."""
     ports = {int(spec["container"]["port"])}
     for lb in spec["load_balancers"]:
@@ -155,7 +163,7 @@ def _task_ports(spec: dict[str, Any]) -> list[int]:
     return sorted(ports)
 
 
-def create_for_environment(spec: dict[str, Any], network: dict[str, Any]) -> dict[str, Any]:
+def create_for_environment(spec: NormalisedSpec, network: Network) -> SecurityGroupsRecord:
     """Dedicated mode: each load balancer's group and the tasks' group, which admits the
     container port from them. Shared mode: the tasks' group alone; it admits the gateway's group
     once the environment is routed on its gateway (allow_from_gateway), the gateway being known
@@ -193,7 +201,7 @@ def create_for_environment(spec: dict[str, Any], network: dict[str, Any]) -> dic
     return {"load_balancers": lb_groups, "tasks": tasks_group}
 
 
-def allow_from_gateway(spec: dict[str, Any], vpc_id: str, gateway_group_id: str) -> str:
+def allow_from_gateway(spec: NormalisedSpec, vpc_id: str, gateway_group_id: str) -> str:
     """Shared mode: the tasks' group admits the container port only from the gateway's group."""
     env = spec["name"]
     tasks_group = ensure_group(
@@ -263,7 +271,7 @@ def delete_gateway_group(gateway_id: str, name: str) -> list[str]:
             raise ResourceNotReady(
                 f"the security group of gateway {gateway_id} ({found['GroupId']}) is still used "
                 "by network interfaces of its deleted load balancer or by an environment's rule"
-            ) from None
+            ) from exc
         raise
     return [str(found["GroupId"])]
 
@@ -289,13 +297,11 @@ def existing(env: str, group_ids: list[str]) -> list[str]:
 
 def _describe(group_ids: list[str]) -> list[dict[str, Any]]:
     """The groups among `group_ids` that exist (whoever's they are)."""
-    found = []
+    found: list[dict[str, Any]] = []
     for group_id in group_ids:
-        try:
-            found += client("ec2").describe_security_groups(GroupIds=[group_id])["SecurityGroups"]
-        except Exception as exc:
-            if error_code(exc) not in _GONE:
-                raise
+        describe = functools.partial(client("ec2").describe_security_groups, GroupIds=[group_id])
+        described = or_none_on(_GONE, describe)
+        found += described["SecurityGroups"] if described else []
     return found
 
 
@@ -308,7 +314,7 @@ def _describe_owned(env: str, group_ids: list[str]) -> list[dict[str, Any]]:
     ]
 
 
-def delete_for_environment(env: str, recorded_ids: list[str]) -> dict[str, Any]:
+def delete_for_environment(env: str, recorded_ids: list[str]) -> Deleted:
     """Revoke the rules between our groups, then delete them.
 
     A group still used by an ENI (a task or load balancer being released) or by another group's
@@ -330,13 +336,12 @@ def delete_for_environment(env: str, recorded_ids: list[str]) -> dict[str, Any]:
             if any(pair.get("GroupId") in groups for pair in permission.get("UserIdGroupPairs", []))
         ]
         if cross_rules:
-            try:
-                ec2.revoke_security_group_ingress(
-                    GroupId=group["GroupId"], IpPermissions=cross_rules
-                )
-            except Exception as exc:
-                if error_code(exc) not in (*_GONE, "InvalidPermission.NotFound"):
-                    raise
+            revoke = functools.partial(
+                ec2.revoke_security_group_ingress,
+                GroupId=group["GroupId"],
+                IpPermissions=cross_rules,
+            )
+            or_none_on((*_GONE, "InvalidPermission.NotFound"), revoke)  # gone already: done
 
     deleted, in_use = [], []
     for group_id in sorted(groups):

@@ -16,6 +16,14 @@ from fargate_env.errors import (
     error_code,
     or_none_on,
 )
+from fargate_env.payloads import (
+    Network,
+    NormalisedSpec,
+    ServiceDeleted,
+    ServiceDeletion,
+    ServiceRecord,
+    ServiceStability,
+)
 
 MAX_REASONS = 5
 
@@ -44,14 +52,14 @@ def client_token(seed: str, name: str) -> str:
 
 
 def ensure(
-    spec: dict[str, Any],
-    network: dict[str, Any],
+    spec: NormalisedSpec,
+    network: Network,
     cluster_arn: str,
     task_definition_arn: str,
     target_groups: list[dict[str, Any]],
     tasks_security_group_id: str,
     token_seed: str,
-) -> dict[str, Any]:
+) -> ServiceRecord:
     env = spec["name"]
     name = naming.service_name(env)
     service = spec["service"]
@@ -156,7 +164,7 @@ def healthy_targets(target_group_arns: list[str]) -> dict[str, int]:
 
 def check_stable(
     cluster_arn: str, service_name: str, target_group_arns: list[str]
-) -> dict[str, Any]:
+) -> ServiceStability:
     """One look at the service. Ready when its single deployment is COMPLETED, runningCount ==
     desiredCount and every target group has that many healthy targets. Hopeless (tasks keep
     stopping, or the circuit breaker failed the deployment) raises ServiceUnstable with the
@@ -165,7 +173,7 @@ def check_stable(
     if service is None or service["status"] != "ACTIVE":
         raise AwsRequestFailed(f"service {service_name} is gone while waiting for it to be stable")
     deployments = service.get("deployments", [])
-    primary = next((d for d in deployments if d.get("status") == "PRIMARY"), {})
+    primary: dict[str, Any] = next((d for d in deployments if d.get("status") == "PRIMARY"), {})
     rollout = primary.get("rolloutState")
     desired = int(service["desiredCount"])
     reasons = _stopped_task_reasons(cluster_arn, service_name, primary.get("id"))
@@ -208,7 +216,7 @@ def find(env: str, cluster_arn: str | None) -> str | None:
     return str(service["serviceArn"]) if naming.owned_by(tags, env) else None
 
 
-def delete(env: str, cluster_arn: str | None) -> dict[str, Any]:
+def delete(env: str, cluster_arn: str | None) -> ServiceDeleted:
     """Stop the one-off tasks still running (a pre-traffic command cut short by a rollback),
     then scale the service to zero and delete it (force). Tasks then drain and stop; see
     check_deleted."""
@@ -228,7 +236,7 @@ def delete(env: str, cluster_arn: str | None) -> dict[str, Any]:
     return {"deleted": [arn], "stopped_tasks": stopped}
 
 
-def check_deleted(env: str, cluster_arn: str | None) -> dict[str, Any]:
+def check_deleted(env: str, cluster_arn: str | None) -> ServiceDeletion:
     """Ready when the service is INACTIVE (or gone) and none of its tasks is still stopping."""
     if cluster_arn is None:
         return {"ready": True, "tasks_remaining": 0}

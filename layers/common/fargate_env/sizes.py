@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from fargate_env import containers, naming, task_definition
 from fargate_env.errors import InvalidSpec
+from fargate_env.payloads import NormalisedSpec
 
 SPEC_MAX_BYTES: Final = 64 * 1024
 TASK_DEFINITION_MAX_BYTES: Final = 64 * 1024
@@ -47,12 +48,12 @@ def check_spec(raw: Any, field: str = "spec") -> None:
         )
 
 
-def task_definition_bytes(spec: dict[str, Any]) -> int:
+def task_definition_bytes(spec: NormalisedSpec) -> int:
     """The size of the RegisterTaskDefinition request (tags included) a normalised spec makes."""
     return json_bytes(_sized_request(spec))
 
 
-def _sized_request(spec: dict[str, Any]) -> dict[str, Any]:
+def _sized_request(spec: NormalisedSpec) -> dict[str, Any]:
     log_group = naming.log_group_name(spec["name"])
     request = task_definition.build_request(spec, log_group, SIZING_ROLE_ARN)
     if request.get("taskRoleArn") or spec["service"]["enable_execute_command"]:
@@ -64,7 +65,7 @@ def _sized_request(spec: dict[str, Any]) -> dict[str, Any]:
     return {**request, "tags": naming.as_ecs_tags(tags)}
 
 
-def check_task_definition(spec: dict[str, Any]) -> None:
+def check_task_definition(spec: NormalisedSpec) -> None:
     """The task definition a normalised spec makes fits ECS's limit, less the margin; beyond
     it, the error names the field that makes it and each container's share, largest first."""
     request = _sized_request(spec)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, cast
 
 from pydantic import (
     AfterValidator,
@@ -27,9 +27,11 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.config import JsonDict, JsonValue
 
 from fargate_env import authentication, bounds, containers, ingress, load_balancers, naming
 from fargate_env.errors import InvalidSpec, invalid_spec
+from fargate_env.payloads import NormalisedSpec
 
 SCHEMA_ID: Final = "https://github.com/fargate-env/fargate-env/schema/environment-spec.schema.json"
 
@@ -174,13 +176,26 @@ class Volume(Model):
 DEFAULT_CPU: Final = 256
 DEFAULT_MEMORY: Final = 512
 #: A map of environment variable names: other names are errors (the model's rule).
-NAMED_BY_VARIABLE: Final = {"additionalProperties": False}
+NAMED_BY_VARIABLE: Final[JsonDict] = {"additionalProperties": False}
+#: A map of secret references: each an SSM parameter's or a Secrets Manager secret's ARN.
+SECRET_REFERENCES_SCHEMA: Final[JsonDict] = {
+    **NAMED_BY_VARIABLE,
+    "patternProperties": {
+        ENV_VAR_NAME_PATTERN: {
+            "type": "string",
+            "anyOf": [
+                {"pattern": _SSM_PARAMETER_ARN.pattern},
+                {"pattern": _SECRETS_MANAGER_ARN.pattern},
+            ],
+        }
+    },
+}
 
 
-def _memory_per_cpu() -> list[dict[str, Any]]:
+def _memory_per_cpu() -> list[JsonValue]:
     """JSON Schema for the memory Fargate allows with each CPU value (when the memory is left
     out, its default must be one of them)."""
-    rules: list[dict[str, Any]] = []
+    rules: list[JsonValue] = []
     for cpu, memories in FARGATE_TASK_SIZES.items():
         chosen: dict[str, Any] = {"required": ["cpu"], "properties": {"cpu": {"const": cpu}}}
         if cpu == DEFAULT_CPU:
@@ -313,18 +328,7 @@ class Container(Model):
             "Environment variable name -> ARN of an SSM parameter or a Secrets Manager secret. "
             "Injected by ECS at start; the value never passes through the state machine."
         ),
-        json_schema_extra={
-            **NAMED_BY_VARIABLE,
-            "patternProperties": {
-                ENV_VAR_NAME_PATTERN: {
-                    "type": "string",
-                    "anyOf": [
-                        {"pattern": _SSM_PARAMETER_ARN.pattern},
-                        {"pattern": _SECRETS_MANAGER_ARN.pattern},
-                    ],
-                }
-            },
-        },
+        json_schema_extra=SECRET_REFERENCES_SCHEMA,
     )
     health_check: ContainerHealthCheck | None = None
     depends_on: Dependencies = Field(default_factory=list)
@@ -596,9 +600,9 @@ AUTHENTICATION_FIELDS: Final = {
 }
 
 
-def _fields_per_type() -> list[dict[str, Any]]:
+def _fields_per_type() -> list[JsonValue]:
     """JSON Schema: each type's members required, the other type's absent."""
-    rules: list[dict[str, Any]] = []
+    rules: list[JsonValue] = []
     for kind, needed in AUTHENTICATION_FIELDS.items():
         others = [
             field
@@ -1090,7 +1094,7 @@ def parse(raw: Any, *, security_group_rule_quota: int | None = None) -> Environm
     try:
         parsed = EnvironmentSpec.model_validate(raw, context={QUOTA_CONTEXT: quota})
     except ValidationError as exc:
-        raise invalid_spec(describe_errors(exc)) from None
+        raise invalid_spec(describe_errors(exc)) from exc
     together = (
         shared_mode_problems(parsed)
         + authentication_problems(parsed)
@@ -1179,7 +1183,7 @@ def authentication_problems(spec: EnvironmentSpec) -> list[str]:
     return problems
 
 
-def normalise(spec: EnvironmentSpec) -> dict[str, Any]:
+def normalise(spec: EnvironmentSpec) -> NormalisedSpec:
     """The plain-dict form every later step reads: all defaults filled in, derived values added."""
     data = spec.model_dump(mode="json")
     for raw_lb, lb in zip(data["load_balancers"], spec.load_balancers, strict=True):
@@ -1198,7 +1202,8 @@ def normalise(spec: EnvironmentSpec) -> dict[str, Any]:
         data["polling"]["interval_seconds"] = bounds.shared_poll_interval(
             spec.polling.deadline_seconds
         )
-    return data
+    # pydantic's dump is a plain dict; its shape is NormalisedSpec's (test_payloads checks it).
+    return cast(NormalisedSpec, data)
 
 
 def json_schema() -> dict[str, Any]:

@@ -3,11 +3,19 @@ balancer's health check, deregistration delay and stickiness."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from fargate_env import elbv2_tags, naming
 from fargate_env.aws import client
 from fargate_env.errors import ResourceConflict, ResourceNotReady, error_code, or_none_on
+from fargate_env.payloads import (
+    Deleted,
+    LoadBalancerSpec,
+    Network,
+    NormalisedSpec,
+    TargetGroupRecord,
+)
 
 
 def _describe_by_name(name: str) -> dict[str, Any] | None:
@@ -18,7 +26,7 @@ def _describe_by_name(name: str) -> dict[str, Any] | None:
     return groups[0] if groups else None
 
 
-def _health_check(lb: dict[str, Any]) -> dict[str, Any]:
+def _health_check(lb: LoadBalancerSpec) -> dict[str, Any]:
     check = lb["target_group"]["health_check"]
     settings: dict[str, Any] = {
         "HealthCheckEnabled": True,
@@ -36,7 +44,7 @@ def _health_check(lb: dict[str, Any]) -> dict[str, Any]:
 
 
 def set_health_checks(
-    load_balancers: list[dict[str, Any]], created: list[dict[str, Any]]
+    load_balancers: list[LoadBalancerSpec], created: list[dict[str, Any]]
 ) -> list[str]:
     """Give each target group the health check of its load balancer in the spec
     (ModifyTargetGroup changes it in place: ELBv2 API reference, ModifyTargetGroup), only where
@@ -56,7 +64,7 @@ def set_health_checks(
     return changed
 
 
-def _attributes(lb: dict[str, Any]) -> list[dict[str, str]]:
+def _attributes(lb: LoadBalancerSpec) -> list[dict[str, str]]:
     target_group = lb["target_group"]
     attributes = [
         {
@@ -78,9 +86,7 @@ def _attributes(lb: dict[str, Any]) -> list[dict[str, str]]:
     return attributes
 
 
-def _create(
-    spec: dict[str, Any], lb: dict[str, Any], network: dict[str, Any], name: str
-) -> str | None:
+def _create(spec: NormalisedSpec, lb: LoadBalancerSpec, network: Network, name: str) -> str | None:
     """Create the group; None when a concurrent attempt created it first."""
     try:
         created = client("elbv2").create_target_group(
@@ -99,7 +105,7 @@ def _create(
     return str(created["TargetGroups"][0]["TargetGroupArn"])
 
 
-def ensure(spec: dict[str, Any], lb: dict[str, Any], network: dict[str, Any]) -> dict[str, Any]:
+def ensure(spec: NormalisedSpec, lb: LoadBalancerSpec, network: Network) -> TargetGroupRecord:
     env = spec["name"]
     name = naming.target_group_name(env, lb["id"])
     port = int(spec["container"]["port"])
@@ -132,15 +138,11 @@ def find(env: str) -> list[str]:
 
 
 def _existing_owned(env: str, arns: list[str]) -> list[dict[str, Any]]:
-    existing = []
+    existing: list[dict[str, Any]] = []
     for arn in arns:
-        try:
-            existing.extend(
-                client("elbv2").describe_target_groups(TargetGroupArns=[arn])["TargetGroups"]
-            )
-        except Exception as exc:
-            if error_code(exc) != "TargetGroupNotFound":
-                raise
+        describe = functools.partial(client("elbv2").describe_target_groups, TargetGroupArns=[arn])
+        described = or_none_on(("TargetGroupNotFound",), describe)
+        existing.extend(described["TargetGroups"] if described else [])
     return elbv2_tags.owned(existing, "TargetGroupArn", env)
 
 
@@ -149,7 +151,7 @@ def existing(env: str, arns: list[str]) -> list[str]:
     return [group["TargetGroupArn"] for group in _existing_owned(env, arns)]
 
 
-def delete(env: str, arns: list[str]) -> dict[str, Any]:
+def delete(env: str, arns: list[str]) -> Deleted:
     """Delete our target groups among `arns`. A group a listener still uses is not ready yet."""
     deleted = []
     for group in _existing_owned(env, arns):
@@ -162,7 +164,7 @@ def delete(env: str, arns: list[str]) -> dict[str, Any]:
             if code == "ResourceInUse":
                 raise ResourceNotReady(
                     f"target group {group['TargetGroupName']} is still used by a listener"
-                ) from None
+                ) from exc
             raise
         deleted.append(group["TargetGroupArn"])
     return {"deleted": deleted}

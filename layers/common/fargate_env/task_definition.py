@@ -14,6 +14,14 @@ from typing import Any, Final
 from fargate_env import naming, settings
 from fargate_env.aws import client, region
 from fargate_env.errors import error_code
+from fargate_env.payloads import (
+    ContainerSpec,
+    NormalisedSpec,
+    SidecarSpec,
+    TaskDefinitionRecord,
+    TaskDefinitionsDeleted,
+    VolumeSpec,
+)
 
 FINGERPRINT_TAG: Final = "fargate-env:fingerprint"
 NOT_FOUND_MESSAGE: Final = "Unable to describe task definition"
@@ -21,12 +29,13 @@ NOT_FOUND_MESSAGE: Final = "Unable to describe task definition"
 EXEC_TASK_ROLE_ENV: Final = "TASK_ROLE_ARN"
 
 
-def _command_fields(container: dict[str, Any]) -> dict[str, Any]:
+def _command_fields(container: ContainerSpec | SidecarSpec) -> dict[str, Any]:
     """What every container may set: its command line, user, files and how it waits."""
     fields: dict[str, Any] = {}
-    for key, name in (("command", "command"), ("entry_point", "entryPoint")):
-        if container.get(key):
-            fields[name] = list(container[key])
+    if container["command"]:
+        fields["command"] = list(container["command"])
+    if container["entry_point"]:
+        fields["entryPoint"] = list(container["entry_point"])
     if container.get("working_directory"):
         fields["workingDirectory"] = container["working_directory"]
     if container.get("user"):
@@ -55,7 +64,7 @@ def _command_fields(container: dict[str, Any]) -> dict[str, Any]:
 
 
 def _container_definition(
-    spec: dict[str, Any], container: dict[str, Any], log_group: str
+    spec: NormalisedSpec, container: ContainerSpec | SidecarSpec, log_group: str
 ) -> dict[str, Any]:
     """One container: image, variables, secrets and logs (each container its own streams,
     `<environment>/<container>/<task id>`), plus what it sets of the rest."""
@@ -84,7 +93,7 @@ def _container_definition(
     }
 
 
-def _main_container(spec: dict[str, Any], log_group: str) -> dict[str, Any]:
+def _main_container(spec: NormalisedSpec, log_group: str) -> dict[str, Any]:
     container = spec["container"]
     definition = _container_definition(spec, container, log_group)
     definition["essential"] = True
@@ -110,16 +119,16 @@ def _main_container(spec: dict[str, Any], log_group: str) -> dict[str, Any]:
     return definition
 
 
-def _sidecar(spec: dict[str, Any], sidecar: dict[str, Any], log_group: str) -> dict[str, Any]:
+def _sidecar(spec: NormalisedSpec, sidecar: SidecarSpec, log_group: str) -> dict[str, Any]:
     definition = _container_definition(spec, sidecar, log_group)
     definition["essential"] = bool(sidecar["essential"])
     definition["cpu"] = int(sidecar["cpu"])
-    if sidecar.get("memory"):
-        definition["memory"] = int(sidecar["memory"])
+    if sidecar["memory"]:
+        definition["memory"] = sidecar["memory"]
     return definition
 
 
-def _volume(volume: dict[str, Any]) -> dict[str, Any]:
+def _volume(volume: VolumeSpec) -> dict[str, Any]:
     efs = volume.get("efs")
     if not efs:
         return {"name": volume["name"]}  # Fargate ephemeral storage, bind-mounted
@@ -133,7 +142,7 @@ def _volume(volume: dict[str, Any]) -> dict[str, Any]:
     return {"name": volume["name"], "efsVolumeConfiguration": config}
 
 
-def task_role(spec: dict[str, Any]) -> str | None:
+def task_role(spec: NormalisedSpec) -> str | None:
     """The role the application runs with: the spec's, else the deployment's ECS Exec role
     when Exec is on (it allows nothing but Exec's channels), else none (no AWS permissions)."""
     if spec["container"].get("task_role_arn"):
@@ -143,7 +152,7 @@ def task_role(spec: dict[str, Any]) -> str | None:
     return None
 
 
-def build_request(spec: dict[str, Any], log_group: str, execution_role_arn: str) -> dict[str, Any]:
+def build_request(spec: NormalisedSpec, log_group: str, execution_role_arn: str) -> dict[str, Any]:
     """The RegisterTaskDefinition request for `spec` (without tags)."""
     container = spec["container"]
     request: dict[str, Any] = {
@@ -163,8 +172,8 @@ def build_request(spec: dict[str, Any], log_group: str, execution_role_arn: str)
         ],
         "volumes": [_volume(volume) for volume in container["volumes"]],
     }
-    if container.get("ephemeral_storage_gib"):
-        request["ephemeralStorage"] = {"sizeInGiB": int(container["ephemeral_storage_gib"])}
+    if container["ephemeral_storage_gib"]:
+        request["ephemeralStorage"] = {"sizeInGiB": container["ephemeral_storage_gib"]}
     role = task_role(spec)
     if role:
         request["taskRoleArn"] = role
@@ -191,7 +200,7 @@ def _latest(family: str) -> dict[str, Any] | None:
         raise
 
 
-def register(spec: dict[str, Any], log_group: str, execution_role_arn: str) -> dict[str, Any]:
+def register(spec: NormalisedSpec, log_group: str, execution_role_arn: str) -> TaskDefinitionRecord:
     env = spec["name"]
     request = build_request(spec, log_group, execution_role_arn)
     wanted = fingerprint(request)
@@ -238,7 +247,7 @@ def find(env: str) -> list[str]:
     return [arn for arn in every if _owned(arn, env)]
 
 
-def delete_all(env: str) -> dict[str, Any]:
+def delete_all(env: str) -> TaskDefinitionsDeleted:
     """Deregister every ACTIVE revision, then delete every INACTIVE one (ECS keeps INACTIVE
     revisions forever otherwise)."""
     family = naming.task_family(env)

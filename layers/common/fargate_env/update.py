@@ -15,6 +15,7 @@ the service back on the previous revision; the environment stays READY, serving 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, Final
 
 from fargate_env import (
@@ -35,6 +36,7 @@ from fargate_env.errors import (
     EnvironmentNotFound,
     InfrastructureChange,
 )
+from fargate_env.payloads import NormalisedSpec, ServiceStability
 
 #: Top-level spec fields an update may change (every other one is infrastructure).
 UPDATABLE: Final = frozenset(
@@ -76,7 +78,7 @@ def _differences(before: Any, after: Any, path: str) -> list[str]:
     return [] if before == after else [path]
 
 
-def _without_health_checks(spec: dict[str, Any]) -> dict[str, Any]:
+def _without_health_checks(spec: Mapping[str, Any]) -> dict[str, Any]:
     """The spec without its target groups' health checks (an update changes them in place)."""
     load_balancers = [
         {**lb, "target_group": {k: v for k, v in lb["target_group"].items() if k != "health_check"}}
@@ -84,10 +86,10 @@ def _without_health_checks(spec: dict[str, Any]) -> dict[str, Any]:
         else lb
         for lb in spec.get("load_balancers") or []
     ]
-    return {**spec, "load_balancers": load_balancers} if "load_balancers" in spec else spec
+    return {**spec, "load_balancers": load_balancers} if "load_balancers" in spec else dict(spec)
 
 
-def infrastructure_changes(current: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
+def infrastructure_changes(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> list[str]:
     """The fields of `wanted` (a normalised spec) an update cannot apply to `current`."""
     current, wanted = _without_health_checks(current), _without_health_checks(wanted)
     fixed = {key: value for key, value in current.items() if key not in UPDATABLE}
@@ -100,7 +102,7 @@ def infrastructure_changes(current: dict[str, Any], wanted: dict[str, Any]) -> l
     return changed
 
 
-def begin(execution_input: Any, execution: str, started_at: str | None) -> dict[str, Any]:
+def begin(execution_input: Any, execution_arn: str, started_at: str | None) -> dict[str, Any]:
     """Start of an update: the input validated as a provisioning's is (InvalidSpec naming the
     field), infrastructure changes refused (InfrastructureChange naming them), then the claim
     (UPDATING: one execution per environment, in request order). Nothing changes before the
@@ -119,7 +121,7 @@ def begin(execution_input: Any, execution: str, started_at: str | None) -> dict[
             f"{', '.join(changed)}: an update changes only the containers, the desired count, "
             "the service's settings and the target groups' health checks. " + RECREATE
         )
-    claim = registry.claim_for_update(spec["name"], execution, requested_at)
+    claim = registry.claim_for_update(spec["name"], execution_arn, requested_at)
     item = claim.pop("item", None) or {}
     resources = item.get("resources") or {}
     previous = (resources.get("task_definition") or {}).get("arn")
@@ -135,7 +137,7 @@ def begin(execution_input: Any, execution: str, started_at: str | None) -> dict[
     }
 
 
-def _deployment_configuration(spec: dict[str, Any]) -> dict[str, Any]:
+def _deployment_configuration(spec: NormalisedSpec) -> dict[str, Any]:
     breaker = bool(spec["service"]["circuit_breaker"])
     return {
         "deploymentCircuitBreaker": {"enable": breaker, "rollback": breaker},
@@ -145,7 +147,7 @@ def _deployment_configuration(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def roll_out(
-    spec: dict[str, Any], resources: dict[str, Any], task_definition_arn: str
+    spec: NormalisedSpec, resources: dict[str, Any], task_definition_arn: str
 ) -> dict[str, Any]:
     """The target groups' health checks as the spec has them, then UpdateService to the new
     revision (a rolling deployment; idempotent: the same revision again starts no new
@@ -171,13 +173,15 @@ def _revision(arn: str | None) -> str:
 
 def check_rollout(
     cluster_arn: str, service_name: str, task_definition_arn: str, target_group_arns: list[str]
-) -> dict[str, Any]:
+) -> ServiceStability:
     """One look at the rolling deployment: ready when the new revision's deployment is
     COMPLETED with healthy targets. DeploymentRolledBack when the circuit breaker put the
     previous revision back; ServiceUnstable when the new tasks keep stopping."""
     described = client("ecs").describe_services(cluster=cluster_arn, services=[service_name])
     current = (described.get("services") or [{}])[0]
-    primary = next((d for d in current.get("deployments", []) if d.get("status") == "PRIMARY"), {})
+    primary: dict[str, Any] = next(
+        (d for d in current.get("deployments", []) if d.get("status") == "PRIMARY"), {}
+    )
     if primary and primary.get("taskDefinition") != task_definition_arn:
         reasons = service.stopped_task_reasons(cluster_arn, service_name, task_definition_arn)
         # The same reason once (a bad image stops every task alike).
@@ -213,7 +217,7 @@ def _serving_revisions(cluster_arn: str, target_group_arns: list[str]) -> dict[s
 
 
 def verify(
-    spec: dict[str, Any],
+    spec: NormalisedSpec,
     resources: dict[str, Any],
     task_definition_arn: str,
     remaining_seconds: float,
@@ -235,8 +239,8 @@ def verify(
 
 
 def updated(
-    spec: dict[str, Any],
-    execution: str,
+    spec: NormalisedSpec,
+    execution_arn: str,
     resources: dict[str, Any],
     revision: dict[str, Any],
     url: str,
@@ -247,19 +251,21 @@ def updated(
     name = spec["name"]
     previous = (resources.get("task_definition") or {}).get("arn")
     cleaned = task_definition.clean_old(
-        name, [revision["arn"], previous], bounds.KEPT_TASK_DEFINITION_REVISIONS
+        name,
+        [arn for arn in (revision["arn"], previous) if arn],
+        bounds.KEPT_TASK_DEFINITION_REVISIONS,
     )
     item = registry.get(name) or {}
     entry = {
         "task_definition": _revision(revision["arn"]),
         "image": spec["container"]["image"],
         "at": at,
-        "execution": execution,
+        "execution": execution_arn,
     }
     history = [*(item.get("revisions") or []), entry][-bounds.RECORDED_REVISIONS :]
     recorded = registry.mark_updated(
         name,
-        execution,
+        execution_arn,
         {
             "spec": spec,
             "resources": {**resources, "task_definition": revision},
@@ -277,8 +283,8 @@ def updated(
 def _back_to(name: str, resources: dict[str, Any], previous: str | None) -> None:
     """Put the target groups' health checks back as the recorded spec has them, and the service
     on the previous revision (nothing when it runs it already)."""
-    recorded = (registry.get(name) or {}).get("spec") or {}
-    if recorded.get("load_balancers") and resources.get("load_balancers"):
+    recorded = (registry.get(name) or {}).get("spec")
+    if recorded and recorded["load_balancers"] and resources.get("load_balancers"):
         target_groups.set_health_checks(recorded["load_balancers"], resources["load_balancers"])
     if not previous or not resources.get("service"):
         return
@@ -290,8 +296,8 @@ def _back_to(name: str, resources: dict[str, Any], previous: str | None) -> None
 
 
 def failed(
-    spec: dict[str, Any],
-    execution: str,
+    spec: NormalisedSpec,
+    execution_arn: str,
     failure: dict[str, Any],
     resources: dict[str, Any],
     previous: str | None,
@@ -310,8 +316,10 @@ def failed(
         ROLLED_BACK_TO_PREVIOUS,
         FIX_AND_UPDATE,
     )
-    recorded = registry.mark_updated(spec["name"], execution, {"update_failure": summary})
-    lifecycle_events.publish(lifecycle_events.UPDATE_FAILED, {**summary, "execution": execution})
+    recorded = registry.mark_updated(spec["name"], execution_arn, {"update_failure": summary})
+    lifecycle_events.publish(
+        lifecycle_events.UPDATE_FAILED, {**summary, "execution": execution_arn}
+    )
     return {
         "recorded": recorded,
         "error": failures.execution_error(summary["error"]),

@@ -33,6 +33,7 @@ from fargate_env import (
     sizes,
 )
 from fargate_env.errors import InvalidRequest, InvalidSpec, invalid_spec
+from fargate_env.payloads import NormalisedSpec, ProvisioningRequest
 
 ALLOWED_SECRET_PREFIXES_ENV: Final = "ALLOWED_SECRET_ARN_PREFIXES"
 SHARED_SECRETS_ENV: Final = "SHARED_SECRETS_NAME"
@@ -71,7 +72,7 @@ def allowed_secret_prefixes(env: str) -> list[str]:
     ]
 
 
-def check_secrets_allowed(spec: dict[str, Any]) -> list[str]:
+def check_secrets_allowed(spec: NormalisedSpec) -> list[str]:
     """Each container's secrets and registry credentials, and each load balancer's client
     secret, must be the environment's own: its execution role's permissions boundary allows
     nothing else (a task naming another environment's secret would never start), and the
@@ -90,7 +91,7 @@ def check_secrets_allowed(spec: dict[str, Any]) -> list[str]:
     return problems
 
 
-def check_task_role_allowed(spec: dict[str, Any]) -> list[str]:
+def check_task_role_allowed(spec: NormalisedSpec) -> list[str]:
     """Only roles under the deployment's path may be passed to the tasks (iam:PassRole)."""
     role = spec["container"].get("task_role_arn")
     prefix = settings.get(ALLOWED_TASK_ROLE_PREFIX_ENV, "")
@@ -103,7 +104,7 @@ def check_task_role_allowed(spec: dict[str, Any]) -> list[str]:
     ]
 
 
-def check_images_allowed(spec: dict[str, Any]) -> list[str]:
+def check_images_allowed(spec: NormalisedSpec) -> list[str]:
     """An ECR image comes from this account's repositories or those the deployment lists."""
     patterns = _listed(ALLOWED_ECR_REPOSITORIES_ENV)
     problems = []
@@ -118,7 +119,7 @@ def check_images_allowed(spec: dict[str, Any]) -> list[str]:
     return problems
 
 
-def check_authentication_allowed(spec: dict[str, Any]) -> list[str]:
+def check_authentication_allowed(spec: NormalisedSpec) -> list[str]:
     """In shared mode the gateway's listeners carry the environment's route: authentication
     needs the HTTPS listener of a deployment with a gateway domain (a host-header rule);
     without one each environment has a plain-HTTP listener port, where ELBv2 refuses
@@ -135,7 +136,7 @@ def check_authentication_allowed(spec: dict[str, Any]) -> list[str]:
     ]
 
 
-def normalised_spec(raw: Any, security_group_rule_quota: int | None = None) -> dict[str, Any]:
+def normalised_spec(raw: Any, security_group_rule_quota: int | None = None) -> NormalisedSpec:
     """A spec validated, with its defaults, within the size bounds (the CLI checks the same)."""
     # Only here is pydantic imported: the teardown's steps validate their input without it.
     from fargate_env import spec as spec_model
@@ -205,7 +206,7 @@ def _check_deployment(
         )
 
 
-def validate(execution_input: Any, started_at: str | None = None) -> dict[str, Any]:
+def validate(execution_input: Any, started_at: str | None = None) -> ProvisioningRequest:
     """The provisioning's input; returns {"spec": <normalised spec>, "requested_at": ...}."""
     request, event_time = _unwrap(execution_input, PROVISION_FIELDS, "provisioning")
     if request.get("spec") is None:
