@@ -21,7 +21,10 @@ from typing import Any
 
 from embedded_aws.emulator import EmbeddedAWS
 
-WAITER_DELAY = 15.0  # botocore waiters poll every 15 s (aws-facts.md)
+# The waiters a runbook uses (ECS ServicesStable, ELBv2 LoadBalancerAvailable, TargetInService)
+# poll every 15 s: botocore/data/ecs/2014-11-13/waiters-2.json and
+# botocore/data/elbv2/2015-12-01/waiters-2.json
+WAITER_DELAY = 15.0
 MAX_POLLS = 240
 
 
