@@ -113,8 +113,8 @@ check-build: setup
 check-translated: setup
 	$(PY) -m tools.check_template translate $(TRANSLATED)
 
-# No rule is ignored: the translated template lints clean (offline-aws.md's W1020 noise on the
-# layer's generated name does not occur with this template and SAM version).
+# No rule is ignored: the translated template lints clean (cfn-lint's W1020 on the layer's
+# generated name does not occur with this template and SAM version).
 check-cfn-lint: check-translated
 	$(VENV)/bin/cfn-lint --format parseable $(TRANSLATED)
 

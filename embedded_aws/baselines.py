@@ -25,7 +25,10 @@ from embedded_aws.emulator import EmbeddedAWS
 if TYPE_CHECKING:
     from fargate_env.payloads import NormalisedSpec
 
-WAITER_DELAY = 15.0  # botocore waiters poll every 15 s (aws-facts.md)
+# The waiters a runbook uses (ECS ServicesStable, ELBv2 LoadBalancerAvailable, TargetInService)
+# poll every 15 s: botocore/data/ecs/2014-11-13/waiters-2.json and
+# botocore/data/elbv2/2015-12-01/waiters-2.json
+WAITER_DELAY = 15.0
 MAX_POLLS = 240
 
 

@@ -99,7 +99,9 @@ def _error_response(service: str, code: str, message: str) -> tuple[int, dict[st
 
 
 _THROTTLING_CODES = {"ec2": "RequestLimitExceeded", "elbv2": "Throttling", "iam": "Throttling"}
-#: ECS's answer while its service-linked role propagates in a fresh account (aws-facts.md).
+#: ECS's answer while its service-linked role, created on first use, propagates in a fresh
+#: account. Observed: AWS documents the role, not the delay:
+#: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html
 SERVICE_LINKED_ROLE_PENDING = (
     "Unable to assume the service linked role. Please verify that the ECS service linked role "
     "exists."

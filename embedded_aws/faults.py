@@ -96,7 +96,8 @@ class Faults:
     #: behind targets a TCP health check still finds healthy).
     container_status: int | None = None
     #: Refuse this many CreateCluster calls with capacity providers while ECS's service-linked
-    #: role propagates in a fresh account (-1: always), as ECS does (aws-facts.md).
+    #: role propagates in a fresh account (-1: always), as ECS does
+    #: (emulator.SERVICE_LINKED_ROLE_PENDING).
     cluster_role_pending: int = 0
     #: Step -> simulated seconds its handler takes after doing its work (a slow dependency):
     #: past the function's Timeout, Lambda answers Sandbox.Timedout.

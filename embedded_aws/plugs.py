@@ -1,6 +1,5 @@
-"""The plugs that make moto's Step Functions interpreter run our real ASL (see
-shared/design/offline-aws.md). Each is a patch of a moto internal, which is why moto and
-jsonata-python are pinned exactly.
+"""The plugs that make moto's Step Functions interpreter run our real ASL. Each is a patch of a
+moto internal, which is why moto and jsonata-python are pinned exactly.
 
 - JSONata: moto leaves its evaluator hook empty; jsonata-python fills it. Definitions whose
   JSONata does not compile are refused at CreateStateMachine, as AWS does (asl_validation.py).

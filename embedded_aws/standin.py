@@ -249,7 +249,8 @@ class StandIns:
             ),
             None,
         )
-        # A load balancer's name resolves once it is active (aws-facts.md: 503 until then at best).
+        # A load balancer routes traffic once it is active: "Load balancer state" in
+        # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html
         if lb is None or self.plane.load_balancer_state(lb.arn, now) != "active":
             raise socket.gaierror(socket.EAI_NONAME, f"Name or service not known: {host}")
         # An internal load balancer's name resolves to its private addresses too.

@@ -12,7 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
-AWS_FACTS: Final = "aws-facts.md"
+ECS_THROTTLING: Final = (
+    "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html"
+)
+ELB_THROTTLING: Final = (
+    "https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-api-throttling.html"
+)
+EC2_THROTTLING: Final = "https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html"
 LAMBDA_QUOTAS: Final = "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"
 LAMBDA_TROUBLESHOOTING: Final = (
     "https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html"
@@ -120,12 +126,9 @@ def _bucket_rule(bucket: Bucket) -> Rule:
         f"in any {bucket.burst / bucket.refill:g} s of simulated time)",
         answer=f"{bucket.error} (\"Rate exceeded\"); boto3's standard retries and the ASL's "
         "AwsThrottled retry absorb it",
-        source=f"{AWS_FACTS} (API rates); "
-        + {
-            "ecs": "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html",
-            "elbv2": AWS_FACTS + " (Throttling and retries)",
-            "ec2": "https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html",
-        }[bucket.service],
+        source={"ecs": ECS_THROTTLING, "elbv2": ELB_THROTTLING, "ec2": EC2_THROTTLING}[
+            bucket.service
+        ],
         where="emulator",
     )
 
@@ -153,7 +156,7 @@ RULES: Final[tuple[Rule, ...]] = (
         answer='FunctionError Unhandled, errorType `Sandbox.Timedout`, "RequestId: ... Error: '
         'Task timed out after N.00 seconds"; Step Functions fails the Task with that error name '
         "(not a Lambda.* transient error: not retried)",
-        source=f"{LAMBDA_TROUBLESHOOTING}#troubleshooting-timeouts; {AWS_FACTS} (Lambda row)",
+        source=f"{LAMBDA_TROUBLESHOOTING}#troubleshooting-timeouts; {LAMBDA_QUOTAS}",
         where="emulator",
     ),
     Rule(
@@ -165,7 +168,7 @@ RULES: Final[tuple[Rule, ...]] = (
         figure="the function's MemorySize in MiB",
         answer='FunctionError Unhandled, errorType `Runtime.OutOfMemory`, "RequestId: ... '
         'Error: Runtime exited with error: signal: killed"',
-        source=f"{LAMBDA_QUOTAS}; {AWS_FACTS} (Lambda row)",
+        source=LAMBDA_QUOTAS,
         where="emulator",
     ),
     Rule(
@@ -280,7 +283,7 @@ RULES: Final[tuple[Rule, ...]] = (
         "listeners' default actions and rules (not adjustable)",
         figure=str(TARGET_GROUPS_PER_ALB),
         answer="`TooManyUniqueTargetGroupsPerLoadBalancer`",
-        source=f"{ELB_QUOTAS}; {AWS_FACTS} (Quotas)",
+        source=ELB_QUOTAS,
     ),
     Rule(
         id="elbv2.rules-per-listener",
