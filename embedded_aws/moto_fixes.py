@@ -13,6 +13,10 @@ embedded AWS and for the unit tests' plain moto account alike.
   handed botocore's OperationModel, and moto's router then fails with "'OperationModel' object
   has no attribute 'http_trait'" (seen with 60 executions at once). Each service model's first
   look-up of an operation is made under a lock.
+- moto's execution marks itself SUCCEEDED and only then stores its output: a DescribeExecution
+  between the two (a parent's .sync:2 wait for its nested execution, under load) reads SUCCEEDED
+  with no output, so the parent went on with a null result (the rollback's "rolled back" lost its
+  list of deleted resources, once in a loaded full-suite run). The output is stored first.
 """
 
 from __future__ import annotations
@@ -94,12 +98,32 @@ def _locked_operation_model(original: Callable[[Any, str], Any]) -> Callable[[An
     return operation_model
 
 
+def _output_before_status(original: Callable[[Any], None]) -> Callable[[Any], None]:
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramEnded
+
+    @functools.wraps(original)
+    def reflect_execution_status(self: Any) -> None:
+        env = self.execution.exec_worker.env
+        if isinstance(env.program_state(), ProgramEnded):
+            self.execution.output = env.states.get_input()
+        original(self)
+
+    return reflect_execution_status
+
+
 def install(patch: Callable[[Any, str, Any], None]) -> None:
     import moto.cloudformation.parsing as parsing
     from moto.core.model import ServiceModel
     from moto.ecs.models import EC2ContainerServiceBackend
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
     patch(ServiceModel, "operation_model", _locked_operation_model(ServiceModel.operation_model))
+    communication = BaseExecutionWorkerCommunication
+    patch(
+        communication,
+        "_reflect_execution_status",
+        _output_before_status(communication._reflect_execution_status),
+    )
 
     resource_class = parsing.resource_class_from_type
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 from typing import Any
 
 from botocore.model import ServiceModel as BotocoreServiceModel
@@ -52,3 +53,35 @@ def test_an_operation_looked_up_by_two_threads_at_once_is_motos_in_both() -> Non
     # moto's own model, which its routers need (botocore's has no http_trait)
     assert isinstance(answer, OperationModel)
     assert hasattr(answer, "http_trait")
+
+
+class _RecordedExecution:
+    """An execution that records the order its fields are set in."""
+
+    def __init__(self, env: Any) -> None:
+        object.__setattr__(self, "order", [])
+        object.__setattr__(self, "exec_worker", SimpleNamespace(env=env))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self.order.append(name)
+        object.__setattr__(self, name, value)
+
+
+def test_an_ended_execution_has_its_output_before_it_says_succeeded() -> None:
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramEnded
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+    env = SimpleNamespace(
+        program_state=ProgramEnded, states=SimpleNamespace(get_input=lambda: {"deleted": 9})
+    )
+    execution = _RecordedExecution(env)
+    patches = Patches()
+    try:
+        moto_fixes.install(patches.set)
+        BaseExecutionWorkerCommunication(execution)._reflect_execution_status()
+    finally:
+        patches.undo()
+
+    # a DescribeExecution between the two never reads SUCCEEDED without the output
+    assert execution.order.index("output") < execution.order.index("exec_status")
+    assert execution.output == {"deleted": 9}
