@@ -30,7 +30,7 @@ import threading
 import time
 import types
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any
 
 from embedded_aws import asl_validation
 from embedded_aws.clock import Clock
@@ -316,43 +316,6 @@ def _sleeping_module(sleep: Callable[[float], None]) -> types.ModuleType:
     return module
 
 
-#: A Task's TimeoutSeconds is simulated time; this much wall time without an answer means the
-#: handler hangs (a test's bug, not a timeout): the state then fails with States.Timeout.
-HUNG_TASK_WALL_SECONDS: Final = 900.0
-
-
-def _task_timeout_on_the_clock(clock: Clock) -> tuple[types.ModuleType, type[threading.Thread]]:
-    """moto runs a Task in a thread and waits for it `TimeoutSeconds` of wall time. Here many
-    executions share one process and its handlers run one at a time, so a Task could wait its
-    turn longer than its timeout in wall time while taking seconds of simulated time: a
-    States.Timeout AWS would never give. The wait is measured on the simulated clock instead:
-    the Task's thread is joined, and it timed out when its simulated duration passed
-    TimeoutSeconds (the state then fails with States.Timeout, after the work, as a late answer
-    does on AWS). Returns moto's `threading` and `Thread` names, replaced."""
-    started = threading.local()
-
-    class TaskThread(threading.Thread):
-        def start(self) -> None:
-            started.thread, started.at = self, clock.now()
-            super().start()
-
-    class SimulatedTimeoutEvent(threading.Event):
-        def wait(self, timeout: float | None = None) -> bool:
-            if not super().wait(HUNG_TASK_WALL_SECONDS):
-                return False
-            thread: threading.Thread | None = getattr(started, "thread", None)
-            if thread is None or timeout is None:
-                return True
-            thread.join()  # its simulated time is folded into this thread's once it has ended
-            begun: float = started.at
-            return clock.now() - begun <= timeout
-
-    module = types.ModuleType("threading")
-    module.__dict__.update(threading.__dict__)
-    module.Event = SimulatedTimeoutEvent  # type: ignore[attr-defined]
-    return module, TaskThread
-
-
 def install(
     patch: Callable[[Any, str, Any], None],
     clock: Clock,
@@ -420,11 +383,6 @@ def install(
     patch(sfn_service, "_normalise_response", response_hook)
 
     # Time: back-off and Wait states on the simulated clock; history and context timestamps too.
-    from moto.stepfunctions.parser.asl.component.state.exec import execute_state
-
-    simulated_threading, task_thread = _task_timeout_on_the_clock(clock)
-    patch(execute_state, "threading", simulated_threading)
-    patch(execute_state, "Thread", task_thread)
     patch(retrier_decl, "time", _sleeping_module(clock.sleep))
     # Retry jitter from a seeded generator: the same run, the same pauses.
     patch(jitter_strategy_decl, "random", _jitter)
