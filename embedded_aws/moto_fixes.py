@@ -14,9 +14,9 @@ embedded AWS and for the unit tests' plain moto account alike.
   has no attribute 'http_trait'" (seen with 60 executions at once). Each service model's first
   look-up of an operation is made under a lock.
 - moto's execution marks itself SUCCEEDED and only then stores its output: a DescribeExecution
-  between the two (a parent's .sync:2 wait for its nested execution, under load) reads SUCCEEDED
-  with no output, so the parent went on with a null result (the rollback's "rolled back" lost its
-  list of deleted resources, once in a loaded full-suite run). The output is stored first.
+  between the two (a parent's .sync:2 wait for its nested execution, under load) would read
+  SUCCEEDED with no output, and the parent would go on with a null result. The output is stored
+  first.
 """
 
 from __future__ import annotations
