@@ -26,7 +26,18 @@ def owned(resources: Iterable[dict[str, Any]], arn_key: str, env: str) -> list[d
     return [r for r in candidates if naming.owned_by(tags.get(r[arn_key], {}), env)]
 
 
-def named_for(env: str, name_key: str, resources: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def _named_for(
+    env: str, name_key: str, resources: Iterable[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Resources whose names follow this environment's pattern (fenv-<env>-<id>)."""
     prefix = f"{naming.PREFIX}-{env}-"
     return [resource for resource in resources if str(resource[name_key]).startswith(prefix)]
+
+
+def find_owned(env: str, operation: str, list_key: str, name_key: str, arn_key: str) -> list[str]:
+    """The ARNs of this environment's resources of one kind: every page of `operation` (a
+    Describe* call), named by its pattern and tagged as its own."""
+    found: list[dict[str, Any]] = []
+    for page in client("elbv2").get_paginator(operation).paginate():
+        found.extend(_named_for(env, name_key, page[list_key]))
+    return [resource[arn_key] for resource in owned(found, arn_key, env)]

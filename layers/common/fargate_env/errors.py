@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final, TypeVar
 
+from fargate_env.payloads import Deleted
+
 
 class FargateEnvError(Exception):
     """Base class. `retryable` tells humans and tests which side of the contract an error is on."""
@@ -151,6 +153,15 @@ def or_none_on(codes: tuple[str, ...], call: Callable[[], Answer]) -> Answer | N
         if error_code(exc) in codes:
             return None
         raise
+
+
+def delete_found(name: str | None, not_found: str, delete: Callable[[str], object]) -> Deleted:
+    """Delete what a find returned (None: nothing of ours to delete). Gone meanwhile
+    (`not_found`) is deleted too, by someone else: it is not counted."""
+    if name is None:
+        return {"deleted": []}
+    answer = or_none_on((not_found,), lambda: delete(name))
+    return {"deleted": [] if answer is None else [name]}
 
 
 def is_throttling(exc: BaseException) -> bool:

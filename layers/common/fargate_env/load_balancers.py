@@ -328,11 +328,9 @@ def check_active(arns: list[str]) -> LoadBalancersActive:
 
 
 def find(env: str) -> list[str]:
-    paginator = client("elbv2").get_paginator("describe_load_balancers")
-    found: list[dict[str, Any]] = []
-    for page in paginator.paginate():
-        found.extend(elbv2_tags.named_for(env, "LoadBalancerName", page["LoadBalancers"]))
-    return [lb["LoadBalancerArn"] for lb in elbv2_tags.owned(found, "LoadBalancerArn", env)]
+    return elbv2_tags.find_owned(
+        env, "describe_load_balancers", "LoadBalancers", "LoadBalancerName", "LoadBalancerArn"
+    )
 
 
 def _existing_owned(env: str, arns: list[str]) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fargate_env import naming
 from fargate_env.aws import client
-from fargate_env.errors import error_code, or_none_on
+from fargate_env.errors import delete_found, error_code, or_none_on
 from fargate_env.payloads import Deleted, LogGroupRecord, NormalisedSpec
 
 
@@ -40,11 +40,8 @@ def find(env: str) -> str | None:
 
 
 def delete(env: str) -> Deleted:
-    name = find(env)
-    if name is None:
-        return {"deleted": []}
-    answer = or_none_on(
-        ("ResourceNotFoundException",),
-        lambda: client("logs").delete_log_group(logGroupName=name),
+    return delete_found(
+        find(env),
+        "ResourceNotFoundException",
+        lambda name: client("logs").delete_log_group(logGroupName=name),
     )
-    return {"deleted": [] if answer is None else [name]}

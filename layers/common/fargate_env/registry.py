@@ -22,6 +22,7 @@ whichever execution reaches the registry first.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Final, cast
@@ -192,6 +193,26 @@ def _superseded(
     return _claim_result(SUPERSEDED, None, message)
 
 
+def _claim(
+    name: str,
+    write: tuple[dict[str, Any], str, dict[str, Any]],
+    claimed: Callable[[], dict[str, Any]],
+    refused: Callable[[RegistryItem], dict[str, Any] | None],
+) -> dict[str, Any]:
+    """The conditional `write` (assignments, condition, values) up to CLAIM_ATTEMPTS times:
+    `claimed()` once it is accepted; after each refusal `refused` reads the item as it is now and
+    answers (superseded, waiting, a stale claim taken over), raises (busy, not found), or returns
+    None to try again (the item changed under us, or `values` now names a stale owner)."""
+    assignments, condition, values = write
+    for _ in range(CLAIM_ATTEMPTS):
+        if _update(name, assignments, condition, values):
+            return claimed()
+        answer = refused(get(name) or {})
+        if answer is not None:
+            return answer
+    raise TransientAwsError(f"registry: {name!r} kept changing while it was being claimed")
+
+
 def claim_for_provisioning(
     name: str, spec: NormalisedSpec, execution_arn: str, requested_at: str
 ) -> dict[str, Any]:
@@ -221,10 +242,8 @@ def claim_for_provisioning(
         f"({NO_LATER_TEARDOWN} AND (attribute_not_exists(#status) OR #status IN (:failed, "
         ":deleted)))"
     )
-    for _ in range(CLAIM_ATTEMPTS):
-        if _update(name, assignments, condition, values):
-            return _claim_result(CLAIMED, CREATING)
-        current: RegistryItem = get(name) or {}
+
+    def refused(current: RegistryItem) -> dict[str, Any] | None:
         later = current.get("teardown_requested_at")
         if later is not None and later >= requested_at:
             return _superseded(name, "create", "teardown", later, requested_at)
@@ -242,10 +261,14 @@ def claim_for_provisioning(
             )
             if _update(name, assignments, stale_condition, {**values, "stale": stale}):
                 return _claim_result(CLAIMED, CREATING)
-            continue
+            return None
         if status in (CREATING, READY, DELETING):
             raise _busy(name, current)
-    raise TransientAwsError(f"registry: {name!r} kept changing while it was being claimed")
+        return None
+
+    return _claim(
+        name, (assignments, condition, values), lambda: _claim_result(CLAIMED, CREATING), refused
+    )
 
 
 #: Why a create cannot claim the name, by its status.
@@ -277,13 +300,21 @@ def _busy(
     )
 
 
-def mark_ready(name: str, execution_arn: str, outputs: dict[str, Any]) -> bool:
+def _ready_again(
+    name: str, held_as: str, owner: str, execution_arn: str, outputs: dict[str, Any]
+) -> bool:
+    """READY, with `outputs`, if `execution_arn` still holds the item (status `held_as`, its ARN
+    in the attribute `owner`); False when anything took it over since."""
     return _update(
         name,
         {"status": READY, "updated_at": _now(), **outputs},
-        "#status = :creating AND provision_execution = :execution",
-        {"creating": CREATING, "execution": execution_arn},
+        f"#status = :held AND {owner} = :execution",
+        {"held": held_as, "execution": execution_arn},
     )
+
+
+def mark_ready(name: str, execution_arn: str, outputs: dict[str, Any]) -> bool:
+    return _ready_again(name, CREATING, "provision_execution", execution_arn, outputs)
 
 
 def set_expiry(name: str, expires_at: str, previous: str) -> bool:
@@ -410,10 +441,8 @@ def claim_for_update(name: str, execution_arn: str, requested_at: str) -> dict[s
         f"({in_order} AND (#status = :ready OR (#status = :updating AND update_execution = "
         ":stale)))"
     )
-    for _ in range(CLAIM_ATTEMPTS):
-        if _update(name, assignments, condition, values):
-            return {**_claim_result(CLAIMED, UPDATING), "item": get(name)}
-        current: RegistryItem = get(name) or {}
+
+    def refused(current: RegistryItem) -> dict[str, Any] | None:
         for kind, later in (
             ("teardown", current.get("teardown_requested_at")),
             ("create", current.get("create_requested_at")),
@@ -430,10 +459,17 @@ def claim_for_update(name: str, execution_arn: str, requested_at: str) -> dict[s
                 "environment). Nothing was changed."
             )
         if status == UPDATING and not execution_running(current.get("update_execution")):
+            # The next attempt takes over the ended update's claim.
             values["stale"] = str(current.get("update_execution") or "")
-            continue
+            return None
         raise _busy(name, current, UPDATE_HINTS)
-    raise TransientAwsError(f"registry: {name!r} kept changing while it was being claimed")
+
+    return _claim(
+        name,
+        (assignments, condition, values),
+        lambda: {**_claim_result(CLAIMED, UPDATING), "item": get(name)},
+        refused,
+    )
 
 
 def restore_stale_update(name: str, stale_execution: str, failure: dict[str, Any]) -> bool:
@@ -449,9 +485,4 @@ def restore_stale_update(name: str, stale_execution: str, failure: dict[str, Any
 
 def mark_updated(name: str, execution_arn: str, outputs: dict[str, Any]) -> bool:
     """READY again, with what the update changed, if this update still holds the item."""
-    return _update(
-        name,
-        {"status": READY, "updated_at": _now(), **outputs},
-        "#status = :updating AND update_execution = :execution",
-        {"updating": UPDATING, "execution": execution_arn},
-    )
+    return _ready_again(name, UPDATING, "update_execution", execution_arn, outputs)

@@ -9,7 +9,7 @@ from typing import Any, Final
 
 from fargate_env import clock, naming, settings
 from fargate_env.aws import client
-from fargate_env.errors import error_code, or_none_on
+from fargate_env.errors import delete_found, error_code, or_none_on
 from fargate_env.payloads import Deleted, NormalisedSpec
 
 TEARDOWN_STATE_MACHINE_ENV: Final = "TEARDOWN_STATE_MACHINE_ARN"
@@ -112,11 +112,8 @@ def find(env: str) -> str | None:
 
 
 def delete(env: str) -> Deleted:
-    name = find(env)
-    if name is None:
-        return {"deleted": []}
-    answer = or_none_on(
-        ("ResourceNotFoundException",),
-        lambda: client("scheduler").delete_schedule(Name=name, GroupName=_group()),
+    return delete_found(
+        find(env),
+        "ResourceNotFoundException",
+        lambda name: client("scheduler").delete_schedule(Name=name, GroupName=_group()),
     )
-    return {"deleted": [] if answer is None else [name]}

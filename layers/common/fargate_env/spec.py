@@ -121,6 +121,11 @@ ENV_VAR_NAME_PATTERN: Final = r"^[A-Za-z_][A-Za-z0-9_]{0,254}$"
 EnvVarName = Annotated[str, StringConstraints(pattern=ENV_VAR_NAME_PATTERN)]
 
 
+def _require_unique(values: list[Any], message: str) -> None:
+    if len(values) != len(set(values)):
+        raise ValueError(message)
+
+
 class Model(BaseModel):
     """Unknown fields are errors (a typo must not silently fall back to a default), and types are
     exact (no "80" for 80, no true for 1): the spec means what the JSON Schema says."""
@@ -402,12 +407,10 @@ class Container(Model):
     @field_validator("volumes")
     @classmethod
     def _unique_volumes(cls, value: list[Volume]) -> list[Volume]:
-        names = [volume.name for volume in value]
-        if len(names) != len(set(names)):
-            raise ValueError("volume names must be unique")
-        paths = [volume.container_path for volume in value]
-        if len(paths) != len(set(paths)):
-            raise ValueError("container paths must be unique")
+        _require_unique([volume.name for volume in value], "volume names must be unique")
+        _require_unique(
+            [volume.container_path for volume in value], "container paths must be unique"
+        )
         return value
 
     @model_validator(mode="after")
@@ -736,9 +739,7 @@ class LoadBalancer(Model):
                 f"{_article(lb_type)} load balancer takes {' or '.join(allowed)} listeners, "
                 f"not {', '.join(wrong)}"
             )
-        ports = [listener.port for listener in value]
-        if len(ports) != len(set(ports)):
-            raise ValueError("ports must be unique")
+        _require_unique([listener.port for listener in value], "ports must be unique")
         if any(listener.redirect_to_https for listener in value) and not any(
             listener.protocol == "HTTPS" for listener in value
         ):
@@ -830,9 +831,10 @@ class Cluster(Model):
 
     @model_validator(mode="after")
     def _strategy(self) -> Cluster:
-        names = [item.provider for item in self.capacity_providers]
-        if len(names) != len(set(names)):
-            raise ValueError("capacity_providers: each provider may appear once")
+        _require_unique(
+            [item.provider for item in self.capacity_providers],
+            "capacity_providers: each provider may appear once",
+        )
         if not any(item.weight > 0 for item in self.capacity_providers):
             raise ValueError("capacity_providers: at least one weight must be above 0")
         if sum(1 for item in self.capacity_providers if item.base > 0) > 1:
@@ -872,9 +874,7 @@ class Network(Model):
     @model_validator(mode="after")
     def _unique(self) -> Network:
         for field in ("subnet_ids", "load_balancer_subnet_ids"):
-            values = getattr(self, field)
-            if len(values) != len(set(values)):
-                raise ValueError(f"{field}: duplicate subnet ids")
+            _require_unique(getattr(self, field), f"{field}: duplicate subnet ids")
         if self.load_balancer_subnet_ids and not self.subnet_ids:
             raise ValueError("load_balancer_subnet_ids needs subnet_ids for the tasks")
         return self
@@ -1037,9 +1037,7 @@ class EnvironmentSpec(Model):
     def _unique_load_balancer_ids(cls, value: list[LoadBalancer]) -> list[LoadBalancer]:
         # (Their names fit ELBv2's 32 characters for any name and id the model allows: the
         # bounds of both make sure of it, tests/unit/test_naming.py.)
-        ids = [lb.id for lb in value]
-        if len(ids) != len(set(ids)):
-            raise ValueError("ids must be unique")
+        _require_unique([lb.id for lb in value], "ids must be unique")
         return value
 
 

@@ -130,11 +130,9 @@ def ensure(spec: NormalisedSpec, lb: LoadBalancerSpec, network: Network) -> Targ
 
 
 def find(env: str) -> list[str]:
-    paginator = client("elbv2").get_paginator("describe_target_groups")
-    groups: list[dict[str, Any]] = []
-    for page in paginator.paginate():
-        groups.extend(elbv2_tags.named_for(env, "TargetGroupName", page["TargetGroups"]))
-    return [group["TargetGroupArn"] for group in elbv2_tags.owned(groups, "TargetGroupArn", env)]
+    return elbv2_tags.find_owned(
+        env, "describe_target_groups", "TargetGroups", "TargetGroupName", "TargetGroupArn"
+    )
 
 
 def _existing_owned(env: str, arns: list[str]) -> list[dict[str, Any]]:
