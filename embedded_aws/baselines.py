@@ -147,13 +147,15 @@ def _create(aws: EmbeddedAWS, spec: NormalisedSpec, cloudformation: bool) -> dic
         _wait(aws, lambda: load_balancers.check_active([m["arn"] for m in made])["ready"], "active")
     ecs_cluster = cluster.ensure(spec)
     created_service = service.ensure(
-        spec,
-        network,
-        ecs_cluster["arn"],
-        definition["arn"],
-        [{"arn": m["target_group_arn"]} for m in made],
-        groups["tasks"],
-        "baseline",
+        {
+            "spec": spec,
+            "network": network,
+            "cluster_arn": ecs_cluster["arn"],
+            "task_definition_arn": definition["arn"],
+            "target_groups": [{"id": m["id"], "arn": m["target_group_arn"]} for m in made],
+            "tasks_security_group_id": groups["tasks"],
+            "execution_name": "baseline",
+        }
     )
 
     def stable() -> bool:

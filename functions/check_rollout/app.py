@@ -4,14 +4,9 @@ from typing import Any
 
 from fargate_env import update
 from fargate_env.observability import step
-from fargate_env.payloads import ServiceStability
+from fargate_env.payloads import RolloutLook, ServiceStability
 
 
 @step("check_rollout")
-def lambda_handler(event: dict[str, Any], context: Any) -> ServiceStability:
-    return update.check_rollout(
-        event["cluster_arn"],
-        event["service_name"],
-        event["task_definition_arn"],
-        event["target_group_arns"],
-    )
+def lambda_handler(event: RolloutLook, context: Any) -> ServiceStability:
+    return update.check_rollout(event)

@@ -4,17 +4,9 @@ from typing import Any
 
 from fargate_env import service
 from fargate_env.observability import step
-from fargate_env.payloads import ServiceRecord
+from fargate_env.payloads import ServicePlacement, ServiceRecord
 
 
 @step("create_service")
-def lambda_handler(event: dict[str, Any], context: Any) -> ServiceRecord:
-    return service.ensure(
-        event["spec"],
-        event["network"],
-        event["cluster_arn"],
-        event["task_definition_arn"],
-        event["target_groups"],
-        event["tasks_security_group_id"],
-        event["execution_name"],
-    )
+def lambda_handler(event: ServicePlacement, context: Any) -> ServiceRecord:
+    return service.ensure(event)

@@ -5,15 +5,9 @@ from typing import Any
 
 from fargate_env import update
 from fargate_env.observability import step
+from fargate_env.payloads import UpdateSucceeded
 
 
 @step("record_environment_updated")
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return update.updated(
-        event["spec"],
-        event["execution_id"],
-        event["resources"],
-        event["task_definition"],
-        event["url"],
-        event["at"],
-    )
+def lambda_handler(event: UpdateSucceeded, context: Any) -> dict[str, Any]:
+    return update.updated(event)

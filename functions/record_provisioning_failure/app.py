@@ -4,14 +4,9 @@ from typing import Any
 
 from fargate_env import lifecycle
 from fargate_env.observability import step
+from fargate_env.payloads import ProvisioningFailed
 
 
 @step("record_provisioning_failure")
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return lifecycle.failed(
-        event["spec"],
-        event["execution_id"],
-        event["failure"],
-        event.get("resources") or {},
-        event.get("rollback"),
-    )
+def lambda_handler(event: ProvisioningFailed, context: Any) -> dict[str, Any]:
+    return lifecycle.failed(event)

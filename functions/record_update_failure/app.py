@@ -5,14 +5,9 @@ from typing import Any
 
 from fargate_env import update
 from fargate_env.observability import step
+from fargate_env.payloads import UpdateFailed
 
 
 @step("record_update_failure")
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return update.failed(
-        event["spec"],
-        event["execution_id"],
-        event["failure"],
-        event["resources"],
-        event.get("previous_task_definition_arn"),
-    )
+def lambda_handler(event: UpdateFailed, context: Any) -> dict[str, Any]:
+    return update.failed(event)

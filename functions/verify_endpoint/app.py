@@ -4,14 +4,11 @@ from here, one from inside the VPC, or the target health), within the function's
 from typing import Any
 
 from fargate_env import endpoint
-from fargate_env.observability import step
+from fargate_env.observability import remaining_seconds, step
 
 
 @step("verify_endpoint")
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return endpoint.verify_all(
-        event["spec"],
-        event["load_balancers"],
-        event["network"],
-        remaining_seconds=context.get_remaining_time_in_millis() / 1000,
+        event["spec"], event["load_balancers"], event["network"], remaining_seconds(context)
     )

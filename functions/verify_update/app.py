@@ -4,14 +4,11 @@ target runs the new revision."""
 from typing import Any
 
 from fargate_env import update
-from fargate_env.observability import step
+from fargate_env.observability import remaining_seconds, step
 
 
 @step("verify_update")
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return update.verify(
-        event["spec"],
-        event["resources"],
-        event["task_definition_arn"],
-        remaining_seconds=context.get_remaining_time_in_millis() / 1000,
+        event["spec"], event["resources"], event["task_definition_arn"], remaining_seconds(context)
     )

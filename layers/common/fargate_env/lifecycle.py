@@ -19,7 +19,7 @@ from fargate_env import (
     validation,
 )
 from fargate_env.errors import EnvironmentBusy, EnvironmentNotFound, InvalidSpec
-from fargate_env.payloads import NormalisedSpec
+from fargate_env.payloads import NormalisedSpec, ProvisioningFailed
 
 #: The furthest an expiry may be moved: the spec's own bound on time_to_live_minutes (a year).
 MAX_EXPIRY_AHEAD = timedelta(minutes=525_600)
@@ -99,15 +99,12 @@ def extend(name: str, seconds: int, now: float | None = None) -> dict[str, Any]:
     return {"name": name, "expires_at": at.isoformat(), "previous_expires_at": previous}
 
 
-def failed(
-    spec: NormalisedSpec,
-    execution_arn: str,
-    failure: dict[str, Any],
-    resources: dict[str, Any],
-    rollback: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+def failed(provisioning: ProvisioningFailed) -> dict[str, Any]:
     """End of a failed provisioning (after rollback, or with resources retained): the failure
     in its one shape recorded, announced, and returned as the Fail state's error and cause."""
+    spec, execution_arn = provisioning["spec"], provisioning["execution_id"]
+    failure, rollback = provisioning["failure"], provisioning.get("rollback")
+    resources = provisioning.get("resources") or {}
     summary = failures.of_provisioning(spec, failure, rollback)
     retained = spec.get("on_failure") == "retain"
     recorded = registry.mark_failed(

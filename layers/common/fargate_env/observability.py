@@ -50,6 +50,11 @@ def _is_sdk_error(exc: BaseException) -> bool:
     return type(exc).__module__.startswith(("botocore", "boto3", "urllib3"))
 
 
+def remaining_seconds(context: Any) -> float:
+    """The invocation's time left (its Lambda context): a step that waits inside bounds it."""
+    return float(context.get_remaining_time_in_millis()) / 1000
+
+
 def throttled_look(throttled: errors.AwsThrottled) -> dict[str, Any]:
     """A bounded wait's look that AWS throttled: it saw nothing, so not ready yet (the loop
     looks again after its interval; its bound still ends it, quoting this summary)."""

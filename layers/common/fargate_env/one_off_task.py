@@ -16,7 +16,7 @@ from typing import Any, Final
 from fargate_env import bounds, clock, naming
 from fargate_env.aws import client
 from fargate_env.errors import AwsRequestFailed, OneOffTaskFailed, or_none_on
-from fargate_env.payloads import Network, NormalisedSpec
+from fargate_env.payloads import OneOffTaskRun
 
 #: ECS startedBy is at most 36 characters: this prefix and 26 of the token's digest.
 STARTED_BY_PREFIX: Final = "fenv-once-"
@@ -38,19 +38,15 @@ def _find(cluster_arn: str, marker: str) -> str | None:
     return None
 
 
-def start(
-    spec: NormalisedSpec,
-    network: Network,
-    cluster_arn: str,
-    task_definition_arn: str,
-    security_group_id: str,
-    command: list[str],
-    timeout_seconds: int,
-    token: str,
-    label: str,
-) -> dict[str, Any]:
-    """Run `command` as a task of the environment's task definition (once per token); returns
-    what `check` needs, and how often and how many times to look."""
+def start(run: OneOffTaskRun, label: str) -> dict[str, Any]:
+    """Run the command as a task of the environment's task definition (once per execution);
+    returns what `check` needs, and how often and how many times to look."""
+    spec, network, cluster_arn = run["spec"], run["network"], run["cluster_arn"]
+    task_definition_arn, security_group_id = (
+        run["task_definition_arn"],
+        run["tasks_security_group_id"],
+    )
+    command, timeout_seconds, token = run["command"], run["timeout_seconds"], run["execution_name"]
     env, container = spec["name"], spec["container"]["name"]
     marker = started_by(token)
     task_arn = _find(cluster_arn, marker)

@@ -381,3 +381,81 @@ class ProvisioningRequest(TypedDict):
 
     spec: NormalisedSpec
     requested_at: str  # when it was asked for (ordering.py)
+
+
+# -- step inputs (a Task's Arguments, tools/statemachines): the steps that take many fields ----
+
+
+class StepInput(TypedDict):
+    """What every Task's payload carries (the ASL builder adds it): the correlation id."""
+
+    execution_name: str
+
+
+class RolloutLook(StepInput):
+    """check_rollout: one look at an update's rolling deployment."""
+
+    cluster_arn: str
+    service_name: str
+    task_definition_arn: str
+    target_group_arns: list[str]
+
+
+class TargetGroupRef(TypedDict):
+    id: str
+    arn: str
+
+
+class ServicePlacement(StepInput):
+    """create_service: where the service runs and which target groups it registers in."""
+
+    spec: NormalisedSpec
+    network: Network
+    cluster_arn: str
+    task_definition_arn: str
+    target_groups: list[TargetGroupRef]
+    tasks_security_group_id: str
+
+
+class OneOffTaskRun(StepInput):
+    """run_pre_traffic_task: a command run once as a task of the environment."""
+
+    spec: NormalisedSpec
+    network: Network
+    cluster_arn: str
+    task_definition_arn: str
+    tasks_security_group_id: str
+    command: list[str]
+    timeout_seconds: int
+
+
+class ProvisioningFailed(StepInput):
+    """record_provisioning_failure: the failure, and what the rollback did (None: retained or
+    no rollback ran)."""
+
+    spec: NormalisedSpec
+    execution_id: str  # the execution's ARN ($states.context.Execution.Id)
+    failure: dict[str, Any]
+    resources: NotRequired[dict[str, Any] | None]
+    rollback: NotRequired[dict[str, Any] | None]
+
+
+class UpdateSucceeded(StepInput):
+    """record_environment_updated: the verified update, to record."""
+
+    spec: NormalisedSpec
+    execution_id: str
+    resources: dict[str, Any]
+    task_definition: dict[str, Any]
+    url: str
+    at: str  # when the step was entered
+
+
+class UpdateFailed(StepInput):
+    """record_update_failure: the failure, and the revision to put back (None: none known)."""
+
+    spec: NormalisedSpec
+    execution_id: str
+    failure: dict[str, Any]
+    resources: dict[str, Any]
+    previous_task_definition_arn: NotRequired[str | None]

@@ -17,10 +17,9 @@ from fargate_env.errors import (
     or_none_on,
 )
 from fargate_env.payloads import (
-    Network,
-    NormalisedSpec,
     ServiceDeleted,
     ServiceDeletion,
+    ServicePlacement,
     ServiceRecord,
     ServiceStability,
 )
@@ -51,15 +50,11 @@ def client_token(seed: str, name: str) -> str:
     return hashlib.sha256(f"{seed}:{name}".encode()).hexdigest()[:32]
 
 
-def ensure(
-    spec: NormalisedSpec,
-    network: Network,
-    cluster_arn: str,
-    task_definition_arn: str,
-    target_groups: list[dict[str, Any]],
-    tasks_security_group_id: str,
-    token_seed: str,
-) -> ServiceRecord:
+def ensure(placement: ServicePlacement) -> ServiceRecord:
+    """The environment's service (adopted when it exists and is ours; its token is the
+    execution's name, so a retried create makes one service)."""
+    spec, network = placement["spec"], placement["network"]
+    cluster_arn, task_definition_arn = placement["cluster_arn"], placement["task_definition_arn"]
     env = spec["name"]
     name = naming.service_name(env)
     service = spec["service"]
@@ -91,7 +86,7 @@ def ensure(
         networkConfiguration={
             "awsvpcConfiguration": {
                 "subnets": network["subnet_ids"],
-                "securityGroups": [tasks_security_group_id],
+                "securityGroups": [placement["tasks_security_group_id"]],
                 "assignPublicIp": "ENABLED" if service["assign_public_ip"] else "DISABLED",
             }
         },
@@ -101,7 +96,7 @@ def ensure(
                 "containerName": spec["container"]["name"],
                 "containerPort": int(spec["container"]["port"]),
             }
-            for group in target_groups
+            for group in placement["target_groups"]
         ],
         healthCheckGracePeriodSeconds=int(service["health_check_grace_period_seconds"]),
         deploymentConfiguration={
@@ -116,7 +111,7 @@ def ensure(
         propagateTags="SERVICE",
         enableECSManagedTags=True,
         tags=naming.as_ecs_tags(naming.environment_tags(env, spec["tags"])),
-        clientToken=client_token(token_seed, name),
+        clientToken=client_token(placement["execution_name"], name),
     )["service"]
     return {"arn": created["serviceArn"], "name": name, "cluster_arn": cluster_arn}
 

@@ -36,7 +36,13 @@ from fargate_env.errors import (
     EnvironmentNotFound,
     InfrastructureChange,
 )
-from fargate_env.payloads import NormalisedSpec, ServiceStability
+from fargate_env.payloads import (
+    NormalisedSpec,
+    RolloutLook,
+    ServiceStability,
+    UpdateFailed,
+    UpdateSucceeded,
+)
 
 #: Top-level spec fields an update may change (every other one is infrastructure).
 UPDATABLE: Final = frozenset(
@@ -171,12 +177,12 @@ def _revision(arn: str | None) -> str:
     return (arn or "").split("/")[-1]
 
 
-def check_rollout(
-    cluster_arn: str, service_name: str, task_definition_arn: str, target_group_arns: list[str]
-) -> ServiceStability:
+def check_rollout(look: RolloutLook) -> ServiceStability:
     """One look at the rolling deployment: ready when the new revision's deployment is
     COMPLETED with healthy targets. DeploymentRolledBack when the circuit breaker put the
     previous revision back; ServiceUnstable when the new tasks keep stopping."""
+    cluster_arn, service_name = look["cluster_arn"], look["service_name"]
+    task_definition_arn, target_group_arns = look["task_definition_arn"], look["target_group_arns"]
     described = client("ecs").describe_services(cluster=cluster_arn, services=[service_name])
     current = (described.get("services") or [{}])[0]
     primary: dict[str, Any] = next(
@@ -238,16 +244,11 @@ def verify(
     return {**checked, "revision": _revision(task_definition_arn), "targets": len(serving)}
 
 
-def updated(
-    spec: NormalisedSpec,
-    execution_arn: str,
-    resources: dict[str, Any],
-    revision: dict[str, Any],
-    url: str,
-    at: str,
-) -> dict[str, Any]:
+def updated(update: UpdateSucceeded) -> dict[str, Any]:
     """End of a successful update: old revisions cleaned, the registry READY with the new spec
     and the revision recorded (image, when, by which execution), "Environment Updated"."""
+    spec, execution_arn, resources = update["spec"], update["execution_id"], update["resources"]
+    revision, url, at = update["task_definition"], update["url"], update["at"]
     name = spec["name"]
     previous = (resources.get("task_definition") or {}).get("arn")
     cleaned = task_definition.clean_old(
@@ -295,16 +296,12 @@ def _back_to(name: str, resources: dict[str, Any], previous: str | None) -> None
         client("ecs").update_service(cluster=cluster_arn, service=name, taskDefinition=previous)
 
 
-def failed(
-    spec: NormalisedSpec,
-    execution_arn: str,
-    failure: dict[str, Any],
-    resources: dict[str, Any],
-    previous: str | None,
-) -> dict[str, Any]:
+def failed(update: UpdateFailed) -> dict[str, Any]:
     """End of a failed update: the service back on the previous revision, the environment
     READY again (the failure recorded), "Environment Update Failed", and the failure in its
     one shape as the Fail state's error and cause."""
+    spec, execution_arn, failure = update["spec"], update["execution_id"], update["failure"]
+    resources, previous = update["resources"], update.get("previous_task_definition_arn")
     # An error here is the Task's to retry (throttling) or to report (ROLLBACK_FAILED): the
     # claim it leaves is taken over by the next update or teardown (its execution has ended).
     _back_to(spec["name"], resources, previous)
