@@ -76,11 +76,9 @@ class Account:
     def client(self, service: Service) -> Any:
         found = self._clients.get(service)
         if found is None:
-            import boto3
+            from fargate_env import aws
 
-            found = self._clients[service] = boto3.session.Session().client(
-                service, region_name=self.region
-            )
+            found = self._clients[service] = aws.session_client(service, self.region)
         return found
 
     @cached_property

@@ -49,6 +49,34 @@ def _config() -> Any:
 
 
 _clients: dict[tuple[Service, str], Any] = {}
+#: The boto3 session the clients come from, made again after reset_clients.
+_sessions: list[Any] = []
+#: botocore's data loader, kept for the life of the process: it caches the service models it has
+#: read. A new session would read them from disk again (~0.1 s per client); a Lambda cold start
+#: creating several clients pays that once.
+_loaders: list[Any] = []
+
+
+def _session() -> Any:
+    """The current session (call with _lock held: boto3 sessions are not thread-safe)."""
+    if not _sessions:
+        import boto3
+        import botocore.session
+
+        core = botocore.session.get_session()
+        if _loaders:
+            core.register_component("data_loader", _loaders[0])
+        else:
+            _loaders.append(core.get_component("data_loader"))
+        _sessions.append(boto3.session.Session(botocore_session=core))
+    return _sessions[0]
+
+
+def session_client(service: Service, region_name: str, **options: Any) -> Any:
+    """A new client of the shared session (service models read once per process); the CLI's
+    clients are made here too."""
+    with _lock:
+        return _session().client(service, region_name=region_name, **options)
 
 
 def client(service: Service) -> Any:
@@ -60,14 +88,14 @@ def client(service: Service) -> Any:
     with _lock:  # boto3's session is not thread-safe while creating clients
         cached = _clients.get(key)
         if cached is None:
-            import boto3
-
-            cached = boto3.session.Session().client(service, region_name=key[1], config=_config())
+            cached = _session().client(service, region_name=key[1], config=_config())
             _clients[key] = cached
     return cached
 
 
 def reset_clients() -> None:
-    """Forget cached clients (used when the endpoint or credentials change, e.g. between tests)."""
+    """Forget cached clients and the session (used when the endpoint or credentials change,
+    e.g. between tests): the next client resolves both again. The loaded models are kept."""
     with _lock:
         _clients.clear()
+        _sessions.clear()
