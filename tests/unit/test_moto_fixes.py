@@ -85,3 +85,34 @@ def test_an_ended_execution_has_its_output_before_it_says_succeeded() -> None:
     # a DescribeExecution between the two never reads SUCCEEDED without the output
     assert execution.order.index("output") < execution.order.index("exec_status")
     assert execution.output == {"deleted": 9}
+
+
+def test_method_names_are_read_once_per_class_and_again_when_a_method_is_added():
+    # Given moto's method_names_from_class, counted, behind the fix
+    from moto.core.utils import method_names_from_class
+
+    reads: list[type] = []
+
+    def counted(clazz: Any) -> list[str]:
+        reads.append(clazz)
+        return method_names_from_class(clazz)
+
+    remembered = moto_fixes._remembered_method_names(counted)
+
+    class Base:
+        def describe_things(self) -> None: ...
+
+    class Handler(Base):
+        def create_thing(self) -> None: ...
+
+    # When a request class is asked about twice, it is read once
+    assert remembered(Handler) == ["create_thing", "describe_things"]
+    assert remembered(Handler) == ["create_thing", "describe_things"]
+    assert reads == [Handler]
+
+    # And a method added to a base class later is seen, and gone again once removed
+    Base.test_event_pattern = lambda self: None  # type: ignore[attr-defined]
+    assert "test_event_pattern" in remembered(Handler)
+    del Base.test_event_pattern  # type: ignore[attr-defined]
+    assert "test_event_pattern" not in remembered(Handler)
+    assert len(reads) == 2  # once more for the added method; the class as it was is known
