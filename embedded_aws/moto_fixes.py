@@ -136,6 +136,7 @@ def _remembered_method_names(original: Callable[[Any], list[str]]) -> Callable[[
 def install(patch: Callable[[Any, str, Any], None]) -> None:
     import moto.cloudformation.parsing as parsing
     import moto.core.responses as moto_responses
+    import moto.core.utils as moto_utils
     from moto.core.model import ServiceModel
     from moto.ecs.models import EC2ContainerServiceBackend
     from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
@@ -144,7 +145,8 @@ def install(patch: Callable[[Any, str, Any], None]) -> None:
     patch(
         moto_responses,
         "method_names_from_class",
-        _remembered_method_names(moto_responses.method_names_from_class),
+        # responses.py imports it from moto.core.utils and calls it by that module-level name.
+        _remembered_method_names(moto_utils.method_names_from_class),
     )
     communication = BaseExecutionWorkerCommunication
     patch(
