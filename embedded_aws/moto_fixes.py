@@ -26,6 +26,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from embedded_aws.remembered import Remembered
+
 
 def _iam(account_id: str) -> Any:
     from moto.iam.models import iam_backends
@@ -116,19 +118,12 @@ def _remembered_method_names(original: Callable[[Any], list[str]]) -> Callable[[
     (inspect.getmembers over the whole class: a twentieth of a flow test's CPU). A method added
     to or removed from any class of the MRO (a patch) changes the length of that class's
     __dict__, which is part of the key, so the names are read again then."""
-    known: dict[tuple[Any, tuple[int, ...]], list[str]] = {}
-    lock = threading.Lock()
+    known: Remembered[list[str]] = Remembered()
 
     @functools.wraps(original)
     def method_names(clazz: Any) -> list[str]:
         key = (clazz, tuple(len(vars(base)) for base in clazz.__mro__))
-        with lock:
-            names = known.get(key)
-        if names is None:
-            names = original(clazz)
-            with lock:
-                known[key] = names
-        return names
+        return known.get(key, lambda: original(clazz))
 
     return method_names
 

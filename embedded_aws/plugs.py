@@ -34,6 +34,7 @@ from typing import Any, Final
 
 from embedded_aws import asl_validation
 from embedded_aws.clock import Clock
+from embedded_aws.remembered import Remembered
 
 _jitter = random.Random(7)
 
@@ -301,8 +302,7 @@ def _start_time_as_aws(worker: Any) -> Callable[[Any], Any]:
 SYNC_LOOK_SECONDS: Final = 0.02
 #: Definition -> (program, parse tree), shared by every embedded AWS of the process: a program
 #: holds no account, clock or execution of its own.
-_parsed: dict[str, tuple[Any, Any]] = {}
-_parsed_lock = threading.Lock()
+_parsed: Remembered[tuple[Any, Any]] = Remembered()
 
 
 def _parse_once(original: Callable[[str], tuple[Any, Any]]) -> Callable[[str], tuple[Any, Any]]:
@@ -310,13 +310,7 @@ def _parse_once(original: Callable[[str], tuple[Any, Any]]) -> Callable[[str], t
     does not parse raises every time (nothing is remembered for it)."""
 
     def parse(definition: str) -> tuple[Any, Any]:
-        with _parsed_lock:
-            known = _parsed.get(definition)
-        if known is None:
-            known = original(definition)
-            with _parsed_lock:
-                _parsed[definition] = known
-        return known
+        return _parsed.get(definition, lambda: original(definition))
 
     return parse
 
