@@ -17,14 +17,20 @@ embedded AWS and for the unit tests' plain moto account alike.
   between the two (a parent's .sync:2 wait for its nested execution, under load) would read
   SUCCEEDED with no output, and the parent would go on with a null result. The output is stored
   first.
+- GetExecutionHistory answers every event at once in moto, whatever maxResults, nextToken and
+  reverseOrder say. AWS pages them (Step Functions API reference, GetExecutionHistory: at most
+  maxResults per page, 100 when it is 0 or absent, 1000 at the most; a nextToken for the rest;
+  reverseOrder lists them newest first), so a reader that forgets a page fails here too.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
+import json
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final, cast
 
 from embedded_aws.remembered import Remembered
 
@@ -128,6 +134,54 @@ def _remembered_method_names(original: Callable[[Any], list[str]]) -> Callable[[
     return method_names
 
 
+#: GetExecutionHistory's page size when maxResults is 0 or absent, and its largest.
+HISTORY_PAGE: Final = 100
+HISTORY_MAX_PAGE: Final = 1000
+
+
+def _history_page_token(execution_arn: str, start: int, reverse: bool) -> str:
+    raw = json.dumps({"arn": execution_arn, "start": start, "reverse": reverse})
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _paged_history(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """StepFunctionResponse.get_execution_history, paged as AWS pages it."""
+    from moto.core.responses import ActionResult
+    from moto.stepfunctions.exceptions import InvalidToken, ValidationException
+
+    @functools.wraps(original)
+    def get_execution_history(self: Any) -> Any:
+        answer = original(self)
+        execution_arn = str(self._get_param("executionArn"))
+        reverse = bool(self._get_param("reverseOrder") or False)
+        size = int(self._get_param("maxResults") or 0) or HISTORY_PAGE
+        if size > HISTORY_MAX_PAGE:
+            raise ValidationException(
+                f"1 validation error detected: Value '{size}' at 'maxResults' failed to satisfy "
+                f"constraint: Member must have value less than or equal to {HISTORY_MAX_PAGE}"
+            )
+        token = self._get_param("nextToken")
+        start = 0
+        if token:
+            try:
+                state = json.loads(base64.urlsafe_b64decode(str(token).encode()))
+                start = int(state["start"])
+                valid = state["arn"] == execution_arn and state["reverse"] == reverse
+            except (ValueError, KeyError, TypeError):
+                valid = False
+            if not valid:
+                raise InvalidToken(f"{token!r} is not a token of this history request")
+        events = list(cast(dict[str, Any], answer.result)["events"])
+        if reverse:
+            events.reverse()
+        page: dict[str, Any] = {"events": events[start : start + size]}
+        if start + size < len(events):
+            page["nextToken"] = _history_page_token(execution_arn, start + size, reverse)
+        return ActionResult(page)
+
+    return get_execution_history
+
+
 def install(patch: Callable[[Any, str, Any], None]) -> None:
     import moto.cloudformation.parsing as parsing
     import moto.core.responses as moto_responses
@@ -143,6 +197,10 @@ def install(patch: Callable[[Any, str, Any], None]) -> None:
         # responses.py imports it from moto.core.utils and calls it by that module-level name.
         _remembered_method_names(moto_utils.method_names_from_class),
     )
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    history = StepFunctionResponse.get_execution_history
+    patch(StepFunctionResponse, "get_execution_history", _paged_history(history))
     communication = BaseExecutionWorkerCommunication
     patch(
         communication,

@@ -106,11 +106,19 @@ class LiveLine:
         self.stream.flush()
 
 
-def history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = []
-    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
-        events.extend(page["events"])
-    return events
+def events_after(sfn: Any, execution_arn: str, seen: int) -> list[dict[str, Any]]:
+    """The events after the first `seen` (their ids run 1, 2, ...), oldest first: read newest
+    first, up to the first one already seen, so a look at a long history reads one page."""
+    newest_first: list[dict[str, Any]] = []
+    pages = sfn.get_paginator("get_execution_history").paginate(
+        executionArn=execution_arn, reverseOrder=True
+    )
+    for page in pages:
+        for event in page["events"]:
+            if int(event["id"]) <= seen:
+                return newest_first[::-1]
+            newest_first.append(event)
+    return newest_first[::-1]
 
 
 def follow(
@@ -128,10 +136,9 @@ def follow(
     done = 0
     while True:
         described = sfn.describe_execution(executionArn=execution_arn)
-        events = history(sfn, execution_arn)
-        for event in events[done:]:
+        for event in events_after(sfn, execution_arn, done):
             progress.feed(event)
-        done = len(events)
+            done = int(event["id"])
         if described["status"] in TERMINAL:
             break
         if deadline is not None and time.monotonic() > deadline:

@@ -6,6 +6,8 @@ import threading
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
 from botocore.model import ServiceModel as BotocoreServiceModel
 from moto.core.model import OperationModel
 from moto.core.utils import _load_service_model
@@ -116,3 +118,57 @@ def test_method_names_are_read_once_per_class_and_again_when_a_method_is_added()
     del Base.test_event_pattern  # type: ignore[attr-defined]
     assert "test_event_pattern" not in remembered(Handler)
     assert len(reads) == 2  # once more for the added method; the class as it was is known
+
+
+def _an_execution_with_history() -> tuple[Any, str, list[int]]:
+    """A finished execution in the unit tests' moto account, and its event ids as moto has them."""
+    import boto3
+
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    iam = boto3.client("iam", region_name="us-east-1")
+    role = iam.create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    machine = sfn.create_state_machine(
+        name="m",
+        roleArn=role,
+        definition='{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}',
+    )["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    everything = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    return sfn, arn, [int(event["id"]) for event in everything]
+
+
+def test_the_execution_history_comes_in_pages_as_aws_gives_it(aws: None) -> None:
+    sfn, arn, ids = _an_execution_with_history()
+    assert len(ids) >= 3
+
+    # Pages of maxResults, a token for the rest, oldest first unless reverseOrder
+    first = sfn.get_execution_history(executionArn=arn, maxResults=2)
+    assert [e["id"] for e in first["events"]] == ids[:2]
+    rest = sfn.get_execution_history(executionArn=arn, maxResults=2, nextToken=first["nextToken"])
+    assert [e["id"] for e in rest["events"]] == ids[2:4]
+    newest = sfn.get_execution_history(executionArn=arn, maxResults=1, reverseOrder=True)
+    assert [e["id"] for e in newest["events"]] == ids[-1:]
+    paged = sfn.get_paginator("get_execution_history").paginate(
+        executionArn=arn, PaginationConfig={"PageSize": 1}
+    )
+    assert [e["id"] for page in paged for e in page["events"]] == ids
+
+    # A token of another request, and a page over 1000, are refused
+    with pytest.raises(ClientError) as refused:
+        sfn.get_execution_history(
+            executionArn=arn, maxResults=2, nextToken=first["nextToken"], reverseOrder=True
+        )
+    assert refused.value.response["Error"]["Code"] == "InvalidToken"
+    with pytest.raises(ClientError) as too_many:
+        sfn.get_execution_history(executionArn=arn, maxResults=1001)
+    assert too_many.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_following_reads_the_new_events_only_oldest_first(aws: None) -> None:
+    from fenv_cli.progress import events_after
+
+    sfn, arn, ids = _an_execution_with_history()
+
+    assert [e["id"] for e in events_after(sfn, arn, 0)] == ids
+    assert [e["id"] for e in events_after(sfn, arn, ids[1])] == ids[2:]
+    assert events_after(sfn, arn, ids[-1]) == []
