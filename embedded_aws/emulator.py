@@ -184,6 +184,9 @@ class EmbeddedAWS:
             "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": "CRITICAL" if self.quiet else "INFO",
             "POWERTOOLS_TRACE_DISABLED": "true",
+            # moto's EC2 makes ~1,300 sample AMIs for every new account and region (0.3 s each
+            # time); a Fargate environment runs no instance and never reads one.
+            "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
         }
 
     def start(self) -> None:

@@ -18,6 +18,9 @@ os.environ.update(
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "CRITICAL",
         "SAM_CLI_TELEMETRY": "0",
+        # No instance runs in a Fargate environment: moto's ~1,300 sample AMIs per new account
+        # and region cost 0.3 s each (embedded_aws's environment says the same).
+        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
     }
 )
 
