@@ -66,32 +66,34 @@ def emulator() -> Iterator[EmbeddedAWS]:
         yield aws
 
 
-def executions(aws: EmbeddedAWS) -> dict[str, str]:
-    """Every execution of every machine: ARN -> status."""
+def failed_executions(aws: EmbeddedAWS) -> set[str]:
+    """The ARN of every failed execution of every machine. Only the failed ones are listed: a
+    module's machines gather hundreds of executions, and each test looks twice."""
     sfn = aws.client("stepfunctions")
-    found: dict[str, str] = {}
+    found: set[str] = set()
     machines = [arn for key, arn in aws.outputs.items() if key.endswith("StateMachineArn")]
     for machine in machines:
-        for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine):
-            found.update({e["executionArn"]: e["status"] for e in page["executions"]})
+        pages = sfn.get_paginator("list_executions").paginate(
+            stateMachineArn=machine, statusFilter="FAILED"
+        )
+        for page in pages:
+            found.update(e["executionArn"] for e in page["executions"])
     return found
 
 
-def failures_since(
-    aws: EmbeddedAWS, before: dict[str, str]
-) -> list[tuple[str, Any, tuple[str, ...]]]:
+def failures_since(aws: EmbeddedAWS, before: set[str]) -> list[tuple[str, Any, tuple[str, ...]]]:
     """(where, failure, its keys) of every execution that failed and every Environment Failed
-    event since `before` (the queue keeps only the events not read yet)."""
+    event since `before` (the failed executions then; the queue keeps only the events not read
+    yet)."""
     sfn, sqs = aws.client("stepfunctions"), aws.client("sqs")
     found: list[tuple[str, Any, tuple[str, ...]]] = []
-    for arn, status in executions(aws).items():
-        if status == "FAILED" and before.get(arn) != "FAILED":
-            described = sfn.describe_execution(executionArn=arn)
-            if described.get("error") == HISTORY_ERROR and HISTORY_FULL in described["cause"]:
-                # Step Functions fails the execution itself (no Catch runs): no state of ours
-                # can shape it. The budget check keeps real executions far from it.
-                continue
-            found.append((arn, described.get("cause"), failures.KEYS))
+    for arn in failed_executions(aws) - before:
+        described = sfn.describe_execution(executionArn=arn)
+        if described.get("error") == HISTORY_ERROR and HISTORY_FULL in described["cause"]:
+            # Step Functions fails the execution itself (no Catch runs): no state of ours
+            # can shape it. The budget check keeps real executions far from it.
+            continue
+        found.append((arn, described.get("cause"), failures.KEYS))
     url = sqs.get_queue_url(QueueName=FAILED_EVENTS)["QueueUrl"]
     while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
         for message in messages:
@@ -105,7 +107,7 @@ def embedded(emulator: EmbeddedAWS) -> Iterator[EmbeddedAWS]:
     """The emulator with no faults and the fast model; tests reconfigure it as they need. When
     the test ends, every failure it produced must have the one shape."""
     emulator.reconfigure(model=FAST, faults=Faults())
-    before = executions(emulator)
+    before = failed_executions(emulator)
     yield emulator
     emulator.reconfigure(model=FAST, faults=Faults())
     misshapen = {
@@ -137,9 +139,15 @@ def gateway_items(aws: EmbeddedAWS) -> list[dict[str, Any]]:
     from boto3.dynamodb.types import TypeDeserializer
 
     table = aws.physical["RegistryTable"]
-    items = aws.client("dynamodb").scan(TableName=table, ConsistentRead=True)["Items"]
-    plain = [{k: TypeDeserializer().deserialize(v) for k, v in item.items()} for item in items]
-    gateways = [item for item in plain if item.get("kind") == "gateway"]
+    # Filtered by the table, not here: the module's environments fill the table meanwhile.
+    items = aws.client("dynamodb").scan(
+        TableName=table,
+        ConsistentRead=True,
+        FilterExpression="kind = :gateway",
+        ExpressionAttributeValues={":gateway": {"S": "gateway"}},
+    )["Items"]
+    deserializer = TypeDeserializer()
+    gateways = [{k: deserializer.deserialize(v) for k, v in item.items()} for item in items]
     for item in gateways:
         if isinstance(item.get("resources"), str):
             item["resources"] = json.loads(item["resources"])
