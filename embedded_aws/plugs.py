@@ -44,20 +44,49 @@ def reseed(seed: int) -> None:
     _jitter.seed(seed)
 
 
+class CompiledJsonata:
+    """Compiled JSONata expressions, lent to one thread at a time but to any thread.
+
+    A compiled expression keeps per-call state on itself (jsonata-python), so two threads never
+    evaluate one instance at once; and every execution runs on new threads, so a cache per
+    thread compiled everything again for every execution (a twentieth of a flow test's CPU).
+    Idle instances are kept for at most `limit` expressions: moto's own path writes variable
+    values into the source, so its expressions do not all repeat.
+    """
+
+    def __init__(self, *, convert_nulls: bool = True, limit: int = 4096) -> None:
+        import jsonata
+
+        self._jsonata = jsonata
+        self._convert_nulls = convert_nulls
+        self._limit = limit
+        self._idle: dict[str, list[Any]] = {}
+        self._lock = threading.Lock()
+
+    def evaluate(self, expression: str, bindings: dict[str, Any] | None = None) -> Any:
+        jsonata = self._jsonata
+        with self._lock:
+            free = self._idle.get(expression)
+            instance = free.pop() if free else None
+        if instance is None:
+            instance = jsonata.Jsonata(expression)
+            if not self._convert_nulls:
+                instance.set_output_convert_nulls(False)
+        # Higher-order functions ($map, $filter) apply through the thread's current instance:
+        # this one, as if it had just been compiled on this thread.
+        jsonata.Jsonata.CURRENT.jsonata = instance
+        try:
+            return instance.evaluate(None, bindings)
+        finally:
+            with self._lock:
+                if expression in self._idle or len(self._idle) < self._limit:
+                    self._idle.setdefault(expression, []).append(instance)
+
+
 def _jsonata_evaluator() -> Callable[[str], Any]:
-    import jsonata
-
-    cache: dict[str, Any] = {}
-
-    def evaluate(expression: str) -> Any:
-        compiled = cache.get(expression)
-        if compiled is None:
-            compiled = jsonata.Jsonata(expression)
-            if len(cache) < 4096:
-                cache[expression] = compiled
-        return compiled.evaluate(None)
-
-    return evaluate
+    """moto's hook for the expressions it evaluates itself (those with Step Functions' own
+    functions, see _fast_jsonata_eval_body)."""
+    return CompiledJsonata().evaluate
 
 
 _INTRINSIC_FUNCTIONS = frozenset(
@@ -73,7 +102,6 @@ def _fast_jsonata_eval_body(original: Callable[[Any, Any], None]) -> Callable[[A
     variables as bindings gives the same result at a fraction of the cost. Expressions that use
     Step Functions' own functions ($partition, $parse, ...) keep moto's path.
     """
-    import jsonata
     from jsonata import utils
     from moto.stepfunctions.parser.asl.jsonata.jsonata import (
         extract_jsonata_variable_references,
@@ -82,12 +110,7 @@ def _fast_jsonata_eval_body(original: Callable[[Any, Any], None]) -> Callable[[A
         validate_jsonata_expression_output,
     )
 
-    # Compiled expressions, idle ones per expression. A compiled expression is used by one
-    # thread at a time (evaluate keeps per-call state on the instance), but by any thread: each
-    # execution runs on new threads, so a cache per thread compiled everything again for every
-    # execution (a twentieth of a flow test's CPU).
-    idle: dict[str, list[Any]] = {}
-    idle_lock = threading.Lock()
+    compiled = CompiledJsonata(convert_nulls=False)
 
     def to_jsonata(value: Any) -> Any:
         if value is None:
@@ -97,22 +120,6 @@ def _fast_jsonata_eval_body(original: Callable[[Any, Any], None]) -> Callable[[A
         if isinstance(value, list):
             return [to_jsonata(item) for item in value]
         return value
-
-    def evaluate(expression: str, bindings: dict[str, Any]) -> Any:
-        with idle_lock:
-            free = idle.get(expression)
-            instance = free.pop() if free else None
-        if instance is None:
-            instance = jsonata.Jsonata(expression)
-            instance.set_output_convert_nulls(False)
-        # Higher-order functions ($map, $filter) apply through the thread's current instance:
-        # this one, as if it had just been compiled on this thread.
-        jsonata.Jsonata.CURRENT.jsonata = instance
-        try:
-            return instance.evaluate(None, bindings)
-        finally:
-            with idle_lock:
-                idle.setdefault(expression, []).append(instance)
 
     def eval_body(self: Any, env: Any) -> None:
         references = extract_jsonata_variable_references(self.expression)
@@ -131,7 +138,7 @@ def _fast_jsonata_eval_body(original: Callable[[Any, Any], None]) -> Callable[[A
                 bindings[root] = to_jsonata(env.variable_store.get(root))
             except Exception:
                 continue  # unknown variable: undefined, as in moto's text form
-        result = evaluate(self.expression, bindings)
+        result = compiled.evaluate(self.expression, bindings)
         if result is None:  # undefined: moto's own check reports it (QueryEvaluationError)
             # moto types the result str, yet checks it for None (its null-output refusal).
             validate_jsonata_expression_output(env, self.expression, "undefined", None)  # type: ignore[arg-type]
