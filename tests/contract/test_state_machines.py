@@ -423,9 +423,7 @@ def test_a_rollback_shorter_than_the_teardown_is_refused():
 def test_a_teardown_timeout_equal_to_its_wait_for_a_creation_is_refused():
     # 7200 s: "Give up waiting for the creation" could never be reached
     def old_teardown_timeout(machines):
-        machines["teardown"]["TimeoutSeconds"] = (
-            bounds.CREATION_MAX_POLLS * bounds.CREATION_POLL_SECONDS
-        )
+        machines["teardown"]["TimeoutSeconds"] = bounds.CREATION_WAIT.worst_case_seconds
 
     [problem] = _problems_with(old_teardown_timeout)
     assert problem.startswith("teardown: TimeoutSeconds 7200 does not exceed its worst case")
@@ -489,7 +487,9 @@ def test_the_worst_case_counts_every_loop_at_its_bound():
     # the difference is the creation wait: 239 more turns of claim (5 + 4 retries), Choice, Wait
     claim = teardown_definition["States"][teardown.CLAIM]
     turn_events = 5 + 3 * 4 + 2 + 2
-    turn_seconds = 5 * claim["TimeoutSeconds"] + (1 + 2 + 4 + 8) + bounds.CREATION_POLL_SECONDS
+    turn_seconds = (
+        5 * claim["TimeoutSeconds"] + (1 + 2 + 4 + 8) + bounds.CREATION_WAIT.interval_seconds
+    )
     assert as_requested.events - as_rollback.events == 239 * turn_events
     assert as_requested.seconds - as_rollback.seconds == 239 * turn_seconds
 

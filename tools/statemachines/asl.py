@@ -220,6 +220,20 @@ def wait(name: str, comment: str, seconds: int | str, then: str | None = None) -
     return name, {"Type": "Wait", "Comment": comment, "Seconds": exprs(seconds), **following(then)}
 
 
+def hours(polling: bounds.Polling) -> str:
+    """A bounded wait's worst case, as its comments and messages say it ("2 hours")."""
+    return f"{polling.worst_case_seconds / 3600:g} hours"
+
+
+def bounded_wait(name: str, polling: bounds.Polling, then: str) -> State:
+    """The Wait of a loop with a fixed bound, its comment saying the bound."""
+    comment = (
+        f"Bounded: {polling.max_polls} looks, {polling.interval_seconds} s apart "
+        f"({hours(polling)})."
+    )
+    return wait(name, comment, polling.interval_seconds, then)
+
+
 def choice(name: str, comment: str, rules: list[tuple[str, str]], default: str) -> State:
     """Rules are (JSONata condition, next state), tried in order."""
     choices = [{"Condition": x(condition), "Next": target} for condition, target in rules]

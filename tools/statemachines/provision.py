@@ -47,13 +47,13 @@ def loops() -> list[Loop]:
     """Both waits count one `polls`: at most maxPolls + 1 looks in all (the service's first look
     may follow the load balancers' last), and at most maxPolls Waits of the spec's interval,
     which add up to less than the longest deadline plus one interval. The claim comes back
-    while an earlier teardown of the name runs, at most TEARDOWN_WAIT_MAX_POLLS times."""
+    while an earlier teardown of the name runs, at most TEARDOWN_WAIT.max_polls times."""
     waited = bounds.POLL_DEADLINE_RANGE[1] + bounds.POLL_INTERVAL_RANGE[1]
     checks = frozenset({CHECK_LOAD_BALANCERS, CHECK_SERVICE})
     timeouts = range(bounds.PRE_TRAFFIC_TIMEOUT_RANGE[0], bounds.PRE_TRAFFIC_TIMEOUT_RANGE[1] + 1)
     pre_traffic = [bounds.pre_traffic_polling(timeout) for timeout in timeouts]
     return [
-        Loop(frozenset({CLAIM}), bounds.TEARDOWN_WAIT_MAX_POLLS),
+        Loop(frozenset({CLAIM}), bounds.TEARDOWN_WAIT.max_polls),
         Loop(checks, bounds.MAX_PROVISION_POLLS + 1, waited),
         # Its own count: at most max_polls looks of the run step's interval, whatever the timeout.
         Loop(
@@ -400,20 +400,14 @@ def definition() -> Json:
                 (f"$claim.outcome = '{registry.SUPERSEDED}'", SUPERSEDED),
                 (
                     f"$claim.outcome = '{registry.WAITING}' and $claimPolls >= "
-                    f"{bounds.TEARDOWN_WAIT_MAX_POLLS}",
+                    f"{bounds.TEARDOWN_WAIT.max_polls}",
                     GIVE_UP_ON_TEARDOWN,
                 ),
                 (f"$claim.outcome = '{registry.WAITING}'", WAIT_FOR_TEARDOWN),
             ],
             CHECK_NETWORK,
         ),
-        asl.wait(
-            WAIT_FOR_TEARDOWN,
-            f"Bounded: {bounds.TEARDOWN_WAIT_MAX_POLLS} looks, "
-            f"{bounds.TEARDOWN_WAIT_POLL_SECONDS} s apart ({TEARDOWN_WAIT_HOURS}).",
-            bounds.TEARDOWN_WAIT_POLL_SECONDS,
-            CLAIM,
-        ),
+        asl.bounded_wait(WAIT_FOR_TEARDOWN, bounds.TEARDOWN_WAIT, CLAIM),
         asl.fail(
             GIVE_UP_ON_TEARDOWN,
             f"The earlier teardown did not finish within {TEARDOWN_WAIT_HOURS}.",
@@ -591,9 +585,7 @@ def definition() -> Json:
     )
 
 
-TEARDOWN_WAIT_HOURS = (
-    f"{bounds.TEARDOWN_WAIT_POLL_SECONDS * bounds.TEARDOWN_WAIT_MAX_POLLS / 3600:g} hours"
-)
+TEARDOWN_WAIT_HOURS = asl.hours(bounds.TEARDOWN_WAIT)
 #: The failure "Record the failure" would have reported, when reporting it failed: the one
 #: its Catch recorded, with what the rollback did.
 UNRECORDED = (

@@ -24,7 +24,7 @@ TEARDOWN_FAILED = "Teardown failed"
 CHECK_TASKS = "Check the tasks have stopped"
 CHECK_LOAD_BALANCERS = "Check the load balancers are gone"
 BRANCH_FAILED = "Fails the branch, and so the teardown, naming the step."
-CREATION_WAIT_HOURS = f"{bounds.CREATION_POLL_SECONDS * bounds.CREATION_MAX_POLLS / 3600:g} hours"
+CREATION_WAIT_HOURS = asl.hours(bounds.CREATION_WAIT)
 BUSY = asl.text(
     f"Environment {{name}} was still being created after {CREATION_WAIT_HOURS}; nothing was "
     "deleted.",
@@ -61,9 +61,9 @@ def loops(*, rollback: bool = False) -> list[Loop]:
         schema["TargetGroup"]["properties"]["deregistration_delay_seconds"]["maximum"],
         schema["Container"]["properties"]["stop_timeout_seconds"]["maximum"],
     )
-    waited = slowest.interval_seconds * slowest.max_polls
+    waited = slowest.worst_case_seconds
     return [
-        Loop(frozenset({CLAIM}), 1 if rollback else bounds.CREATION_MAX_POLLS),
+        Loop(frozenset({CLAIM}), 1 if rollback else bounds.CREATION_WAIT.max_polls),
         Loop(frozenset({CHECK_TASKS}), bounds.TEARDOWN_MAX_POLLS, waited),
         Loop(frozenset({CHECK_LOAD_BALANCERS}), bounds.TEARDOWN_MAX_POLLS, waited),
     ]
@@ -271,7 +271,7 @@ def definition() -> Json:
             "is left.",
             [
                 (f"$claim.outcome = '{registry.SUPERSEDED}'", SUPERSEDED),
-                (f"{waiting} and $claimPolls >= {bounds.CREATION_MAX_POLLS}", GIVE_UP),
+                (f"{waiting} and $claimPolls >= {bounds.CREATION_WAIT.max_polls}", GIVE_UP),
                 (waiting, WAIT_FOR_CREATION),
             ],
             FIND,
@@ -290,13 +290,7 @@ def definition() -> Json:
                 "found": 0,
             },
         ),
-        asl.wait(
-            WAIT_FOR_CREATION,
-            f"Bounded: {bounds.CREATION_MAX_POLLS} looks, {bounds.CREATION_POLL_SECONDS} s apart "
-            f"({CREATION_WAIT_HOURS}).",
-            bounds.CREATION_POLL_SECONDS,
-            CLAIM,
-        ),
+        asl.bounded_wait(WAIT_FOR_CREATION, bounds.CREATION_WAIT, CLAIM),
         asl.fail(
             GIVE_UP,
             f"The provisioning did not finish within {CREATION_WAIT_HOURS}.",

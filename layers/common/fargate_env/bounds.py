@@ -67,6 +67,11 @@ class Polling(NamedTuple):
     interval_seconds: int
     max_polls: int
 
+    @property
+    def worst_case_seconds(self) -> int:
+        """How long the wait lasts when the last look still finds nothing."""
+        return self.interval_seconds * self.max_polls
+
 
 def pre_traffic_polling(timeout_seconds: int) -> Polling:
     """Looks every PRE_TRAFFIC_POLL_SECONDS, or less often for a long timeout, so that the
@@ -101,12 +106,10 @@ DEFAULT_TEARDOWN_POLLING: Final = TeardownPolling(TEARDOWN_POLL_SECONDS, TEARDOW
 
 #: A teardown of an environment still being created waits for that provisioning to end:
 #: 240 looks 30 s apart (2 hours), then gives up touching nothing.
-CREATION_POLL_SECONDS: Final = 30
-CREATION_MAX_POLLS: Final = 240
+CREATION_WAIT: Final = Polling(interval_seconds=30, max_polls=240)
 #: A create requested after a teardown that still runs waits for it to end: 120 looks 60 s
 #: apart (2 hours), then gives up creating nothing.
-TEARDOWN_WAIT_POLL_SECONDS: Final = 60
-TEARDOWN_WAIT_MAX_POLLS: Final = 120
+TEARDOWN_WAIT: Final = Polling(interval_seconds=60, max_polls=120)
 
 # --- Gateways (shared mode) -----------------------------------------------------------------
 #: Rounds of placement (read the gateways, claim a free slot or register a new gateway) before
