@@ -44,28 +44,26 @@ MAX_USER_TAGS: Final = MAX_TAGS_PER_RESOURCE - SYSTEM_TAG_COUNT
 ENVIRONMENT_NAME_PATTERN: Final = re.compile(r"^[a-z](?:-?[a-z0-9])+\Z")
 
 
-def cluster_name(env: str) -> str:
+def ecs_name(env: str) -> str:
+    """`fenv-<env>`: the name of the environment's cluster, its service and its task family
+    (ECS keeps the names of each kind apart, so the three share one)."""
     return f"{PREFIX}-{env}"
 
 
-def service_name(env: str) -> str:
-    return f"{PREFIX}-{env}"
+cluster_name = service_name = task_family = ecs_name
 
 
-def task_family(env: str) -> str:
-    return f"{PREFIX}-{env}"
+def elbv2_name(env: str, lb_id: str) -> str:
+    """`fenv-<env>-<lb_id>`: the name of one of the environment's load balancers and of its
+    target group (ELBv2 keeps the two kinds apart), at most MAX_ELBV2_NAME characters."""
+    return f"{PREFIX}-{env}-{lb_id}"
+
+
+load_balancer_name = target_group_name = elbv2_name
 
 
 def log_group_name(env: str) -> str:
     return f"{LOG_GROUP_ROOT}/{env}"
-
-
-def load_balancer_name(env: str, lb_id: str) -> str:
-    return f"{PREFIX}-{env}-{lb_id}"
-
-
-def target_group_name(env: str, lb_id: str) -> str:
-    return f"{PREFIX}-{env}-{lb_id}"
 
 
 def load_balancer_security_group_name(env: str, lb_id: str) -> str:
