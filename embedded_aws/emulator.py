@@ -345,13 +345,15 @@ class EmbeddedAWS:
         template = self.translated_template()
         self._upload_code(template)
         cloudformation = self.client("cloudformation")
-        original_backends = sfn_models.stepfunctions_backends
+        parameters = self.parameters(self) if callable(self.parameters) else self.parameters
+        during = Patches()  # undone when the stack is made
         # State machines a stack creates must land where moto executes them.
         # moto's parser backends stand in for its classic ones (moto types them apart).
-        sfn_models.stepfunctions_backends = stepfunctions_parser_backends  # type: ignore[assignment]
-        original_clean_json = cfn_parsing.clean_json
-        cfn_parsing.clean_json = template_module.dropping_no_value(original_clean_json)
-        parameters = self.parameters(self) if callable(self.parameters) else self.parameters
+        during.set(sfn_models, "stepfunctions_backends", stepfunctions_parser_backends)
+        during.set(
+            cfn_parsing, "clean_json", template_module.dropping_no_value(cfn_parsing.clean_json)
+        )
+        template_module.stable_resource_names(during.set)
         try:
             cloudformation.create_stack(
                 StackName=self.stack_name,
@@ -365,8 +367,7 @@ class EmbeddedAWS:
         except Exception as exc:
             raise DeployError(f"CloudFormation rejected the template: {exc}") from exc
         finally:
-            sfn_models.stepfunctions_backends = original_backends
-            cfn_parsing.clean_json = original_clean_json
+            during.undo()
         stack = cloudformation.describe_stacks(StackName=self.stack_name)["Stacks"][0]
         if stack["StackStatus"] != "CREATE_COMPLETE":
             failures = [

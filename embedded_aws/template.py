@@ -3,21 +3,67 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+import string
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+
+from embedded_aws.remembered import Remembered
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 CODE_BUCKET = "fargate-env-code"
 
+#: Parsed templates by file and version: SAM's YAML loader takes about a second for
+#: template.yaml, and every embedded AWS (one per test module) reads it.
+_parsed: Remembered[dict[str, Any]] = Remembered()
+
 
 def load_sam_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
-    """template.yaml parsed with SAM's own YAML loader (it understands !Ref, !Sub, ...)."""
+    """template.yaml parsed with SAM's own YAML loader (it understands !Ref, !Sub, ...): a copy
+    of its own for each caller, parsed again when the file changes."""
     from samtranslator.yaml_helper import yaml_parse
 
-    return dict(yaml_parse(path.read_text()))
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    parsed = _parsed.get(key, lambda: dict(yaml_parse(path.read_text())))
+    return copy.deepcopy(parsed)
+
+
+#: The characters of CloudFormation's suffix in the names it makes (`<stack>-<logical id>-<12>`).
+SUFFIX_CHARACTERS = string.digits + string.ascii_uppercase
+
+
+def stable_suffix(stack_name: str, logical_id: str) -> str:
+    """A suffix as CloudFormation's (12 of SUFFIX_CHARACTERS), from the stack and the resource."""
+    digest = hashlib.sha256(f"{stack_name}/{logical_id}".encode()).digest()
+    return "".join(SUFFIX_CHARACTERS[byte % len(SUFFIX_CHARACTERS)] for byte in digest[:12])
+
+
+def stable_resource_names(patch: Callable[[Any, str, Any], None]) -> None:
+    """Names moto's CloudFormation makes end in stable_suffix instead of random characters.
+
+    The state machines' definitions hold their functions' ARNs, which hold those names: with
+    random ones every deploy gave new definitions, and moto parsed each again (about a second
+    each, five per test module). Unique still: a stack's logical ids are, and an account holds
+    one stack of a name.
+    """
+    import moto.cloudformation.parsing as parsing
+
+    generate = parsing.generate_resource_name
+    current = threading.local()
+
+    def generate_resource_name(resource_type: str, stack_name: str, logical_id: str) -> str:
+        current.suffix = stable_suffix(stack_name, logical_id)
+        return str(generate(resource_type, stack_name, logical_id))
+
+    # moto's generate_resource_name calls random_suffix() for its last characters.
+    patch(parsing, "random_suffix", lambda: current.suffix)
+    patch(parsing, "generate_resource_name", generate_resource_name)
 
 
 @dataclass(frozen=True)
