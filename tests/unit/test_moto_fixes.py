@@ -172,3 +172,41 @@ def test_following_reads_the_new_events_only_oldest_first(aws: None) -> None:
     assert [e["id"] for e in events_after(sfn, arn, 0)] == ids
     assert [e["id"] for e in events_after(sfn, arn, ids[1])] == ids[2:]
     assert events_after(sfn, arn, ids[-1]) == []
+
+
+def test_a_json_template_is_read_as_json_and_any_other_as_yaml(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from moto.cloudformation.models import Stack
+
+    patches = Patches()
+    moto_fixes.install(patches.set)
+    try:
+        yaml_read: list[str] = []
+        _record_yaml_reads(monkeypatch, yaml_read)
+        assert Stack.parse_template('{"Resources": {"A": {"Type": "T"}}}') == {
+            "Resources": {"A": {"Type": "T"}}
+        }
+        assert yaml_read == []  # JSON never went through PyYAML
+        assert Stack.parse_template("Resources:\n  A: {Type: T}\n") == {
+            "Resources": {"A": {"Type": "T"}}
+        }
+        assert Stack.parse_template("{Resources: {A: {Type: T}}}") == {
+            "Resources": {"A": {"Type": "T"}}
+        }  # YAML's flow style: not JSON, so YAML reads it
+        assert len(yaml_read) == 2
+    finally:
+        patches.undo()
+
+
+def _record_yaml_reads(monkeypatch: pytest.MonkeyPatch, read: list[str]) -> None:
+    """PyYAML's load, as moto's CloudFormation calls it, records what it reads."""
+    import moto.cloudformation.models as models
+
+    load = models.yaml.load
+
+    def recorded(text: str, Loader: Any) -> Any:
+        read.append(text)
+        return load(text, Loader=Loader)
+
+    monkeypatch.setattr(models.yaml, "load", recorded)
