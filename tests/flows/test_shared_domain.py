@@ -182,6 +182,39 @@ def test_without_a_hosted_zone_no_record_is_written(embedded: EmbeddedAWS, env_n
     assert records(embedded) == before
 
 
+def test_a_hosted_zone_added_after_the_first_gateway_gets_the_wildcard_at_the_next_creation(
+    embedded: EmbeddedAWS, env_name
+):
+    # Given a first gateway made while the deployment had no hosted zone
+    with deployment_settings(embedded, GATEWAY_HOSTED_ZONE_ID=""):
+        assert embedded.provision(shared(f"{env_name[:14]}-a")).status == "SUCCEEDED"
+    gateway = gateway_of(embedded, f"{env_name[:14]}-a")
+    assert gateway["gateway_id"] == "e1"  # the gateway that holds the wildcard
+    zone = DEPLOYED["GatewayHostedZoneId"]
+    if f"*.{DOMAIN}" in records(embedded):  # an earlier test's creation wrote it: as if not
+        route53 = embedded.client("route53")
+        [held] = [
+            item
+            for item in route53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
+            if item["Name"].rstrip(".").replace("\\052", "*") == f"*.{DOMAIN}"
+        ]
+        change = {"Action": "DELETE", "ResourceRecordSet": held}
+        route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [change]})
+    assert f"*.{DOMAIN}" not in records(embedded)
+
+    # When the deployment has its hosted zone and the next environment is created on the gateway
+    second = f"{env_name[:14]}-b"
+    assert embedded.provision(shared(second)).status == "SUCCEEDED"
+
+    # Then the wildcard points at the gateway, and no record of its own name is written
+    assert gateway_of(embedded, second)["gateway_id"] == "e1"
+    assert records(embedded)[f"*.{DOMAIN}"] == gateway["resources"]["dns_name"]
+    assert f"{second}.{DOMAIN}" not in records(embedded)
+    for name in (f"{env_name[:14]}-a", second):
+        assert embedded.teardown(name).status == "SUCCEEDED"
+        assert embedded.remaining(name) == []
+
+
 def test_a_priority_taken_outside_fargate_env_is_skipped_and_concurrent_ones_never_collide(
     embedded: EmbeddedAWS, env_name
 ):

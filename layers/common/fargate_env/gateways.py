@@ -325,6 +325,13 @@ def holds_wildcard(gateway_id: str, settings: Settings) -> bool:
     return bool(settings.domain and settings.hosted_zone_id) and gateway_id == "e1"
 
 
+def ensure_wildcard(gateway_id: str, lb: Mapping[str, Any], settings: Settings) -> None:
+    """The `*.<domain>` alias to the gateway that holds it (none on the others). UPSERT: a
+    record already there is written again, unchanged."""
+    if holds_wildcard(gateway_id, settings):
+        change_record("UPSERT", f"*.{settings.domain}", lb, settings)
+
+
 def _record_change(action: str, name: str, lb: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "Action": action,
@@ -378,8 +385,7 @@ def ensure(gateway_id: str) -> dict[str, Any]:
         gateway_id, name, gateway["scheme"], where["load_balancer_subnet_ids"], group, tags
     )
     listeners = load_balancers.ensure_gateway_listeners(lb, _gateway_listeners(settings), tags)
-    if holds_wildcard(gateway_id, settings):
-        change_record("UPSERT", f"*.{settings.domain}", lb, settings)
+    ensure_wildcard(gateway_id, lb, settings)
     resources = {
         **lb,
         "security_group_id": group,
