@@ -41,6 +41,7 @@ from tests.support import (  # noqa: E402
 def aws() -> Iterator[None]:
     """A fresh moto account for one test, refusing what AWS refuses (the strict rules that need
     no simulated clock); the library's cached clients are dropped around it."""
+    import boto3
     from moto import mock_aws
     from moto.core.models import MockAWS
 
@@ -56,6 +57,10 @@ def aws() -> Iterator[None]:
     try:
         with mock_aws(), strict.enforced():
             fargate_aws.reset_clients()
+            # moto drops boto3's default session (its credentials may predate the mock); the
+            # tests' boto3.client() would then read every service model from disk again in
+            # every test. moto puts the default session back when it stops.
+            boto3.DEFAULT_SESSION = fargate_aws.new_session()
             yield
     finally:
         fixes.undo()

@@ -45,3 +45,17 @@ def test_a_reset_resolves_the_credentials_again_and_keeps_the_models(
     assert _access_key(before) == "first"
     assert _access_key(after) == "second"
     assert after._loader is before._loader  # nothing read from disk again
+
+
+def test_a_new_session_is_its_own_and_reads_no_model_again(
+    fresh_clients: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "first")
+    shared = aws.client("ecs")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "second")
+
+    own = aws.new_session().client("ecs", region_name="us-east-1")
+
+    assert own is not aws.client("ecs")
+    assert _access_key(own) == "second"  # its credentials resolved when it made the client
+    assert own._loader is shared._loader

@@ -57,19 +57,31 @@ _sessions: list[Any] = []
 _loaders: list[Any] = []
 
 
+def _new_session() -> Any:
+    """A session on the process's data loader (call with _lock held)."""
+    import boto3
+    import botocore.session
+
+    core = botocore.session.get_session()
+    if _loaders:
+        core.register_component("data_loader", _loaders[0])
+    else:
+        _loaders.append(core.get_component("data_loader"))
+    return boto3.session.Session(botocore_session=core)
+
+
 def _session() -> Any:
     """The current session (call with _lock held: boto3 sessions are not thread-safe)."""
     if not _sessions:
-        import boto3
-        import botocore.session
-
-        core = botocore.session.get_session()
-        if _loaders:
-            core.register_component("data_loader", _loaders[0])
-        else:
-            _loaders.append(core.get_component("data_loader"))
-        _sessions.append(boto3.session.Session(botocore_session=core))
+        _sessions.append(_new_session())
     return _sessions[0]
+
+
+def new_session() -> Any:
+    """A boto3 session of its own (credentials and endpoint resolved when it makes a client)
+    that reads no service model the process has read already."""
+    with _lock:
+        return _new_session()
 
 
 def session_client(service: Service, region_name: str, **options: Any) -> Any:
