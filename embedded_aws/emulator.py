@@ -150,6 +150,10 @@ class EmbeddedAWS:
         self._undo = ExitStack()
         self._patches = Patches()
         self._clients: dict[str, Any] = {}
+        #: The session of those clients: made after moto's mock starts (it resolves the
+        #: emulator's credentials), on the process's service models.
+        self._sessions: list[Any] = []
+        self._clients_lock = threading.Lock()
         sam = template_module.load_sam_template(template_path)
         self.sam_template = sam
         self.catalog = template_module.functions(sam, template_path.parent)
@@ -220,7 +224,7 @@ class EmbeddedAWS:
             )
             mock.start()
             undo.callback(mock.stop)
-            undo.callback(self._clients.clear)
+            undo.callback(self._forget_clients)
             fargate_aws.reset_clients()
             # The library's time and the SDK's retry pauses follow the simulated clock.
             patch(library_clock, "now", self.clock.wall)
@@ -303,14 +307,23 @@ class EmbeddedAWS:
 
     # ------------------------------------------------------------------ deploy
     def client(self, service: str) -> Any:
-        """A boto3 client of the embedded AWS (cached: clients are thread-safe)."""
-        found = self._clients.get(service)
-        if found is None:
-            import boto3
+        """A boto3 client of the embedded AWS (cached: clients are thread-safe, their session
+        is not while it makes one)."""
+        from fargate_env import aws as fargate_aws
 
-            # Any service, named at run time: boto3's stubs type a client by its literal name.
-            found = self._clients[service] = boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
+        with self._clients_lock:
+            found = self._clients.get(service)
+            if found is None:
+                if not self._sessions:
+                    self._sessions.append(fargate_aws.new_session())
+                found = self._sessions[0].client(service, region_name=self.region)
+                self._clients[service] = found
         return found
+
+    def _forget_clients(self) -> None:
+        with self._clients_lock:
+            self._clients.clear()
+            self._sessions.clear()
 
     def translated_template(self) -> dict[str, Any]:
         translated = template_module.translate(
