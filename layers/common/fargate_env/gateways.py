@@ -55,10 +55,15 @@ TARGET_GROUPS_PER_ALB: Final = 100
 DEFAULT_RULES_PER_LISTENER: Final = 100
 LISTENERS_PER_ALB: Final = 50
 CERTIFICATES_PER_ALB: Final = 25
+#: GatewayMaxEnvironments when the deployment gives none: environments per gateway.
 DEFAULT_MAX_ENVIRONMENTS: Final = 25
+#: GatewayFirstPort when the deployment gives none: port routing's first listener port.
 DEFAULT_FIRST_PORT: Final = 10000
+#: A gateway's own listener ports: HTTP (redirecting to HTTPS with a domain) and HTTPS.
 HTTP_PORT: Final = 80
 HTTPS_PORT: Final = 443
+#: How a gateway routes: by host name with GatewayDomain (a rule per environment), by port
+#: without one (a listener per environment).
 HOST: Final = "host"
 PORT: Final = "port"
 #: GatewayIdleMinutes: an empty gateway is kept (not removed however long it stays empty).
