@@ -183,11 +183,7 @@ def ensure(
             "check_url": f"https://{gateway['dns_name']}/",
             "host": host,
         }
-        if gateways.holds_wildcard(gateway["gateway_id"], settings):
-            # Written when the gateway was made, and again here: a deployment that gains its
-            # hosted zone after its first gateway was made gets the wildcard then.
-            gateways.ensure_wildcard(gateway["gateway_id"], gateway, settings)
-        elif settings.hosted_zone_id:
+        if settings.hosted_zone_id and not gateways.holds_wildcard(gateway["gateway_id"], settings):
             gateways.change_record("UPSERT", host, gateway, settings)
             reached["record"] = host
     else:

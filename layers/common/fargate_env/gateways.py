@@ -377,9 +377,12 @@ def ensure(gateway_id: str) -> dict[str, Any]:
     gateway = gateway_registry.get(gateway_id)
     if gateway is None or gateway["status"] not in gateway_registry.OPEN:
         raise AwsRequestFailed(f"gateway {gateway_id} is being removed or gone")
-    if gateway["status"] == gateway_registry.READY:
-        return summary(gateway)
     settings = Settings.load()
+    if gateway["status"] == gateway_registry.READY:
+        # The wildcard again (an UPSERT): a deployment that gains its hosted zone after its
+        # first gateway was made gets it at the next environment placed there.
+        ensure_wildcard(gateway_id, gateway["resources"], settings)
+        return summary(gateway)
     where = _gateway_network(settings)
     name = naming.gateway_name(gateway_id)
     tags = naming.gateway_tags(gateway_id)
