@@ -152,7 +152,7 @@ class EmbeddedAWS:
         self._clients: dict[str, Any] = {}
         #: The session of those clients: made after moto's mock starts (it resolves the
         #: emulator's credentials), on the process's service models.
-        self._sessions: list[Any] = []
+        self._session: Any = None
         self._clients_lock = threading.Lock()
         sam = template_module.load_sam_template(template_path)
         self.sam_template = sam
@@ -314,16 +314,16 @@ class EmbeddedAWS:
         with self._clients_lock:
             found = self._clients.get(service)
             if found is None:
-                if not self._sessions:
-                    self._sessions.append(fargate_aws.new_session())
-                found = self._sessions[0].client(service, region_name=self.region)
+                if self._session is None:
+                    self._session = fargate_aws.new_session()
+                found = self._session.client(service, region_name=self.region)
                 self._clients[service] = found
         return found
 
     def _forget_clients(self) -> None:
         with self._clients_lock:
             self._clients.clear()
-            self._sessions.clear()
+            self._session = None
 
     def translated_template(self) -> dict[str, Any]:
         translated = template_module.translate(
