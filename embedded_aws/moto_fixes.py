@@ -23,7 +23,7 @@ embedded AWS and for the unit tests' plain moto account alike.
   reverseOrder lists them newest first), so a reader that forgets a page fails here too.
 - moto's CloudFormation reads every template body with PyYAML first and JSON only when that
   fails; CloudFormation reads a JSON template as JSON (JSON is YAML too, so the answer is the
-  same, but PyYAML takes about a second over the emulator's 300 KB template). A body that is a
+  same, but PyYAML takes about a second over the emulator's 345 KB template). A body that is a
   JSON object is read as JSON; anything else as before.
 """
 
